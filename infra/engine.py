@@ -1,0 +1,130 @@
+"""Run the real Pulumi CLI with the environment this project needs.
+
+Every caller (the `egov` CLI, the tests, the benchmarks) goes through here so that the engine always
+finds our build in ``.tools/bin``, never tries to download a plugin or check for updates, and keeps its
+home and state where we say.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.local.paths import REPO_ROOT, tools_bin
+
+PINNED_PULUMI_VERSION = "3.274.1"
+PROJECT_DIR = REPO_ROOT
+
+
+class EngineError(RuntimeError):
+    """The Pulumi CLI failed; the message carries its command and output."""
+
+    def __init__(self, command: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        self.command = list(command)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        detail = (stderr.strip() or stdout.strip())[-4000:]
+        super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{detail}")
+
+
+def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment for the Pulumi CLI: ours first on PATH, no downloads, no update checks."""
+    env = dict(os.environ)
+    env["PATH"] = f"{tools_bin()}{os.pathsep}{env.get('PATH', '')}"
+    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+    env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
+    env.setdefault("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def pulumi_binary() -> str:
+    candidate = tools_bin() / "pulumi"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("pulumi")
+    if found is None:
+        raise FileNotFoundError("no Pulumi CLI: run `make setup` (it builds one into .tools/bin)")
+    return found
+
+
+@dataclass
+class Stack:
+    """One Pulumi stack of this project, driven through the CLI.
+
+    ``config_file`` keeps stack configuration out of the repository root (the embedded environment keeps
+    it under ``.egov/``; tests keep theirs in a temporary directory).
+    """
+
+    name: str
+    env: Mapping[str, str]
+    config_file: Path | None = None
+    project_dir: Path = PROJECT_DIR
+    extra_args: list[str] = field(default_factory=list)
+
+    def run(self, *args: str, check: bool = True, stack_flag: bool = True,
+            input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = [pulumi_binary(), *args, "--non-interactive"]
+        if stack_flag:
+            command += ["--stack", self.name]
+            if self.config_file is not None:
+                command += ["--config-file", str(self.config_file)]
+        proc = subprocess.run(
+            command, cwd=self.project_dir, env=engine_env(self.env), capture_output=True, text=True,
+            input=input_text, check=False,
+        )
+        if check and proc.returncode != 0:
+            raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)
+        return proc
+
+    def exists(self) -> bool:
+        proc = self.run("stack", "ls", "--json", stack_flag=False)
+        return any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))
+
+    def init(self, secrets_provider: str) -> None:
+        """Create the stack if it is missing (idempotent)."""
+        if self.exists():
+            return
+        self.run("stack", "init", self.name, "--secrets-provider", secrets_provider, stack_flag=False)
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        args = ["config", "set", key, "--secret" if secret else "--plaintext"]
+        # The value goes through stdin so that a secret never shows in the process list.
+        self.run(*args, input_text=value)
+
+    def up(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run("up", "--yes", "--skip-preview", *extra)
+
+    def preview_json(self, *extra: str) -> dict[str, Any]:
+        proc = self.run("preview", "--json", *extra)
+        return dict(json.loads(proc.stdout))
+
+    def refresh(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run("refresh", "--yes", "--skip-preview", *extra)
+
+    def destroy(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run("destroy", "--yes", "--skip-preview", *extra)
+
+    def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        return dict(json.loads(self.run(*args).stdout or "{}"))
+
+    def export(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "export").stdout))
+
+    def remove(self) -> None:
+        self.run("stack", "rm", "--yes", "--force", self.name, stack_flag=False, check=False)
+
+
+def engine_version() -> str:
+    proc = subprocess.run([pulumi_binary(), "version"], env=engine_env(), capture_output=True, text=True,
+                          check=True)
+    return proc.stdout.strip()
