@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up whatever is missing first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+EGOV := $(VENV)/bin/egov
+
+.PHONY: setup engine demo test unit integration lint bench down clean
+
+setup: $(VENV)/.installed engine
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "egov-cloud needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[setup] installing Python dependencies (pinned in requirements.lock)"
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $@
+
+engine:
+	@tools/pulumi/setup.sh
+
+demo: setup
+	$(EGOV) demo
+
+test: setup
+	$(PY) -m pytest -q -rs
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy infra compliance stacks bench tests
+
+bench: setup
+	$(PY) bench/engine.py
+
+down:
+	@test -x $(EGOV) && $(EGOV) local down || true
+
+clean: down
+	rm -rf .egov

@@ -1,0 +1,115 @@
+"""`egov`: the one command-line entry point. It parses, calls the library and renders; nothing more."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra.engine import EngineError
+from infra.local.environment import LocalEnvironment
+from infra.local.process import LocalEnvError
+from infra.local.status import PartStatus
+
+app = typer.Typer(help="Provision the consolidated e-government cloud and prove it secure.",
+                  no_args_is_help=True, add_completion=False)
+local_app = typer.Typer(help="The embedded environment: moto (cloud), OpenBao (keys), Pulumi backend.",
+                        no_args_is_help=True)
+app.add_typer(local_app, name="local")
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Known failures become one clear message and exit code 1, never a traceback."""
+    try:
+        yield
+    except (LocalEnvError, EngineError, FileNotFoundError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+
+_STATE_LABELS = {
+    (True, True): "[green]healthy",
+    (True, False): "[yellow]unhealthy",
+    (False, False): "[red]stopped",
+    (False, True): "[green]healthy",
+}
+
+
+def render_status(parts: list[PartStatus]) -> None:
+    table = Table(title="embedded environment")
+    for column in ("part", "state", "address", "version", "detail"):
+        table.add_column(column)
+    for part in parts:
+        state = _STATE_LABELS[(part.running, part.healthy)]
+        table.add_row(part.name, state, part.address, part.version, part.detail)
+    out.print(table)
+    for part in parts:
+        for warning in part.warnings:
+            console.print(f"[yellow]warning ({part.name}):[/] {warning}")
+
+
+@local_app.command("up")
+def local_up() -> None:
+    """Start moto and OpenBao (or bring them back); safe to run again."""
+    env = LocalEnvironment()
+    with friendly_errors(), console.status("starting the embedded environment") as spinner:
+        parts = env.up(lambda msg: spinner.update(msg))
+    render_status(parts)
+    if not all(p.healthy for p in parts):
+        raise typer.Exit(1)
+
+
+@local_app.command("down")
+def local_down() -> None:
+    """Stop the processes we started; state stays in .egov/ for the next `up`."""
+    with friendly_errors():
+        LocalEnvironment().down()
+    console.print("embedded environment stopped (state kept in .egov/)")
+
+
+@local_app.command("status")
+def local_status() -> None:
+    """Show each part, its address, version and health."""
+    with friendly_errors():
+        parts = LocalEnvironment().status()
+    render_status(parts)
+    if not all(p.healthy for p in parts):
+        raise typer.Exit(1)
+
+
+@local_app.command("env")
+def local_env() -> None:
+    """Print shell exports for the embedded environment: eval "$(egov local env)"."""
+    with friendly_errors():
+        variables = LocalEnvironment().env()
+    for key, value in sorted(variables.items()):
+        out.print(f"export {key}={shlex.quote(value)}", highlight=False, soft_wrap=True)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the main job end to end on the embedded cloud and show the result."""
+    from infra.demo import run_demo
+
+    env = LocalEnvironment()
+    with friendly_errors(), console.status("demo") as spinner:
+        outputs = run_demo(env, lambda msg: spinner.update(msg))
+    table = Table(title="stack demo: outputs")
+    table.add_column("output")
+    table.add_column("value")
+    for key, value in outputs.items():
+        table.add_row(key, str(value))
+    out.print(table)
+    render_status(env.status())
+
+
+if __name__ == "__main__":
+    app()

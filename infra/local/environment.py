@@ -1,0 +1,57 @@
+"""The embedded environment as one thing: moto (the cloud), OpenBao (the keys) and the Pulumi backend.
+
+`egov local up|down|status|env` and the tests use this; production points the same code at a real
+endpoint and a real Vault instead (see README).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from infra.local.backend import backend_status, backend_url
+from infra.local.moto import MotoCloud
+from infra.local.openbao import OpenBao
+from infra.local.paths import LocalPaths, tools_bin
+from infra.local.status import PartStatus
+
+Progress = Callable[[str], None]
+
+
+class LocalEnvironment:
+    def __init__(self, paths: LocalPaths | None = None) -> None:
+        self.paths = paths or LocalPaths.default()
+        self.cloud = MotoCloud(self.paths)
+        self.vault = OpenBao(self.paths)
+
+    def up(self, progress: Progress = lambda _: None) -> list[PartStatus]:
+        """Bring every part up; parts already running are left alone, so this is safe to repeat."""
+        self.paths.ensure()
+        self.cloud.up(progress)
+        self.vault.up(progress)
+        return self.status()
+
+    def down(self) -> None:
+        """Stop our processes (by recorded PID); all state stays on disk for the next `up`."""
+        self.vault.down()
+        self.cloud.down()
+
+    def status(self) -> list[PartStatus]:
+        return [self.cloud.status(), self.vault.status(), backend_status(self.paths)]
+
+    @property
+    def secrets_provider(self) -> str:
+        return self.vault.secrets_provider_url
+
+    def env(self) -> dict[str, str]:
+        """Everything a shell (or the engine) needs to use this environment."""
+        env = {
+            **self.cloud.env(),
+            **self.vault.env(),
+            "PULUMI_BACKEND_URL": backend_url(self.paths),
+            "PULUMI_HOME": str(self.paths.pulumi_home),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+        env["PATH"] = f"{tools_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
+        return env
