@@ -121,7 +121,8 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str,
         if check():
             return
         if proc is not None and proc.poll() is not None:
-            raise LocalEnvError(f"{what} exited with code {proc.returncode} while starting{_log_tail(log_path)}")
+            tail = _log_tail(log_path)
+            raise LocalEnvError(f"{what} exited with code {proc.returncode} while starting{tail}")
         time.sleep(0.1)
     raise LocalEnvError(f"{what} did not become ready within {timeout:.0f}s{_log_tail(log_path)}")
 
