@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from infra.local.paths import REPO_ROOT, tools_bin
 
 PINNED_PULUMI_VERSION = "3.274.1"
 PROJECT_DIR = REPO_ROOT
+
+
+# The commands that read stack config and so accept --config-file (`stack ...` commands do not).
+_TAKES_CONFIG_FILE = frozenset({"config", "up", "preview", "refresh", "destroy", "import"})
 
 
 class EngineError(RuntimeError):
@@ -75,7 +81,7 @@ class Stack:
         command = [pulumi_binary(), *args, "--non-interactive"]
         if stack_flag:
             command += ["--stack", self.name]
-            if self.config_file is not None:
+            if self.config_file is not None and args and args[0] in _TAKES_CONFIG_FILE:
                 command += ["--config-file", str(self.config_file)]
         proc = subprocess.run(
             command, cwd=self.project_dir, env=engine_env(self.env), capture_output=True, text=True,
@@ -94,6 +100,21 @@ class Stack:
         if self.exists():
             return
         self.run("stack", "init", self.name, "--secrets-provider", secrets_provider, stack_flag=False)
+        if self.config_file is not None:
+            self._adopt_default_config_file()
+
+    def _adopt_default_config_file(self) -> None:
+        """`stack init` has no --config-file flag and writes the secrets provider's encrypted data key to
+        Pulumi.<stack>.yaml beside Pulumi.yaml; move those keys into our config file."""
+        assert self.config_file is not None
+        written = self.project_dir / f"Pulumi.{self.name}.yaml"
+        if not written.exists():
+            return
+        settings = yaml.safe_load(written.read_text()) or {}
+        existing = yaml.safe_load(self.config_file.read_text()) or {} if self.config_file.exists() else {}
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(yaml.safe_dump({**existing, **settings}, sort_keys=False))
+        written.unlink()
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         args = ["config", "set", key, "--secret" if secret else "--plaintext"]

@@ -1,4 +1,7 @@
-"""The foundation stack: one tagged VPC, the smallest thing that proves engine, provider and secrets work."""
+"""The foundation stack: tagged VPCs, the smallest thing that proves engine, provider and secrets work.
+
+`vpcCount` (default 1) exists for the engine benchmark; extra VPCs take 10.(10+i).0.0/16.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ def build() -> None:
     tags.update(config.get_object("vpcTags") or {})
 
     vpc = Vpc("foundation", cidr_block=config.get("vpcCidr") or DEFAULT_CIDR, tags=tags)
+    for i in range(1, config.get_int("vpcCount") or 1):
+        Vpc(f"foundation-{i}", cidr_block=f"10.{10 + i}.0.0/16", tags={**tags, "Name": f"{tags['Name']}-{i}"})
 
     pulumi.export("vpcId", vpc.vpc_id)
     pulumi.export("cidrBlock", vpc.cidr_block)

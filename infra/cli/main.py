@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra.engine import EngineError
@@ -49,7 +50,7 @@ def render_status(parts: list[PartStatus]) -> None:
         table.add_column(column)
     for part in parts:
         state = _STATE_LABELS[(part.running, part.healthy)]
-        table.add_row(part.name, state, part.address, part.version, part.detail)
+        table.add_row(part.name, state, escape(part.address), escape(part.version), escape(part.detail))
     out.print(table)
     for part in parts:
         for warning in part.warnings:
@@ -106,7 +107,7 @@ def demo() -> None:
     table.add_column("output")
     table.add_column("value")
     for key, value in outputs.items():
-        table.add_row(key, str(value))
+        table.add_row(key, escape(str(value)))
     out.print(table)
     render_status(env.status())
 
