@@ -1,0 +1,493 @@
+"""The contract every resource family (VPC, subnet, KMS key, bucket...) implements.
+
+Handlers work on plain Python dicts keyed by the Pulumi (camelCase) property names:
+``str``/``bool``/``int``/``float``/``list``/``dict``/``None`` plus the ``UNKNOWN``
+marker for values the engine has not computed yet (preview). They never see Pulumi's
+``PropertyValue``; ``convert.py`` is the one place that translates, and the provider
+re-applies secretness on the way out. That keeps handlers testable without an engine.
+
+A handler declares its properties once (``PropertySpec``); from that the base class
+derives input validation, defaults, a generic diff, preview results, reconstruction
+of inputs on import, and the schema. A family overrides only what is specific to it
+(``validate`` for domain rules, and the four cloud operations).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Final, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.provider.clients import ClientFactory
+from infra.provider.errors import ProviderError, ResourceRef, from_botocore_error, from_client_error
+
+
+class Unknown:
+    """A value the engine will only know after an earlier resource is created (preview)."""
+
+    _instance: ClassVar[Unknown | None] = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __copy__(self) -> Unknown:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Unknown:
+        return self
+
+
+UNKNOWN: Final = Unknown()
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    """True if ``value`` is unknown or holds an unknown anywhere inside."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+class _Missing:
+    """Marks a PropertySpec without a default (``None`` is a legitimate default)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+PropertyType = Literal["string", "boolean", "integer", "number", "object", "array"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def property_path(root: str, key: str | int | None = None) -> str:
+    """A Pulumi property path: ``tags.Name``, ``tags["cost center"]``, ``rules[0]``."""
+    if key is None:
+        return root
+    if isinstance(key, int):
+        return f"{root}[{key}]"
+    if _IDENTIFIER.match(key):
+        return f"{root}.{key}"
+    return f"{root}[{json.dumps(key)}]"
+
+
+def type_name(value: Any) -> str:
+    """How a wrong-typed value is named in messages (JSON/Pulumi vocabulary, not Python's)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "map"
+    if isinstance(value, list | tuple):
+        return "list"
+    return type(value).__name__
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One property of a resource type, declared once and used everywhere."""
+
+    name: str
+    type: PropertyType
+    description: str
+    required: bool = False
+    default: Any = MISSING
+    replace_on_change: bool = False
+    output_only: bool = False
+    secret: bool = False
+    item_type: PropertyType | None = None
+    """Element type of ``object`` (a string-keyed map) and ``array`` properties."""
+
+    def default_value(self) -> Any:
+        return copy.deepcopy(self.default) if self.default is not MISSING else None
+
+    def normalize(self, value: Any) -> Any:
+        """Absent/null means the default, so ``tags=None`` and ``tags={}`` compare equal."""
+        if value is None and self.default is not MISSING:
+            return self.default_value()
+        return value
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input that cannot work: which property (a path) and why."""
+
+    property: str
+    reason: str
+
+
+@dataclass
+class CheckResult:
+    inputs: dict[str, Any]
+    failures: list[Failure] = field(default_factory=list)
+
+
+class DiffKind(Enum):
+    """Mirrors Pulumi's PropertyDiffKind without importing Pulumi into handlers."""
+
+    ADD = "add"
+    ADD_REPLACE = "add-replace"
+    DELETE = "delete"
+    DELETE_REPLACE = "delete-replace"
+    UPDATE = "update"
+    UPDATE_REPLACE = "update-replace"
+
+
+@dataclass
+class DiffResult:
+    changes: bool
+    replaces: list[str] = field(default_factory=list)
+    detailed: dict[str, DiffKind] = field(default_factory=dict)
+    """Property path -> kind of change; every changed input appears here."""
+    diffs: list[str] = field(default_factory=list)
+    """Top-level names of the changed properties."""
+    stables: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+@dataclass
+class CreateResult:
+    resource_id: str
+    outputs: dict[str, Any]
+
+
+@dataclass
+class ReadResult:
+    """What exists now. ``resource_id`` is None when the resource is gone."""
+
+    resource_id: str | None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def gone(cls) -> ReadResult:
+        return cls(resource_id=None)
+
+
+DEFAULT_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass
+class HandlerContext:
+    """Everything a handler needs about the current operation besides its properties."""
+
+    resource: ResourceRef
+    clients: ClientFactory
+    timeout: float = 0.0
+    """Seconds the engine allows (custom timeouts); 0 means "use the default"."""
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    random_seed: bytes = b""
+
+    def effective_timeout(self, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
+        return self.timeout if self.timeout and self.timeout > 0 else default
+
+    def client(self, service: str) -> Any:
+        return self.clients.client(service)
+
+    def call(self, service: str, method: str, **params: Any) -> dict[str, Any]:
+        """Call ``client(service).<method>(**params)``; failures become errors naming the resource."""
+        client = self.client(service)
+        with self._translated_errors(client, service, method):
+            response: dict[str, Any] = getattr(client, method)(**params)
+        return response
+
+    def collect(self, service: str, method: str, result_key: str, **params: Any) -> list[Any]:
+        """Every ``result_key`` item of a list/describe call, following pagination when it exists."""
+        client = self.client(service)
+        with self._translated_errors(client, service, method):
+            if not client.can_paginate(method):
+                return list(getattr(client, method)(**params).get(result_key, []))
+            items: list[Any] = []
+            for page in client.get_paginator(method).paginate(**params):
+                items.extend(page.get(result_key, []))
+            return items
+
+    @contextmanager
+    def _translated_errors(self, client: Any, service: str, method: str) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            raise from_client_error(exc, resource=self.resource, service=service) from exc
+        except BotoCoreError as exc:
+            operation = client.meta.method_to_api_mapping.get(method, method)
+            raise from_botocore_error(exc, resource=self.resource, service=service, operation=operation) from exc
+
+    def wait_until(
+        self,
+        what: str,
+        probe: Callable[[], bool],
+        *,
+        timeout: float | None = None,
+        first_delay: float = 0.5,
+        max_delay: float = 5.0,
+    ) -> None:
+        """Poll ``probe`` until it returns True; raise naming ``what`` on timeout or cancel."""
+        limit = timeout if timeout is not None else self.effective_timeout()
+        deadline = time.monotonic() + limit
+        delay = first_delay
+        while True:
+            if probe():
+                return
+            if self.cancelled.is_set():
+                raise ProviderError(f"{self.resource}: cancelled while waiting for {what}")
+            if time.monotonic() + delay > deadline:
+                raise ProviderError(f"{self.resource}: timed out after {limit:.0f}s waiting for {what}")
+            self.cancelled.wait(delay)
+            delay = min(delay * 2, max_delay)
+
+
+class ResourceHandler(ABC):
+    """Base class of one resource family; subclasses set ``type_token`` and ``properties``."""
+
+    type_token: ClassVar[str]
+    description: ClassVar[str] = ""
+    properties: ClassVar[tuple[PropertySpec, ...]]
+
+    # -- derived views of the property specs -------------------------------------------
+
+    def spec(self, name: str) -> PropertySpec | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+    @property
+    def input_specs(self) -> tuple[PropertySpec, ...]:
+        return tuple(p for p in self.properties if not p.output_only)
+
+    @property
+    def output_only_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.properties if p.output_only)
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Properties that are always secret, whatever the program passed."""
+        return frozenset(p.name for p in self.properties if p.secret)
+
+    # -- check ---------------------------------------------------------------------------
+
+    def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:
+        """Validate types and required inputs, fill defaults, then run ``validate``."""
+        failures: list[Failure] = []
+        known = {p.name for p in self.input_specs}
+        for name in news:
+            if name not in known:
+                accepted = ", ".join(sorted(known))
+                failures.append(Failure(name, f"unknown property {name!r}; {self.type_token} accepts: {accepted}"))
+        inputs: dict[str, Any] = {}
+        well_typed: dict[str, Any] = {}
+        for spec in self.input_specs:
+            value = news.get(spec.name)
+            if value is None:
+                if spec.required:
+                    failures.append(Failure(spec.name, f"missing required property {spec.name!r}"))
+                    continue
+                if spec.default is MISSING:
+                    continue
+                value = spec.default_value()
+            inputs[spec.name] = value
+            type_failures = _type_failures(spec, value)
+            failures.extend(type_failures)
+            if not type_failures:
+                well_typed[spec.name] = value
+        # Domain rules see only well-typed values, so one typo does not hide the other problems.
+        failures.extend(self.validate(well_typed))
+        return CheckResult(inputs=inputs, failures=failures)
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        """Domain rules on the well-typed inputs (defaults filled; a property may be absent
+        when it failed its type check or is missing). UNKNOWN values must pass."""
+        return []
+
+    # -- diff ----------------------------------------------------------------------------
+
+    def diff(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        old_state: dict[str, Any],
+        news: dict[str, Any],
+        ignore_changes: Iterable[str] = (),
+    ) -> DiffResult:
+        """Compare checked inputs with the old *state* (which ``refresh`` keeps true to reality)."""
+        ignored = set(ignore_changes)
+        detailed: dict[str, DiffKind] = {}
+        replaces: list[str] = []
+        diffs: list[str] = []
+        for spec in self.input_specs:
+            if spec.name in ignored:
+                continue
+            old = spec.normalize(old_state.get(spec.name))
+            new = spec.normalize(news.get(spec.name))
+            changes = _property_changes(spec, old, new)
+            changes = {path: kind for path, kind in changes.items() if path not in ignored}
+            if not changes:
+                continue
+            detailed.update(changes)
+            diffs.append(spec.name)
+            if spec.replace_on_change:
+                replaces.append(spec.name)
+        stables = [] if replaces else list(self.output_only_names)
+        return DiffResult(changes=bool(detailed), replaces=replaces, detailed=detailed, diffs=diffs, stables=stables)
+
+    # -- previews (no cloud calls, by construction: the provider never calls create/update then)
+
+    def preview_create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        """What ``pulumi preview`` shows for a new resource: inputs, and every output unknown."""
+        outputs = dict(inputs)
+        for name in self.output_only_names:
+            outputs[name] = UNKNOWN
+        return CreateResult(resource_id="", outputs=outputs)
+
+    def preview_update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What an in-place update will leave: old outputs with the new inputs laid over them."""
+        return {**old_state, **news}
+
+    # -- reconstruction ------------------------------------------------------------------
+
+    def inputs_from_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        """The inputs that would produce ``outputs`` (used by refresh and import)."""
+        return {p.name: copy.deepcopy(outputs[p.name]) for p in self.input_specs if p.name in outputs}
+
+    # -- cloud operations ------------------------------------------------------------------
+
+    @abstractmethod
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        """Create the resource; on failure leave nothing half-created behind."""
+
+    @abstractmethod
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        """Current reality; ``state``/``inputs`` are empty on import. Gone -> ``ReadResult.gone()``."""
+
+    @abstractmethod
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply in-place changes and return the new outputs."""
+
+    @abstractmethod
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        """Delete the resource; already gone counts as success."""
+
+
+def _type_failures(spec: PropertySpec, value: Any) -> list[Failure]:
+    if is_unknown(value):
+        return []
+    if not _has_type(spec.type, value):
+        return [Failure(spec.name, f"{spec.name} must be a {_type_word(spec.type)}, got {type_name(value)}")]
+    failures: list[Failure] = []
+    if spec.item_type is not None and spec.type == "object":
+        for key, item in value.items():
+            if not is_unknown(item) and not _has_type(spec.item_type, item):
+                path = property_path(spec.name, key)
+                failures.append(Failure(path, f"{path} must be a {_type_word(spec.item_type)}, got {type_name(item)}"))
+    elif spec.item_type is not None and spec.type == "array":
+        for index, item in enumerate(value):
+            if not is_unknown(item) and not _has_type(spec.item_type, item):
+                path = property_path(spec.name, index)
+                failures.append(Failure(path, f"{path} must be a {_type_word(spec.item_type)}, got {type_name(item)}"))
+    return failures
+
+
+def _has_type(kind: PropertyType, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "object":
+        return isinstance(value, Mapping)
+    return isinstance(value, list | tuple)
+
+
+def _type_word(kind: PropertyType) -> str:
+    return {"object": "map", "array": "list"}.get(kind, kind)
+
+
+def _property_changes(spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffKind]:
+    """Detailed diff entries for one property; maps are diffed per key."""
+    replace = spec.replace_on_change
+    add = DiffKind.ADD_REPLACE if replace else DiffKind.ADD
+    delete = DiffKind.DELETE_REPLACE if replace else DiffKind.DELETE
+    update = DiffKind.UPDATE_REPLACE if replace else DiffKind.UPDATE
+    if is_unknown(new):
+        return {spec.name: update}
+    if old is None and new is None:
+        return {}
+    if old is None:
+        return {spec.name: add}
+    if new is None:
+        return {spec.name: delete}
+    if spec.type == "object" and isinstance(old, Mapping) and isinstance(new, Mapping):
+        changes: dict[str, DiffKind] = {}
+        for key in sorted(set(old) | set(new), key=str):
+            path = property_path(spec.name, key)
+            if key not in old:
+                changes[path] = add
+            elif key not in new:
+                changes[path] = delete
+            elif is_unknown(new[key]) or old[key] != new[key]:
+                changes[path] = update
+        return changes
+    if contains_unknown(new) or old != new:
+        return {spec.name: update}
+    return {}
+
+
+class HandlerRegistry:
+    """Type token -> handler; the provider dispatches every resource request through it."""
+
+    def __init__(self, handlers: Iterable[ResourceHandler] = ()) -> None:
+        self._handlers: dict[str, ResourceHandler] = {}
+        for handler in handlers:
+            self.register(handler)
+
+    def register(self, handler: ResourceHandler) -> None:
+        token = handler.type_token
+        if token in self._handlers:
+            raise ValueError(f"two handlers registered for {token}")
+        self._handlers[token] = handler
+
+    def get(self, type_token: str) -> ResourceHandler:
+        handler = self._handlers.get(type_token)
+        if handler is None:
+            known = ", ".join(sorted(self._handlers)) or "(none)"
+            raise ProviderError(f"the egov provider has no resource type {type_token!r}; it knows: {known}")
+        return handler
+
+    def __iter__(self) -> Iterator[ResourceHandler]:
+        return iter(sorted(self._handlers.values(), key=lambda h: h.type_token))
+
+    def __contains__(self, type_token: object) -> bool:
+        return type_token in self._handlers

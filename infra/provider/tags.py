@@ -1,0 +1,65 @@
+"""AWS resource tags: validation and the add/remove plan, shared by every family that tags.
+
+Tags carry the classification and ownership labels the compliance checks read, so the
+rules are enforced before any API call rather than discovered half-way through an
+update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from infra.provider.handler import Failure, is_unknown, property_path
+
+MAX_TAGS = 50
+MAX_KEY_LENGTH = 128
+MAX_VALUE_LENGTH = 256
+RESERVED_PREFIX = "aws:"
+
+
+def is_reserved(key: str) -> bool:
+    """AWS owns ``aws:`` keys in any letter case; users can neither set nor delete them."""
+    return key.lower().startswith(RESERVED_PREFIX)
+
+
+def validate_tags(tags: Any, prop: str = "tags") -> list[Failure]:
+    """Rules beyond "a map of strings" (the base check enforces that)."""
+    if is_unknown(tags) or not isinstance(tags, Mapping):
+        return []
+    failures: list[Failure] = []
+    if len(tags) > MAX_TAGS:
+        failures.append(
+            Failure(prop, f"{prop} has {len(tags)} entries; AWS allows at most {MAX_TAGS} tags per resource")
+        )
+    for key, value in tags.items():
+        path = property_path(prop, key)
+        if not key:
+            failures.append(Failure(path, f"{prop} has an empty key; tag keys need 1 to {MAX_KEY_LENGTH} characters"))
+            continue
+        if is_reserved(key):
+            failures.append(Failure(path, f"tag key {key!r} starts with 'aws:', which AWS reserves for its own tags"))
+        if len(key) > MAX_KEY_LENGTH:
+            failures.append(
+                Failure(path, f"tag key {key[:20]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}")
+            )
+        if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+            failures.append(Failure(path, f"{path} is {len(value)} characters long; the limit is {MAX_VALUE_LENGTH}"))
+    return failures
+
+
+def to_aws(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """``{"k": "v"}`` -> ``[{"Key": "k", "Value": "v"}]``, in a stable order."""
+    return [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
+
+
+def from_aws(tag_list: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    """AWS's tag list as a map, without the ``aws:`` tags AWS manages itself."""
+    return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tag_list or () if not is_reserved(str(tag["Key"]))}
+
+
+def plan(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What to set (new or changed values) and which keys to remove to go from current to desired."""
+    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
+    to_remove = sorted(key for key in current if key not in desired and not is_reserved(key))
+    return to_set, to_remove
