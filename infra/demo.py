@@ -7,6 +7,7 @@ from typing import Any
 
 from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
+from infra.recovery import recover
 
 DEMO_STACK = "demo"
 
@@ -26,6 +27,7 @@ def run_demo(env: LocalEnvironment, progress: Callable[[str], None]) -> dict[str
     stack.init(env.secrets_provider)
     stack.set_config("kind", "foundation")
     stack.set_config("operatorContact", "ops@egov.example.cn", secret=True)
+    recover(stack, progress=progress)  # a previous demo may have been interrupted
     progress("pulumi up (creates the VPC in the embedded cloud)")
     stack.up()
     return stack.outputs()

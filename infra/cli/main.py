@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.engine import EngineError
-from infra.local.environment import LocalEnvironment
+from infra.local.environment import LocalEnvironment, diagnose
 from infra.local.process import LocalEnvError
 from infra.local.status import PartStatus
 
@@ -27,12 +27,15 @@ out = Console()
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Known failures become one clear message and exit code 1, never a traceback."""
+def friendly_errors(env: LocalEnvironment | None = None) -> Iterator[None]:
+    """Known failures become one clear message (and what to do) and exit code 1, never a traceback."""
     try:
         yield
     except (LocalEnvError, EngineError, FileNotFoundError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        hint = diagnose(exc, env) if env is not None and isinstance(exc, EngineError) else ""
+        if hint:
+            console.print(f"[bold]what to do:[/] {escape(hint)}")
         raise typer.Exit(1) from exc
 
 
@@ -101,7 +104,7 @@ def demo() -> None:
     from infra.demo import run_demo
 
     env = LocalEnvironment()
-    with friendly_errors(), console.status("demo") as spinner:
+    with friendly_errors(env), console.status("demo") as spinner:
         outputs = run_demo(env, lambda msg: spinner.update(msg))
     table = Table(title="stack demo: outputs")
     table.add_column("output")
@@ -110,6 +113,30 @@ def demo() -> None:
         table.add_row(key, escape(str(value)))
     out.print(table)
     render_status(env.status())
+
+
+@app.command("recover")
+def recover_stack(
+    stack: str = typer.Option(..., "--stack", "-s", help="The stack to bring back in line with the cloud."),
+    config_file: str = typer.Option(None, "--config-file", help="The stack's config file, if not the default."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be cleaned up."),
+) -> None:
+    """After an interrupted or failed run: clear pending creates and delete resources the cloud made but
+    Pulumi never recorded, so the next `pulumi up` creates each missing resource exactly once."""
+    from pathlib import Path
+
+    from infra.engine import Stack
+    from infra.recovery import recover
+
+    env = LocalEnvironment()
+    target = Stack(stack, env=env.env(), config_file=Path(config_file) if config_file else None)
+    with friendly_errors(env), console.status("recovering") as spinner:
+        leftovers = recover(target, dry_run=dry_run, progress=lambda msg: spinner.update(msg))
+    verb = "would delete" if dry_run else "deleted"
+    for leftover in leftovers:
+        out.print(f"{verb} {escape(str(leftover))}")
+    if not leftovers:
+        out.print("nothing left behind: the cloud matches the stack's state")
 
 
 if __name__ == "__main__":

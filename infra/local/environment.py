@@ -19,6 +19,8 @@ Progress = Callable[[str], None]
 
 
 class LocalEnvironment:
+    """The three parts together; each is safe to bring up again."""
+
     def __init__(self, paths: LocalPaths | None = None) -> None:
         self.paths = paths or LocalPaths.default()
         self.cloud = MotoCloud(self.paths)
@@ -55,3 +57,20 @@ class LocalEnvironment:
         }
         env["PATH"] = f"{tools_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
         return env
+
+
+def diagnose(error: Exception, env: LocalEnvironment) -> str:
+    """Turn an engine failure caused by the embedded environment into what happened and what to do.
+
+    Returns "" when the failure is not one we recognise, so callers show the engine's own message alone.
+    """
+    text = str(error)
+    vault, cloud = env.vault.address, env.cloud.endpoint
+    if "Vault is sealed" in text:
+        return f"OpenBao at {vault} is sealed, so stack secrets cannot be decrypted: run `egov local up` to unseal it"
+    if vault.split("://", 1)[-1] in text and ("connection refused" in text or "no such host" in text):
+        return f"OpenBao at {vault} is not reachable (not running?): run `egov local up`"
+    if cloud in text and ("Could not connect" in text or "connection refused" in text.lower()):
+        return (f"the embedded cloud at {cloud} is not reachable: run `egov local up`, then run the same command "
+                "again; Pulumi resumes from its state")
+    return ""

@@ -132,9 +132,9 @@ class VpcHandler(ResourceHandler):
             "CidrBlock": inputs["cidrBlock"],
             "InstanceTenancy": inputs.get("instanceTenancy") or "default",
         }
-        desired_tags = inputs.get("tags") or {}
-        if desired_tags:
-            params["TagSpecifications"] = [{"ResourceType": "vpc", "Tags": tagging.to_aws(desired_tags)}]
+        params["TagSpecifications"] = [
+            {"ResourceType": "vpc", "Tags": tagging.with_owner(inputs.get("tags") or {}, ctx.resource.urn)}
+        ]
         vpc_id = str(ctx.call("ec2", "create_vpc", **params)["Vpc"]["VpcId"])
         try:
             self._wait_available(ctx, vpc_id)
@@ -274,6 +274,15 @@ class VpcHandler(ResourceHandler):
         if outputs is None:
             return ReadResult.gone()
         return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+
+    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
+        vpcs = ctx.collect("ec2", "describe_vpcs", "Vpcs", Filters=[_filter("tag-key", tagging.OWNER_TAG)])
+        owned = {}
+        for vpc in vpcs:
+            urn = next((t["Value"] for t in vpc.get("Tags", []) if t["Key"] == tagging.OWNER_TAG), "")
+            if urn.startswith(urn_prefix):
+                owned[str(vpc["VpcId"])] = urn
+        return owned
 
     # -- update --------------------------------------------------------------------------
 

@@ -274,6 +274,11 @@ class ResourceHandler(ABC):
 
     # -- derived views of the property specs -------------------------------------------
 
+    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
+        """Ids of resources of this family that the provider created for URNs starting with ``urn_prefix``
+        (from the OWNER_TAG), mapped to their URN; families that cannot be tagged return {}."""
+        return {}
+
     def spec(self, name: str) -> PropertySpec | None:
         return next((p for p in self.properties if p.name == name), None)
 

@@ -16,11 +16,15 @@ MAX_TAGS = 50
 MAX_KEY_LENGTH = 128
 MAX_VALUE_LENGTH = 256
 RESERVED_PREFIX = "aws:"
+OWNER_TAG = "egov:urn"
+"""Every resource the provider creates carries its Pulumi URN here, so a resource whose create
+response was lost (the cloud made it, the engine never recorded it) can still be found and
+cleaned up (`infra.provider.recovery`). The provider owns this tag: it never shows in ``tags``."""
 
 
 def is_reserved(key: str) -> bool:
-    """AWS owns ``aws:`` keys in any letter case; users can neither set nor delete them."""
-    return key.lower().startswith(RESERVED_PREFIX)
+    """AWS owns ``aws:`` keys in any letter case, the provider owns OWNER_TAG; users set neither."""
+    return key.lower().startswith(RESERVED_PREFIX) or key == OWNER_TAG
 
 
 def validate_tags(tags: Any, prop: str = "tags") -> list[Failure]:
@@ -38,7 +42,12 @@ def validate_tags(tags: Any, prop: str = "tags") -> list[Failure]:
             failures.append(Failure(path, f"{prop} has an empty key; tag keys need 1 to {MAX_KEY_LENGTH} characters"))
             continue
         if is_reserved(key):
-            failures.append(Failure(path, f"tag key {key!r} starts with 'aws:', which AWS reserves for its own tags"))
+            reason = (
+                "is reserved: the egov provider sets it to the resource's URN"
+                if key == OWNER_TAG
+                else "starts with 'aws:', which AWS reserves for its own tags"
+            )
+            failures.append(Failure(path, f"tag key {key!r} {reason}"))
         if len(key) > MAX_KEY_LENGTH:
             failures.append(
                 Failure(path, f"tag key {key[:20]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}")
@@ -53,8 +62,13 @@ def to_aws(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
 
 
+def with_owner(tags: Mapping[str, str], urn: str) -> list[dict[str, str]]:
+    """The tag list for a create call: the user's tags plus OWNER_TAG."""
+    return to_aws({**tags, OWNER_TAG: urn})
+
+
 def from_aws(tag_list: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
-    """AWS's tag list as a map, without the ``aws:`` tags AWS manages itself."""
+    """AWS's tag list as a map, without the reserved tags (AWS's ``aws:`` ones and OWNER_TAG)."""
     return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tag_list or () if not is_reserved(str(tag["Key"]))}
 
 

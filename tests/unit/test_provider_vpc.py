@@ -292,3 +292,10 @@ def test_preview_create_marks_outputs_unknown(handler: VpcHandler, ctx: HandlerC
 
 def test_inputs_from_outputs_drops_output_only(handler: VpcHandler) -> None:
     assert handler.inputs_from_outputs(state()) == inputs()
+
+
+def test_check_rejects_the_provider_owner_tag(handler: VpcHandler, ctx: HandlerContext) -> None:
+    news = {"cidrBlock": "10.0.0.0/16", "tags": {"egov:urn": "urn:pulumi:x"}}
+    assert failures(handler, ctx, news) == [
+        Failure('tags["egov:urn"]', "tag key 'egov:urn' is reserved: the egov provider sets it to the resource's URN"),
+    ]
