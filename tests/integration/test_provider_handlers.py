@@ -39,6 +39,7 @@ from infra.provider.ec2_vpc import VpcHandler
 from infra.provider.errors import ApiError, ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
+from infra.provider.tags import OWNER_TAG
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +142,12 @@ def _vpc(ec2: Any, vpc_id: str) -> dict[str, Any] | None:
 
 
 def _tags(vpc: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in vpc.get("Tags", [])}
+    """The user's tags as the cloud has them (the provider's owner tag is checked on its own)."""
+    return {t["Key"]: t["Value"] for t in vpc.get("Tags", []) if t["Key"] != OWNER_TAG}
+
+
+def _owner(vpc: dict[str, Any]) -> str | None:
+    return next((t["Value"] for t in vpc.get("Tags", []) if t["Key"] == OWNER_TAG), None)
 
 
 def _dns(ec2: Any, vpc_id: str) -> tuple[bool, bool]:
@@ -165,6 +171,8 @@ def test_create_update_read_delete(handler: VpcHandler, ctx: HandlerContext, ec2
     vpc = _vpc(ec2, vpc_id)
     assert vpc is not None and vpc["CidrBlock"] == "10.20.0.0/16"
     assert _tags(vpc) == {"Name": "core", "env": "dev"}
+    assert _owner(vpc) == ctx.resource.urn
+    assert "egov:urn" not in created.outputs["tags"]
     assert _dns(ec2, vpc_id) == (True, False)
     out = created.outputs
     assert out["vpcId"] == vpc_id
