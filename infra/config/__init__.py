@@ -1,0 +1,62 @@
+"""Models of every input file, their validation, and the flow compiler (no service calls here).
+
+Typical use::
+
+    platform = load_platform(PLATFORM_FILE)
+    flows = load_flows(FLOWS_FILE, platform)
+    plan = compile_bridge(platform, flows)
+
+Every loader raises one ``ConfigError`` listing every ``Problem`` it found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.config.compiler import (
+    CompiledBridge,
+    NetworkAcl,
+    NetworkAclEntry,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    TransitGatewayRoute,
+    compile_bridge,
+    render_nftables,
+)
+from infra.config.fields import PortRange
+from infra.config.flows import Flow, FlowAllowlist, load_flows, validate_flows
+from infra.config.platform import Bridge, Network, Platform, Zone, load_platform, validate_platform
+from infra.config.problems import ConfigError, Problem
+
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+PLATFORM_FILE = POLICIES_DIR / "platform.yaml"
+FLOWS_FILE = POLICIES_DIR / "flows.yaml"
+
+__all__ = [
+    "FLOWS_FILE",
+    "PLATFORM_FILE",
+    "POLICIES_DIR",
+    "Bridge",
+    "CompiledBridge",
+    "ConfigError",
+    "Flow",
+    "FlowAllowlist",
+    "Network",
+    "NetworkAcl",
+    "NetworkAclEntry",
+    "Platform",
+    "PortRange",
+    "Problem",
+    "RouteTable",
+    "SecurityGroup",
+    "SecurityGroupRule",
+    "TransitGatewayRoute",
+    "Zone",
+    "compile_bridge",
+    "load_flows",
+    "load_platform",
+    "render_nftables",
+    "validate_flows",
+    "validate_platform",
+]

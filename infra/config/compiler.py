@@ -1,0 +1,397 @@
+"""The flow compiler: one pure function from (Platform, FlowAllowlist) to everything the bridge enforces.
+
+The allowlist is the single source of truth; security groups, network ACLs, transit-gateway routes and
+the gateway's nftables ruleset are all derived here, so the Pulumi components and the Ansible role
+cannot disagree. The result is plain frozen dataclasses.
+
+Stability is the main design constraint: a Pulumi preview after appending a flow must show only that
+flow's resources. So every name and rule number derives from a flow (its name, its ``id``) or from
+the zones it joins, never from a position in a list:
+
+* zone security-group rules: ``<zone>-flows-sg-<in|out>-<flow>-<proto>-<ports>``, one per
+  (flow, direction, port range); the description is ``<flow>: <purpose>``;
+* the bridge gateway's SG rules can only match (peer, protocol, ports), and the cloud rejects two
+  identical rules in one group, so flows that need the same one share it:
+  ``bridge-flows-sg-<in|out>-<peer>-<proto>-<ports>``;
+* network ACL entries: one per distinct match (ACL, direction, peer CIDR, protocol, ports), so the
+  ACLs stay small (20 entries per direction by default). Its rule number comes from the first flow,
+  by id, that needs it: ``id * 10 + slot`` (slot 0 return traffic, 1-9 the flow's port ranges in
+  ascending order). Its name is ``<acl>-<ingress|egress>-<rule number>``, so a renamed flow updates
+  entries in place rather than recreating them on a number that is still taken;
+* transit-gateway routes: ``<table zone>-tgw-rt-to-<destination zone>``, one per zone pair with at
+  least one flow (either direction), shared by all flows of that pair.
+
+Flows are appended with the next free id, so an appended flow only ever adds resources.
+NACL numbers 1-9 and 30010-32766 are never used by flows; they are free for baseline entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from infra.config.fields import PortRange
+from infra.config.flows import Flow, FlowAllowlist, flow_problems
+from infra.config.platform import BRIDGE, INSPECTION_TIER, Platform, platform_problems
+from infra.config.problems import ConfigError, Problem
+
+Direction = Literal["ingress", "egress"]
+Traffic = Literal["forward", "return"]
+
+EPHEMERAL = PortRange(1024, 65535)
+ICMP_ECHO_REQUEST = 8
+ICMP_ECHO_REPLY = 0
+ICMP_ANY_CODE = -1
+PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
+RULES_PER_FLOW = 10
+BRIDGE_ACL = f"{BRIDGE}-{INSPECTION_TIER}-acl"
+NFT_TABLE = "egov_bridge"
+# Default cloud quotas, per direction: entries per network ACL (raisable to 40), rules per security group.
+ACL_ENTRY_LIMIT = 20
+SG_RULE_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    """The security group that carries a network's bridge-flow rules."""
+
+    name: str
+    network: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    """One rule resource. For icmp, ``from_port`` is the ICMP type and ``to_port`` the code (-1: any)."""
+
+    name: str
+    security_group: str
+    network: str
+    direction: Direction
+    protocol: str
+    from_port: int
+    to_port: int
+    cidr: str
+    description: str
+    flow: str | None  # None for the bridge's shared rules
+
+
+@dataclass(frozen=True)
+class NetworkAcl:
+    """A network ACL and the tiers of ``network`` whose subnets it is associated with."""
+
+    name: str
+    network: str
+    tiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetworkAclEntry:
+    """One stateless ACL entry; ports are ``None`` for icmp, icmp type/code are ``None`` for tcp/udp."""
+
+    name: str
+    network_acl: str
+    egress: bool
+    rule_number: int
+    protocol: str
+    cidr: str
+    from_port: int | None
+    to_port: int | None
+    icmp_type: int | None
+    icmp_code: int | None
+    flow: str  # the first flow (by id) that needs the entry; its id gives the rule number
+    traffic: Traffic
+    rule_action: str = "allow"
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """A transit-gateway route table associated with one network's attachment."""
+
+    name: str
+    network: str
+
+
+@dataclass(frozen=True)
+class TransitGatewayRoute:
+    """In ``route_table``, send ``destination_cidr`` (network ``destination``) to ``attachment``'s attachment."""
+
+    name: str
+    route_table: str
+    destination: str
+    destination_cidr: str
+    attachment: str
+
+
+@dataclass(frozen=True)
+class CompiledBridge:
+    """Everything the bridge enforces, ready for the Pulumi components and the Ansible role."""
+
+    security_groups: tuple[SecurityGroup, ...]
+    security_group_rules: tuple[SecurityGroupRule, ...]
+    network_acls: tuple[NetworkAcl, ...]
+    network_acl_entries: tuple[NetworkAclEntry, ...]
+    route_tables: tuple[RouteTable, ...]
+    routes: tuple[TransitGatewayRoute, ...]
+    nftables: str
+
+    def resources(self) -> dict[str, Any]:
+        """Every planned resource by its (unique) name."""
+        items: tuple[Any, ...] = (
+            *self.security_groups,
+            *self.security_group_rules,
+            *self.network_acls,
+            *self.network_acl_entries,
+            *self.route_tables,
+            *self.routes,
+        )
+        return {item.name: item for item in items}
+
+    def for_flow(self, flow: str) -> tuple[SecurityGroupRule | NetworkAclEntry, ...]:
+        """The SG rules of ``flow`` and the ACL entries it numbers: what appending ``flow`` added."""
+        rules = tuple(rule for rule in self.security_group_rules if rule.flow == flow)
+        return (*rules, *(entry for entry in self.network_acl_entries if entry.flow == flow))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (e.g. for Ansible variables or a JSON artifact)."""
+        return dataclasses.asdict(self)
+
+
+def compile_bridge(
+    platform: Platform,
+    allowlist: FlowAllowlist,
+    *,
+    acl_entry_limit: int = ACL_ENTRY_LIMIT,
+    sg_rule_limit: int = SG_RULE_LIMIT,
+) -> CompiledBridge:
+    """Compile the allowlist against the platform.
+
+    Re-checks both inputs, so a hand-built model cannot slip past validation, and refuses a plan
+    that would exceed the cloud's per-direction quotas (it would fail half-way through a deployment).
+    """
+    problems = platform_problems(platform.model_dump(mode="json", exclude_defaults=True), platform.source)
+    problems += flow_problems(allowlist.model_dump(mode="json", exclude_defaults=True), platform, allowlist.source)
+    if problems:
+        raise ConfigError(problems)
+    networks = platform.networks()
+    cidr = {name: str(network.cidr) for name, network in networks.items()}
+    flows = allowlist.by_id()
+
+    sg_rules: dict[str, SecurityGroupRule] = {}
+    entries: dict[tuple[Any, ...], NetworkAclEntry] = {}
+    routes: dict[str, TransitGatewayRoute] = {}
+    for flow in flows:
+        src, dst = flow.source, flow.destination
+        for port in _port_slots(flow):
+            for rule in (
+                _zone_rule(flow, dst, "ingress", src, cidr[src], port),
+                _zone_rule(flow, src, "egress", dst, cidr[dst], port),
+                _bridge_rule(flow, "ingress", src, cidr[src], port),
+                _bridge_rule(flow, "egress", dst, cidr[dst], port),
+            ):
+                sg_rules.setdefault(rule.name, rule)
+        for acl, egress, slot, peer, port, traffic in _acl_needs(flow):
+            match = (acl, egress, cidr[peer], flow.protocol, port, traffic)
+            if match not in entries:  # the first flow (by id) that needs an entry numbers it
+                entries[match] = _acl_entry(flow, acl, egress, slot, cidr[peer], port, traffic)
+        for table, peer in ((src, dst), (dst, src)):
+            route = TransitGatewayRoute(f"{table}-tgw-rt-to-{peer}", _table(table), peer, cidr[peer], BRIDGE)
+            routes.setdefault(route.name, route)
+        for zone in (src, dst):
+            route = TransitGatewayRoute(f"{BRIDGE}-tgw-rt-to-{zone}", _table(BRIDGE), zone, cidr[zone], zone)
+            routes.setdefault(route.name, route)
+
+    plan = CompiledBridge(
+        security_groups=tuple(
+            SecurityGroup(_sg(name), name, f"Bridge flows of {name} (compiled from the flow allowlist)")
+            for name in networks
+        ),
+        security_group_rules=tuple(sg_rules.values()),
+        network_acls=tuple(
+            NetworkAcl(_acl(name), name, (INSPECTION_TIER,) if name == BRIDGE else tuple(network.subnets))
+            for name, network in networks.items()
+        ),
+        network_acl_entries=tuple(
+            sorted(entries.values(), key=lambda entry: (entry.network_acl, entry.egress, entry.rule_number))
+        ),
+        route_tables=tuple(RouteTable(_table(name), name) for name in networks),
+        routes=tuple(sorted(routes.values(), key=lambda route: route.name)),
+        nftables=render_nftables(flows, cidr),
+    )
+    problems = _quota_problems(plan, allowlist.source, acl_entry_limit, sg_rule_limit)
+    if problems:
+        raise ConfigError(problems)
+    return plan
+
+
+def _quota_problems(plan: CompiledBridge, file: str, acl_limit: int, sg_limit: int) -> list[Problem]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for entry in plan.network_acl_entries:
+        counts["network ACL", entry.network_acl, "egress" if entry.egress else "ingress"] += 1
+    for rule in plan.security_group_rules:
+        counts["security group", rule.security_group, rule.direction] += 1
+    problems: list[Problem] = []
+    for (kind, name, direction), count in sorted(counts.items()):
+        limit = acl_limit if kind == "network ACL" else sg_limit
+        if count > limit:
+            problems.append(
+                Problem(
+                    file,
+                    "flows",
+                    f"{kind} {name} would hold {count} {direction} entries; the limit is {limit}",
+                    "merge flows that share zones and ports, or raise the cloud quota and the compiler's limit",
+                )
+            )
+    return problems
+
+
+def _sg(network: str) -> str:
+    return f"{network}-flows-sg"
+
+
+def _acl(network: str) -> str:
+    return BRIDGE_ACL if network == BRIDGE else f"{network}-flows-acl"
+
+
+def _table(network: str) -> str:
+    return f"{network}-tgw-rt"
+
+
+def _port_slots(flow: Flow) -> tuple[PortRange | None, ...]:
+    """The flow's port ranges in slot order; icmp has a single slot without ports."""
+    return flow.ports if flow.protocol != "icmp" else (None,)
+
+
+def _token(protocol: str, port: PortRange | None) -> str:
+    return f"{protocol}-{port}" if port is not None else f"{protocol}-echo"
+
+
+def _sg_ports(port: PortRange | None) -> tuple[int, int]:
+    return (port.start, port.end) if port is not None else (ICMP_ECHO_REQUEST, ICMP_ANY_CODE)
+
+
+def _zone_rule(
+    flow: Flow, network: str, direction: Direction, peer: str, peer_cidr: str, port: PortRange | None
+) -> SecurityGroupRule:
+    arrow = "in" if direction == "ingress" else "out"
+    from_port, to_port = _sg_ports(port)
+    return SecurityGroupRule(
+        name=f"{_sg(network)}-{arrow}-{flow.name}-{_token(flow.protocol, port)}",
+        security_group=_sg(network),
+        network=network,
+        direction=direction,
+        protocol=flow.protocol,
+        from_port=from_port,
+        to_port=to_port,
+        cidr=peer_cidr,
+        description=flow.description,
+        flow=flow.name,
+    )
+
+
+def _bridge_rule(
+    flow: Flow, direction: Direction, peer: str, peer_cidr: str, port: PortRange | None
+) -> SecurityGroupRule:
+    arrow, word = ("in", "from") if direction == "ingress" else ("out", "to")
+    token = _token(flow.protocol, port)
+    from_port, to_port = _sg_ports(port)
+    return SecurityGroupRule(
+        name=f"{_sg(BRIDGE)}-{arrow}-{peer}-{token}",
+        security_group=_sg(BRIDGE),
+        network=BRIDGE,
+        direction=direction,
+        protocol=flow.protocol,
+        from_port=from_port,
+        to_port=to_port,
+        cidr=peer_cidr,
+        description=f"bridge transit {word} {peer}: {token} (see the flow allowlist)",
+        flow=None,
+    )
+
+
+def _acl_needs(flow: Flow) -> list[tuple[str, bool, int, str, PortRange | None, Traffic]]:
+    """``(acl, egress, slot, peer, ports, traffic)`` for both ends and the inspection subnet.
+
+    ACLs are stateless, so each forward entry has a return entry for the replies (ephemeral ports,
+    or ICMP echo replies). ``ports`` is ``None`` for icmp.
+    """
+    src, dst = flow.source, flow.destination
+    needs: list[tuple[str, bool, int, str, PortRange | None, Traffic]] = []
+    for slot, port in enumerate(_port_slots(flow), start=1):
+        needs += [
+            (BRIDGE_ACL, False, slot, src, port, "forward"),
+            (BRIDGE_ACL, True, slot, dst, port, "forward"),
+            (_acl(dst), False, slot, src, port, "forward"),
+            (_acl(src), True, slot, dst, port, "forward"),
+        ]
+    ephemeral = EPHEMERAL if flow.protocol != "icmp" else None
+    needs += [
+        (BRIDGE_ACL, False, 0, dst, ephemeral, "return"),
+        (BRIDGE_ACL, True, 0, src, ephemeral, "return"),
+        (_acl(dst), True, 0, src, ephemeral, "return"),
+        (_acl(src), False, 0, dst, ephemeral, "return"),
+    ]
+    return needs
+
+
+def _acl_entry(
+    flow: Flow, acl: str, egress: bool, slot: int, peer_cidr: str, port: PortRange | None, traffic: Traffic
+) -> NetworkAclEntry:
+    number = flow.id * RULES_PER_FLOW + slot
+    icmp = flow.protocol == "icmp"
+    return NetworkAclEntry(
+        name=f"{acl}-{'egress' if egress else 'ingress'}-{number}",
+        network_acl=acl,
+        egress=egress,
+        rule_number=number,
+        protocol=flow.protocol,
+        cidr=peer_cidr,
+        from_port=port.start if port is not None else None,
+        to_port=port.end if port is not None else None,
+        icmp_type=(ICMP_ECHO_REQUEST if traffic == "forward" else ICMP_ECHO_REPLY) if icmp else None,
+        icmp_code=ICMP_ANY_CODE if icmp else None,
+        flow=flow.name,
+        traffic=traffic,
+    )
+
+
+def render_nftables(flows: list[Flow], cidr: dict[str, str]) -> str:
+    """The gateway's forward filter: replies accepted, one accept per flow, everything else logged and dropped."""
+    lines = [
+        "#!/usr/sbin/nft -f",
+        "# Bridge gateway forward filter, compiled from the flow allowlist by infra.config.compiler.",
+        "# Generated: do not edit by hand. Anything not accepted below is logged and dropped.",
+        "",
+        "# Replace only our table, atomically: create it if missing, then delete and redefine it.",
+        f"table inet {NFT_TABLE}",
+        f"delete table inet {NFT_TABLE}",
+        "",
+        f"table inet {NFT_TABLE} {{",
+        "\tchain forward {",
+        "\t\ttype filter hook forward priority filter; policy drop;",
+        '\t\tct state established,related accept comment "replies of allowed flows"',
+        '\t\tct state invalid counter log prefix "egov-bridge invalid: " level warn drop comment "invalid state"',
+    ]
+    for flow in flows:
+        lines.append(f"\t\t# [{flow.id}] {flow.name}: {flow.purpose} (owner: {flow.owner})")
+        lines.append(
+            f"\t\tip saddr {cidr[flow.source]} ip daddr {cidr[flow.destination]} {_nft_match(flow)} "
+            f'ct state new counter accept comment "{flow.name}"'
+        )
+    lines += [
+        '\t\tcounter log prefix "egov-bridge drop: " level warn drop comment "not in the flow allowlist"',
+        "\t}",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _nft_match(flow: Flow) -> str:
+    if flow.protocol == "icmp":
+        return "icmp type echo-request"
+    ports = [str(port) for port in flow.ports]
+    spec = ports[0] if len(ports) == 1 else "{ " + ", ".join(ports) + " }"
+    return f"{flow.protocol} dport {spec}"
