@@ -39,9 +39,16 @@ from pulumi.provider.experimental.provider import (
 
 from infra.provider import PACKAGE, convert
 from infra.provider.clients import ClientFactory, ProviderConfig
+from infra.provider.cloudtrail import TrailHandler
+from infra.provider.ec2_network import network_handlers
+from infra.provider.ec2_transit import transit_handlers
 from infra.provider.ec2_vpc import VpcHandler
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import DiffKind, HandlerContext, HandlerRegistry, ResourceHandler, is_unknown
+from infra.provider.iam import RoleHandler, RolePolicyAttachmentHandler, RolePolicyHandler
+from infra.provider.kms import AliasHandler, KeyHandler
+from infra.provider.logs import LogGroupHandler
+from infra.provider.s3 import BucketHandler
 from infra.provider.schema import package_schema_json
 
 log = logging.getLogger(__name__)
@@ -60,7 +67,13 @@ CONFIG_KEYS = ("endpoint", "region", "retryMode", "maxRetries")
 
 def default_registry() -> HandlerRegistry:
     """Every resource family the provider serves; a new family is one more entry here."""
-    return HandlerRegistry([VpcHandler()])
+    return HandlerRegistry([
+        VpcHandler(),
+        *transit_handlers(),
+        *network_handlers(),
+        KeyHandler(), AliasHandler(), BucketHandler(), LogGroupHandler(), TrailHandler(),
+        RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler(),
+    ])
 
 
 def config_from_request(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -> dict[str, Any]:

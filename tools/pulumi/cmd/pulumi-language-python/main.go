@@ -198,18 +198,14 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	args = append(args, filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint()))
 	args = append(args, req.GetArgs()...)
 
-	config, err := json.Marshal(req.GetConfig())
+	config, secretKeys, err := configJSON(req.GetConfig(), req.GetConfigSecretKeys())
 	if err != nil {
-		return nil, fmt.Errorf("serializing configuration: %w", err)
-	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
-	if err != nil {
-		return nil, fmt.Errorf("serializing secret configuration keys: %w", err)
+		return nil, err
 	}
 
 	cmd := exec.CommandContext(ctx, py.python, args...)
 	cmd.Dir = req.GetPwd()
-	cmd.Env = py.environ("PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
+	cmd.Env = py.environ("PULUMI_CONFIG="+config, "PULUMI_CONFIG_SECRET_KEYS="+secretKeys)
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	interruptThenKill(cmd)
@@ -229,6 +225,26 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// configJSON encodes stack config for PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS. A stack without config
+// must still give `{}` and `[]`: the Python SDK's set_all_config fails on JSON null.
+func configJSON(config map[string]string, secretKeys []string) (string, string, error) {
+	if config == nil {
+		config = map[string]string{}
+	}
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	c, err := json.Marshal(config)
+	if err != nil {
+		return "", "", fmt.Errorf("serializing configuration: %w", err)
+	}
+	k, err := json.Marshal(secretKeys)
+	if err != nil {
+		return "", "", fmt.Errorf("serializing secret configuration keys: %w", err)
+	}
+	return string(c), string(k), nil
 }
 
 // interruptThenKill makes cancellation polite: SIGINT first, SIGKILL if the child lingers.
@@ -318,11 +334,7 @@ func runPolicyPack(ctx context.Context, cmd *exec.Cmd, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	config, err := json.Marshal(cfg.GetConfig())
-	if err != nil {
-		return err
-	}
-	secretKeys, err := json.Marshal(cfg.GetConfigSecretKeys())
+	config, secretKeys, err := configJSON(cfg.GetConfig(), cfg.GetConfigSecretKeys())
 	if err != nil {
 		return err
 	}
@@ -331,8 +343,8 @@ func runPolicyPack(ctx context.Context, cmd *exec.Cmd, stdout io.Writer) error {
 		"PULUMI_STACK="+cfg.GetStack(),
 		"PULUMI_ORGANIZATION="+cfg.GetOrganization(),
 		fmt.Sprintf("PULUMI_DRY_RUN=%v", cfg.GetDryRun()),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
+		"PULUMI_CONFIG="+config,
+		"PULUMI_CONFIG_SECRET_KEYS="+secretKeys,
 	)
 	cmd.Stdout = packStdout
 	if err := cmd.Start(); err != nil {

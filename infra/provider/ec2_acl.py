@@ -1,0 +1,440 @@
+"""Network ACLs: ``egov:ec2:NetworkAcl`` (with its subnet associations) and ``egov:ec2:NetworkAclEntry``.
+
+A subnet always belongs to exactly one network ACL. Associating a subnet with an ACL
+therefore *moves* it (ReplaceNetworkAclAssociation on the subnet's current association),
+and dropping it from ``subnetIds`` (or deleting the ACL) moves it back to the VPC's
+default ACL.
+
+An entry is identified by (ACL, direction, rule number): those replace it; protocol,
+action, CIDR block, ports and ICMP type/code change in place with ReplaceNetworkAclEntry.
+Its Pulumi id is ``<acl id>:<ingress|egress>:<rule number>`` (also the import id).
+
+Moto 5.2.5 gaps, worked around here:
+
+* DescribeNetworkAcls answers an unknown ACL id with ``InvalidRouteTableID.NotFound``
+  instead of ``InvalidNetworkAclID.NotFound``; both mean "gone".
+* DeleteNetworkAclEntry on an entry that does not exist fails with an internal error
+  (an uncaught StopIteration) instead of ``InvalidNetworkAclEntry.NotFound``, so delete
+  looks the entry up first.
+* ICMP type/code are dropped by Create/ReplaceNetworkAclEntry (moto reads the wrong
+  parameter names) and never returned. When an icmp entry comes back without
+  ``IcmpTypeCode``, read keeps the values from the state; on import they are unknown and
+  must be filled in by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from infra.provider import tags as tagging
+from infra.provider.ec2_network import (
+    align_unordered,
+    delete_with_grace,
+    describe_one,
+    ec2_arn,
+    ec2_filter,
+    enum_failures,
+    id_failures,
+    id_list_failures,
+    ipv4_cidr_problem,
+    order_like,
+    owned,
+    rollback_error,
+    sync_tags,
+    tag_specifications,
+)
+from infra.provider.errors import ApiError, ProviderError
+from infra.provider.handler import (
+    CreateResult,
+    DiffResult,
+    Failure,
+    HandlerContext,
+    PropertySpec,
+    ReadResult,
+    ResourceHandler,
+    is_unknown,
+)
+
+NETWORK_ACL_TYPE = "egov:ec2:NetworkAcl"
+NETWORK_ACL_ENTRY_TYPE = "egov:ec2:NetworkAclEntry"
+ACL_NOT_FOUND = ("InvalidNetworkAclID.NotFound", "InvalidRouteTableID.NotFound")
+ENTRY_NOT_FOUND = ("InvalidNetworkAclEntry.NotFound", *ACL_NOT_FOUND)
+PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "-1": "-1"}
+PROTOCOL_NAMES = {number: name for name, number in PROTOCOLS.items()}
+ACTIONS = ("allow", "deny")
+MIN_RULE, MAX_RULE = 1, 32766
+
+
+# -- egov:ec2:NetworkAcl ---------------------------------------------------------------------------------
+
+
+class NetworkAclHandler(ResourceHandler):
+    """A network ACL of a VPC and the subnets that use it; vpcId replaces, the rest is in place."""
+
+    type_token = NETWORK_ACL_TYPE
+    description = "A network ACL of a VPC, with the subnets associated with it."
+    properties = (
+        PropertySpec(
+            "vpcId", "string", "The VPC. Changing it replaces the ACL.", required=True, replace_on_change=True
+        ),
+        PropertySpec(
+            "subnetIds",
+            "array",
+            "Subnets that use this ACL; a subnet removed from the list goes back to the VPC's default ACL.",
+            default=[],
+            item_type="string",
+        ),
+        PropertySpec("tags", "object", "Tags on the ACL.", default={}, item_type="string"),
+        PropertySpec("networkAclId", "string", "The ACL's id.", output_only=True),
+        PropertySpec("arn", "string", "The ACL's ARN, when the region's partition is known.", output_only=True),
+        PropertySpec("ownerId", "string", "The account that owns the ACL.", output_only=True),
+    )
+
+    def __init__(self, *, dependency_grace_seconds: float = 30.0) -> None:
+        self.dependency_grace_seconds = dependency_grace_seconds
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures = id_failures(inputs, "vpcId", "vpc")
+        failures += id_list_failures(inputs, "subnetIds", "subnet")
+        failures += tagging.validate_tags(inputs.get("tags"))
+        return failures
+
+    def diff(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        old_state: dict[str, Any],
+        news: dict[str, Any],
+        ignore_changes: Iterable[str] = (),
+    ) -> DiffResult:
+        aligned = align_unordered(old_state, news, ["subnetIds"])
+        return super().diff(ctx, resource_id, aligned, news, ignore_changes)
+
+    def _acl(self, ctx: HandlerContext, acl_id: str) -> dict[str, Any] | None:
+        return describe_one(ctx, "describe_network_acls", "NetworkAcls", ACL_NOT_FOUND, NetworkAclIds=[acl_id])
+
+    def _describe(self, ctx: HandlerContext, acl_id: str, order: Any = None) -> dict[str, Any] | None:
+        acl = self._acl(ctx, acl_id)
+        if acl is None:
+            return None
+        owner = str(acl.get("OwnerId") or "") or None
+        subnets = [str(a["SubnetId"]) for a in acl.get("Associations", []) or [] if a.get("SubnetId")]
+        return {
+            "vpcId": acl.get("VpcId"),
+            "subnetIds": order_like(subnets, order),
+            "tags": tagging.from_aws(acl.get("Tags")),
+            "networkAclId": acl_id,
+            "arn": ec2_arn(ctx, "network-acl", acl_id, owner),
+            "ownerId": owner,
+        }
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        response = ctx.call(
+            "ec2",
+            "create_network_acl",
+            VpcId=inputs["vpcId"],
+            TagSpecifications=tag_specifications(ctx, "network-acl", inputs.get("tags")),
+        )
+        acl_id = str(response["NetworkAcl"]["NetworkAclId"])
+        try:
+            for subnet_id in inputs.get("subnetIds") or []:
+                self._move(ctx, subnet_id, acl_id)
+            outputs = self._describe(ctx, acl_id, inputs.get("subnetIds"))
+            if outputs is None:
+                raise ProviderError(f"{ctx.resource}: network ACL {acl_id} disappeared right after creation")
+        except Exception as exc:
+            raise rollback_error(ctx, "network ACL", acl_id, exc, lambda: self.delete(ctx, acl_id, {})) from exc
+        return CreateResult(resource_id=acl_id, outputs=outputs)
+
+    def _move(self, ctx: HandlerContext, subnet_id: str, acl_id: str) -> None:
+        """Point the subnet's (only) ACL association at ``acl_id``."""
+        acls = ctx.collect(
+            "ec2", "describe_network_acls", "NetworkAcls", Filters=[ec2_filter("association.subnet-id", subnet_id)]
+        )
+        for acl in acls:
+            for association in acl.get("Associations", []) or []:
+                if association.get("SubnetId") != subnet_id:
+                    continue
+                if acl.get("NetworkAclId") == acl_id:
+                    return
+                ctx.call(
+                    "ec2",
+                    "replace_network_acl_association",
+                    AssociationId=association["NetworkAclAssociationId"],
+                    NetworkAclId=acl_id,
+                )
+                return
+        raise ProviderError(
+            f"{ctx.resource}: subnet {subnet_id} has no network ACL association to move to {acl_id}; "
+            "does the subnet exist?"
+        )
+
+    def _default_acl(self, ctx: HandlerContext, vpc_id: str) -> str:
+        acls = ctx.collect(
+            "ec2",
+            "describe_network_acls",
+            "NetworkAcls",
+            Filters=[ec2_filter("vpc-id", vpc_id), ec2_filter("default", "true")],
+        )
+        if not acls:
+            raise ProviderError(f"{ctx.resource}: VPC {vpc_id} has no default network ACL to return subnets to")
+        return str(acls[0]["NetworkAclId"])
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        order = state.get("subnetIds") or inputs.get("subnetIds")
+        outputs = self._describe(ctx, resource_id, order) if resource_id else None
+        if outputs is None:
+            return ReadResult.gone()
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+
+    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
+        return owned(ctx, "describe_network_acls", "NetworkAcls", "NetworkAclId", urn_prefix)
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        live = self._describe(ctx, resource_id)
+        if live is None:
+            raise ProviderError(
+                f"{ctx.resource}: network ACL {resource_id} no longer exists; run `pulumi refresh` and Pulumi "
+                "will create it again on the next update"
+            )
+        wanted = [str(s) for s in news.get("subnetIds") or []]
+        for subnet_id in wanted:
+            if subnet_id not in live["subnetIds"]:
+                self._move(ctx, subnet_id, resource_id)
+        leaving = [s for s in live["subnetIds"] if s not in wanted]
+        if leaving:
+            default = self._default_acl(ctx, str(live["vpcId"]))
+            for subnet_id in leaving:
+                self._move(ctx, subnet_id, default)
+        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
+        outputs = self._describe(ctx, resource_id, wanted)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: network ACL {resource_id} disappeared during the update")
+        return outputs
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        live = self._describe(ctx, resource_id)
+        if live is None:
+            return
+        if live["subnetIds"]:
+            default = self._default_acl(ctx, str(live["vpcId"]))
+            for subnet_id in live["subnetIds"]:
+                self._move(ctx, subnet_id, default)
+        delete_with_grace(
+            ctx,
+            lambda: ctx.call("ec2", "delete_network_acl", NetworkAclId=resource_id),
+            not_found=ACL_NOT_FOUND,
+            grace_seconds=self.dependency_grace_seconds,
+            what=f"network ACL {resource_id}",
+        )
+
+
+# -- egov:ec2:NetworkAclEntry -------------------------------------------------------------------------------
+
+
+def entry_id(acl_id: str, egress: bool, rule_number: int) -> str:
+    return f"{acl_id}:{'egress' if egress else 'ingress'}:{rule_number}"
+
+
+def parse_entry_id(resource_id: str) -> tuple[str, bool, int] | None:
+    """(ACL id, egress, rule number) from ``acl-...:ingress|egress:N``; None if malformed."""
+    parts = resource_id.split(":")
+    if len(parts) != 3 or not parts[0].startswith("acl-") or parts[1] not in ("ingress", "egress"):
+        return None
+    if not parts[2].isdigit():
+        return None
+    return parts[0], parts[1] == "egress", int(parts[2])
+
+
+def entry_failures(inputs: Mapping[str, Any]) -> list[Failure]:
+    """Rule number range, and which of ports / ICMP type+code the protocol needs."""
+    failures: list[Failure] = []
+    number = inputs.get("ruleNumber")
+    if isinstance(number, int) and not MIN_RULE <= number <= MAX_RULE:
+        failures.append(Failure("ruleNumber", f"ruleNumber {number} must be between {MIN_RULE} and {MAX_RULE}"))
+    protocol = inputs.get("protocol")
+    if not isinstance(protocol, str) or protocol not in PROTOCOLS:
+        return failures
+    ports = (("fromPort", inputs.get("fromPort")), ("toPort", inputs.get("toPort")))
+    icmp = (("icmpType", inputs.get("icmpType")), ("icmpCode", inputs.get("icmpCode")))
+    uses_ports = protocol in ("tcp", "udp")
+    for name, value in ports if not uses_ports else ():
+        if value is not None:
+            failures.append(Failure(name, f"{name} only applies to tcp and udp, not protocol {protocol!r}"))
+    for name, value in icmp if protocol != "icmp" else ():
+        if value is not None:
+            failures.append(Failure(name, f"{name} only applies to protocol 'icmp', not {protocol!r}"))
+    needed = ports if uses_ports else icmp if protocol == "icmp" else ()
+    for name, value in needed:
+        if value is None:
+            hint = "a port 0-65535" if uses_ports else "-1 for all"
+            failures.append(Failure(name, f"protocol {protocol!r} needs {name} ({hint})"))
+    numbers = [(name, value) for name, value in needed if isinstance(value, int) and not is_unknown(value)]
+    if failures or len(numbers) != len(needed):
+        return failures
+    low_limit, high_limit, what = (
+        (0, 65535, "a port (0-65535)") if uses_ports else (-1, 255, "an ICMP type/code (-1 to 255)")
+    )
+    for name, value in numbers:
+        if not low_limit <= value <= high_limit:
+            failures.append(Failure(name, f"{name} {value} is not {what}"))
+    if uses_ports and not failures and numbers[0][1] > numbers[1][1]:
+        failures.append(Failure("fromPort", f"fromPort {numbers[0][1]} is greater than toPort {numbers[1][1]}"))
+    return failures
+
+
+def entry_params(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of CreateNetworkAclEntry / ReplaceNetworkAclEntry for ``inputs``."""
+    params: dict[str, Any] = {
+        "NetworkAclId": inputs["networkAclId"],
+        "RuleNumber": inputs["ruleNumber"],
+        "Egress": bool(inputs.get("egress", False)),
+        "Protocol": PROTOCOLS[inputs["protocol"]],
+        "RuleAction": inputs["ruleAction"],
+        "CidrBlock": inputs["cidrBlock"],
+    }
+    if inputs["protocol"] in ("tcp", "udp"):
+        params["PortRange"] = {"From": inputs["fromPort"], "To": inputs["toPort"]}
+    elif inputs["protocol"] == "icmp":
+        params["IcmpTypeCode"] = {"Type": inputs["icmpType"], "Code": inputs["icmpCode"]}
+    return params
+
+
+def entry_outputs(acl_id: str, entry: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    protocol = PROTOCOL_NAMES.get(str(entry.get("Protocol")), str(entry.get("Protocol")))
+    outputs: dict[str, Any] = {
+        "networkAclId": acl_id,
+        "ruleNumber": int(entry["RuleNumber"]),
+        "egress": bool(entry.get("Egress")),
+        "protocol": protocol,
+        "ruleAction": entry.get("RuleAction"),
+        "cidrBlock": entry.get("CidrBlock"),
+        "fromPort": None,
+        "toPort": None,
+        "icmpType": None,
+        "icmpCode": None,
+    }
+    if protocol in ("tcp", "udp"):
+        port_range = entry.get("PortRange") or {}
+        outputs["fromPort"], outputs["toPort"] = port_range.get("From"), port_range.get("To")
+    elif protocol == "icmp":
+        icmp = entry.get("IcmpTypeCode")
+        if icmp:
+            outputs["icmpType"], outputs["icmpCode"] = icmp.get("Type"), icmp.get("Code")
+        else:  # moto gap (module doc)
+            outputs["icmpType"], outputs["icmpCode"] = state.get("icmpType"), state.get("icmpCode")
+    return outputs
+
+
+class NetworkAclEntryHandler(ResourceHandler):
+    """One numbered allow/deny entry of a network ACL (see the module doc for what replaces)."""
+
+    type_token = NETWORK_ACL_ENTRY_TYPE
+    description = "One numbered rule of a network ACL."
+    properties = (
+        PropertySpec(
+            "networkAclId",
+            "string",
+            "The ACL. Changing it replaces the entry.",
+            required=True,
+            replace_on_change=True,
+        ),
+        PropertySpec(
+            "ruleNumber",
+            "integer",
+            f"Evaluation order, {MIN_RULE}-{MAX_RULE} (lowest first). Changing it replaces the entry.",
+            required=True,
+            replace_on_change=True,
+        ),
+        PropertySpec(
+            "egress",
+            "boolean",
+            "Outbound (true) or inbound (false). Changing it replaces the entry.",
+            default=False,
+            replace_on_change=True,
+        ),
+        PropertySpec("protocol", "string", "tcp, udp, icmp or -1 (all).", required=True),
+        PropertySpec("ruleAction", "string", "allow or deny.", required=True),
+        PropertySpec("cidrBlock", "string", "The IPv4 network the entry matches.", required=True),
+        PropertySpec("fromPort", "integer", "First port (tcp/udp only)."),
+        PropertySpec("toPort", "integer", "Last port (tcp/udp only)."),
+        PropertySpec("icmpType", "integer", "ICMP type, -1 for all (icmp only)."),
+        PropertySpec("icmpCode", "integer", "ICMP code, -1 for all (icmp only)."),
+    )
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures = id_failures(inputs, "networkAclId", "acl")
+        failures += enum_failures(inputs, "protocol", PROTOCOLS)
+        failures += enum_failures(inputs, "ruleAction", ACTIONS)
+        cidr = inputs.get("cidrBlock")
+        if isinstance(cidr, str):
+            problem = ipv4_cidr_problem("cidrBlock", cidr)
+            if problem:
+                failures.append(Failure("cidrBlock", problem))
+        failures += entry_failures(inputs)
+        return failures
+
+    def _entry(self, ctx: HandlerContext, acl_id: str, egress: bool, number: int) -> dict[str, Any] | None:
+        acl = describe_one(ctx, "describe_network_acls", "NetworkAcls", ACL_NOT_FOUND, NetworkAclIds=[acl_id])
+        if acl is None:
+            return None
+        for entry in acl.get("Entries", []) or []:
+            if bool(entry.get("Egress")) == egress and int(entry.get("RuleNumber", -1)) == number:
+                return dict(entry)
+        return None
+
+    def _parse(self, ctx: HandlerContext, resource_id: str) -> tuple[str, bool, int]:
+        parsed = parse_entry_id(resource_id)
+        if parsed is None:
+            raise ProviderError(
+                f"{ctx.resource}: {resource_id!r} is not a network ACL entry id; "
+                "it is written <acl id>:<ingress|egress>:<rule number>, e.g. acl-0abc:ingress:100"
+            )
+        return parsed
+
+    def _describe(self, ctx: HandlerContext, resource_id: str, state: Mapping[str, Any]) -> dict[str, Any] | None:
+        acl_id, egress, number = self._parse(ctx, resource_id)
+        entry = self._entry(ctx, acl_id, egress, number)
+        return entry_outputs(acl_id, entry, state) if entry is not None else None
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        ctx.call("ec2", "create_network_acl_entry", **entry_params(inputs))
+        resource_id = entry_id(inputs["networkAclId"], bool(inputs.get("egress", False)), int(inputs["ruleNumber"]))
+        outputs = self._describe(ctx, resource_id, inputs)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: network ACL entry {resource_id} disappeared right after creation")
+        return CreateResult(resource_id=resource_id, outputs=outputs)
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
+        if outputs is None:
+            return ReadResult.gone()
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        acl_id, egress, number = self._parse(ctx, resource_id)
+        if self._entry(ctx, acl_id, egress, number) is None:
+            raise ProviderError(
+                f"{ctx.resource}: network ACL entry {resource_id} no longer exists; run `pulumi refresh` and "
+                "Pulumi will create it again on the next update"
+            )
+        ctx.call("ec2", "replace_network_acl_entry", **entry_params({**news, "networkAclId": acl_id}))
+        outputs = self._describe(ctx, resource_id, news)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: network ACL entry {resource_id} disappeared during the update")
+        return outputs
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        acl_id, egress, number = self._parse(ctx, resource_id)
+        if self._entry(ctx, acl_id, egress, number) is None:  # moto gap (module doc)
+            return
+        try:
+            ctx.call("ec2", "delete_network_acl_entry", NetworkAclId=acl_id, Egress=egress, RuleNumber=number)
+        except ApiError as exc:
+            if exc.code not in ENTRY_NOT_FOUND:
+                raise

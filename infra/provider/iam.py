@@ -1,0 +1,630 @@
+"""IAM: ``egov:iam:Role``, ``egov:iam:RolePolicy`` (inline) and ``egov:iam:RolePolicyAttachment``.
+
+Also home of what every family with a JSON policy document needs (KMS key policies, bucket
+policies, trust and inline policies): validation, a *semantic* comparison, and the diff
+refinement that drops changes which are only a different spelling of the same value.
+
+Semantic policy comparison. AWS hands policies back re-serialised (other whitespace and key
+order, sometimes a single-element list collapsed to a string, an account id principal expanded
+to its ``:root`` ARN), so comparing text would show a permanent diff. Two documents are equal
+when their canonical forms are: statements as an unordered set; ``Action``/``Resource``/
+``Principal`` values and condition values as sorted, de-duplicated lists; ``"Principal": "*"``
+as ``{"AWS": ["*"]}``; ``123456789012`` and ``arn:<any partition>:iam::123456789012:root`` as
+the same principal. ``Sid``, ``Id`` and ``Version`` are kept: they are part of the document.
+
+moto 5.2.5 notes: IAM is fully served for what these handlers call. Roles made through a
+cn-* region get ``arn:aws-cn:`` ARNs, like the real partition. AWS managed policies
+(``arn:aws-cn:iam::aws:policy/...``) are not loaded by default, so attachments of them fail
+there with NoSuchEntity; customer managed policies work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from infra.provider import tags as tagging
+from infra.provider.errors import ApiError, ProviderError
+from infra.provider.handler import (
+    CreateResult,
+    DiffResult,
+    Failure,
+    HandlerContext,
+    PropertySpec,
+    ReadResult,
+    ResourceHandler,
+    is_unknown,
+)
+
+ROLE_TYPE = "egov:iam:Role"
+ROLE_POLICY_TYPE = "egov:iam:RolePolicy"
+ATTACHMENT_TYPE = "egov:iam:RolePolicyAttachment"
+NO_SUCH_ENTITY = "NoSuchEntity"
+DELETE_CONFLICT = "DeleteConflict"
+MIN_SESSION = 3600
+MAX_SESSION = 43200
+
+_IAM_NAME = re.compile(r"^[\w+=,.@-]+$")
+_ROLE_PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
+_ACCOUNT_ROOT = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):root$")
+_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/.+$")
+_DESCRIPTION_CHAR = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]")
+_LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+
+
+# -- policy documents ------------------------------------------------------------------------
+
+
+def policy_problem(value: Any, prop: str) -> str | None:
+    """Why ``value`` cannot be a policy document (a JSON object with a Statement), or None."""
+    if is_unknown(value) or not isinstance(value, str):
+        return None
+    try:
+        document = json.loads(value)
+    except json.JSONDecodeError as exc:
+        return f"{prop} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    if not isinstance(document, dict):
+        return f"{prop} must be a JSON object (a policy document), got a JSON {type(document).__name__}"
+    if "Statement" not in document:
+        return f"{prop} has no 'Statement'; a policy document needs at least one statement"
+    statements = document["Statement"]
+    if not isinstance(statements, list | dict) or (isinstance(statements, list) and not statements):
+        return f"{prop}.Statement must be a statement object or a non-empty list of them"
+    return None
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _string_list(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return sorted({_scalar(item) for item in items})
+
+
+def _principal_id(value: str) -> str:
+    match = _ACCOUNT_ROOT.match(value)
+    return match.group(1) if match else value
+
+
+def _canonical_principal(value: Any) -> Any:
+    if value == "*":
+        return {"AWS": ["*"]}
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for kind, who in value.items():
+            ids = _string_list(who)
+            result[kind] = sorted({_principal_id(i) for i in ids}) if kind == "AWS" else ids
+        return result
+    return value
+
+
+def _canonical_statement(statement: Any) -> Any:
+    if not isinstance(statement, Mapping):
+        return statement
+    result: dict[str, Any] = {}
+    for key, value in statement.items():
+        if key in _LIST_KEYS:
+            result[key] = _string_list(value)
+        elif key in _PRINCIPAL_KEYS:
+            result[key] = _canonical_principal(value)
+        elif key == "Condition" and isinstance(value, Mapping):
+            result[key] = {
+                op: ({k: _string_list(v) for k, v in test.items()} if isinstance(test, Mapping) else test)
+                for op, test in value.items()
+            }
+        else:
+            result[key] = value
+    return result
+
+
+def canonical_policy(document: str | Mapping[str, Any]) -> Any:
+    """The canonical form two semantically equal documents share; raises ValueError on bad JSON."""
+    parsed = json.loads(document) if isinstance(document, str) else document
+    if not isinstance(parsed, Mapping):
+        return parsed
+    result = dict(parsed)
+    statements = result.get("Statement")
+    if statements is not None:
+        items = statements if isinstance(statements, list) else [statements]
+        canon = [_canonical_statement(s) for s in items]
+        result["Statement"] = sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))
+    return result
+
+
+def policies_equal(a: Any, b: Any) -> bool:
+    """Whether two policy documents (JSON text or parsed) mean the same; text compare if unparsable."""
+    if a is None or b is None or is_unknown(a) or is_unknown(b):
+        return a is b or a == b
+    try:
+        return bool(canonical_policy(a) == canonical_policy(b))
+    except (ValueError, TypeError):
+        return bool(a == b)
+
+
+def policy_text(document: Any) -> str | None:
+    """A policy the cloud returned (text, URL-decoded by boto3, or already parsed) as JSON text."""
+    if document is None:
+        return None
+    if isinstance(document, str):
+        return document
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def prefer_given(given: Any, live: Any, same: Callable[[Any, Any], bool]) -> Any:
+    """``given`` (what the program wrote) when it means the same as ``live``, else ``live``.
+
+    State then shows the program's spelling, so refresh reports no change where there is none.
+    """
+    if isinstance(given, str) and live is not None and same(given, live):
+        return given
+    return live
+
+
+# -- diff refinement -------------------------------------------------------------------------
+
+
+def refine_diff(
+    handler: ResourceHandler,
+    result: DiffResult,
+    old_state: Mapping[str, Any],
+    news: Mapping[str, Any],
+    equivalent: Mapping[str, Callable[[Any, Any], bool]],
+) -> DiffResult:
+    """Drop the changed properties whose old and new values are ``equivalent``.
+
+    The generic diff compares values with ``==``; this takes out changes that are only another
+    spelling of the same thing (a policy re-serialised, a key id versus its ARN).
+    """
+    dropped: set[str] = set()
+    for name, same in equivalent.items():
+        if name not in result.diffs:
+            continue
+        old, new = old_state.get(name), news.get(name)
+        if is_unknown(new):
+            continue
+        if same(old, new):
+            dropped.add(name)
+    if not dropped:
+        return result
+    detailed = {path: kind for path, kind in result.detailed.items() if path not in dropped}
+    replaces = [name for name in result.replaces if name not in dropped]
+    diffs = [name for name in result.diffs if name not in dropped]
+    stables = [] if replaces else list(handler.output_only_names)
+    return DiffResult(
+        changes=bool(detailed),
+        replaces=replaces,
+        detailed=detailed,
+        diffs=diffs,
+        stables=stables,
+        delete_before_replace=result.delete_before_replace,
+    )
+
+
+def set_inputs(handler: ResourceHandler, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs that reproduce ``outputs`` (refresh, import), leaving out the unset (null) ones,
+    so an imported resource's inputs pass check unchanged."""
+    return {name: value for name, value in handler.inputs_from_outputs(dict(outputs)).items() if value is not None}
+
+
+def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
+    """IAM names: 1..limit characters of letters, digits and ``+=,.@_-``."""
+    if is_unknown(value) or not isinstance(value, str):
+        return None
+    if not 1 <= len(value) <= limit:
+        return f"{prop} {value!r} is {len(value)} characters long; an IAM {what} name has 1 to {limit}"
+    if not _IAM_NAME.match(value):
+        return f"{prop} {value!r} may only contain letters, digits and +=,.@_-"
+    return None
+
+
+# -- egov:iam:Role ---------------------------------------------------------------------------
+
+
+class RoleHandler(ResourceHandler):
+    """An IAM role: name and path replace it; trust policy, description, session length and tags
+    change in place."""
+
+    type_token = ROLE_TYPE
+    description = "An IAM role that services or people assume (trust policy, description, tags)."
+    properties = (
+        PropertySpec(
+            "name",
+            "string",
+            "Role name (1-64 of letters, digits, +=,.@_-). Replaces.",
+            required=True,
+            replace_on_change=True,
+        ),
+        PropertySpec(
+            "path", "string", "Path the role lives under, e.g. /egov/. Replaces.", default="/", replace_on_change=True
+        ),
+        PropertySpec(
+            "assumeRolePolicy",
+            "string",
+            "Trust policy (JSON): who may assume the role. Compared semantically.",
+            required=True,
+        ),
+        PropertySpec("description", "string", "What the role is for.", default=""),
+        PropertySpec("maxSessionDuration", "integer", "Longest session in seconds, 3600-43200.", default=3600),
+        PropertySpec("tags", "object", "Tags on the role.", default={}, item_type="string"),
+        PropertySpec("arn", "string", "The role's ARN.", output_only=True),
+        PropertySpec("roleId", "string", "The role's stable unique id (AROA...).", output_only=True),
+    )
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures: list[Failure] = []
+        problem = name_problem(inputs.get("name"), "name", "role", 64)
+        if problem:
+            failures.append(Failure("name", problem))
+        path = inputs.get("path")
+        if isinstance(path, str) and not (len(path) <= 512 and _ROLE_PATH.match(path)):
+            failures.append(Failure("path", f"path {path!r} must start and end with '/', e.g. '/' or '/egov/audit/'"))
+        problem = policy_problem(inputs.get("assumeRolePolicy"), "assumeRolePolicy")
+        if problem:
+            failures.append(Failure("assumeRolePolicy", problem))
+        duration = inputs.get("maxSessionDuration")
+        if isinstance(duration, int) and not MIN_SESSION <= duration <= MAX_SESSION:
+            failures.append(
+                Failure(
+                    "maxSessionDuration",
+                    f"maxSessionDuration {duration} must be between {MIN_SESSION} and {MAX_SESSION} seconds",
+                )
+            )
+        description = inputs.get("description")
+        if isinstance(description, str):
+            if len(description) > 1000:
+                failures.append(
+                    Failure("description", f"description is {len(description)} characters; the limit is 1000")
+                )
+            bad = list(dict.fromkeys(c for c in description if not _DESCRIPTION_CHAR.match(c)))
+            if bad:
+                failures.append(
+                    Failure(
+                        "description",
+                        f"description contains {''.join(bad[:5])!r}; IAM accepts only Latin-1 printable characters "
+                        "in role descriptions (put other text in a tag instead)",
+                    )
+                )
+        failures.extend(tagging.validate_tags(inputs.get("tags")))
+        return failures
+
+    def diff(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        old_state: dict[str, Any],
+        news: dict[str, Any],
+        ignore_changes: Any = (),
+    ) -> DiffResult:
+        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
+        return refine_diff(self, result, old_state, news, {"assumeRolePolicy": policies_equal})
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        name = inputs["name"]
+        ctx.call(
+            "iam",
+            "create_role",
+            RoleName=name,
+            Path=inputs.get("path") or "/",
+            AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
+            **({"Description": inputs["description"]} if inputs.get("description") else {}),
+            MaxSessionDuration=int(inputs.get("maxSessionDuration") or MIN_SESSION),
+            Tags=tagging.with_owner(inputs.get("tags") or {}, ctx.resource.urn),
+        )
+        # One call made the whole role; there is nothing half-created to undo.
+        outputs = self._describe(ctx, name, given=inputs)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: role {name} disappeared right after it was created")
+        return CreateResult(resource_id=name, outputs=outputs)
+
+    def _describe(self, ctx: HandlerContext, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        try:
+            role = ctx.call("iam", "get_role", RoleName=name)["Role"]
+        except ApiError as exc:
+            if exc.code == NO_SUCH_ENTITY:
+                return None
+            raise
+        tags = role.get("Tags")
+        if tags is None:
+            tags = ctx.collect("iam", "list_role_tags", "Tags", RoleName=name)
+        trust = policy_text(role.get("AssumeRolePolicyDocument"))
+        return {
+            "name": role["RoleName"],
+            "path": role.get("Path", "/"),
+            "assumeRolePolicy": prefer_given(given.get("assumeRolePolicy"), trust, policies_equal),
+            "description": role.get("Description") or "",
+            "maxSessionDuration": int(role.get("MaxSessionDuration") or MIN_SESSION),
+            "tags": tagging.from_aws(tags),
+            "arn": role["Arn"],
+            "roleId": role.get("RoleId"),
+        }
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        if not resource_id:
+            return ReadResult.gone()
+        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
+        if outputs is None:
+            return ReadResult.gone()
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        live = self._describe(ctx, resource_id, given=news)
+        if live is None:
+            raise ProviderError(
+                f"{ctx.resource}: role {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
+                "create it again on the next update"
+            )
+        refuse_replacement_changes(ctx, self, live, news)
+        if not policies_equal(live["assumeRolePolicy"], news["assumeRolePolicy"]):
+            ctx.call("iam", "update_assume_role_policy", RoleName=resource_id, PolicyDocument=news["assumeRolePolicy"])
+        description = news.get("description") or ""
+        duration = int(news.get("maxSessionDuration") or MIN_SESSION)
+        if description != live["description"] or duration != live["maxSessionDuration"]:
+            ctx.call("iam", "update_role", RoleName=resource_id, Description=description, MaxSessionDuration=duration)
+        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
+        if to_remove:
+            ctx.call("iam", "untag_role", RoleName=resource_id, TagKeys=to_remove)
+        if to_set:
+            ctx.call("iam", "tag_role", RoleName=resource_id, Tags=tagging.to_aws(to_set))
+        outputs = self._describe(ctx, resource_id, given=news)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: role {resource_id} disappeared during the update")
+        return outputs
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        """DeleteRole; gone already is success. AWS refuses while policies or instance profiles
+        still hang on the role: the error then names each of them."""
+        try:
+            ctx.call("iam", "delete_role", RoleName=resource_id)
+        except ApiError as exc:
+            if exc.code == NO_SUCH_ENTITY:
+                return
+            if exc.code != DELETE_CONFLICT:
+                raise
+            blockers = self._blockers(ctx, resource_id)
+            what = "; ".join(blockers) if blockers else "AWS reports dependents, but none could be listed"
+            raise ProviderError(
+                f"{ctx.resource}: cannot delete role {resource_id}: it still has {what}. Remove those first "
+                f"(if Pulumi manages them, make them depend on this role). Cloud error: {exc.code}"
+            ) from exc
+
+    @staticmethod
+    def _blockers(ctx: HandlerContext, role: str) -> list[str]:
+        found: list[str] = []
+        try:
+            inline = ctx.collect("iam", "list_role_policies", "PolicyNames", RoleName=role)
+            if inline:
+                found.append("inline policies " + ", ".join(sorted(inline)))
+            attached = ctx.collect("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=role)
+            if attached:
+                found.append("attached policies " + ", ".join(sorted(p["PolicyArn"] for p in attached)))
+            profiles = ctx.collect("iam", "list_instance_profiles_for_role", "InstanceProfiles", RoleName=role)
+            if profiles:
+                found.append("instance profiles " + ", ".join(sorted(p["InstanceProfileName"] for p in profiles)))
+        except ProviderError:
+            pass
+        return found
+
+    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
+        """Roles carrying OWNER_TAG under ``urn_prefix``. ListRoles does not return tags, so this
+        asks for each role's tags; it runs only during the rare leftover sweep."""
+        owned: dict[str, str] = {}
+        for role in ctx.collect("iam", "list_roles", "Roles"):
+            name = str(role["RoleName"])
+            if str(role.get("Path", "/")).startswith("/aws-service-role/"):
+                continue
+            try:
+                tags = ctx.collect("iam", "list_role_tags", "Tags", RoleName=name)
+            except ApiError as exc:
+                if exc.code == NO_SUCH_ENTITY:
+                    continue
+                raise
+            urn = next((t["Value"] for t in tags if t["Key"] == tagging.OWNER_TAG), "")
+            if urn.startswith(urn_prefix):
+                owned[name] = urn
+        return owned
+
+
+def refuse_replacement_changes(
+    ctx: HandlerContext, handler: ResourceHandler, live: Mapping[str, Any], news: Mapping[str, Any]
+) -> None:
+    """Update must never be asked to change a replace-on-change property; say so if it is."""
+    for spec in handler.input_specs:
+        if not spec.replace_on_change:
+            continue
+        wanted = spec.normalize(news.get(spec.name))
+        have = live.get(spec.name)
+        if wanted is not None and not is_unknown(wanted) and wanted != have:
+            raise ProviderError(
+                f"{ctx.resource}: {spec.name} cannot change in place ({have!r} -> {wanted!r}); "
+                "it needs a replacement, which the diff should have requested"
+            )
+
+
+# -- egov:iam:RolePolicy ---------------------------------------------------------------------
+
+
+def _split_id(ctx: HandlerContext, resource_id: str, separator: str, what: str, example: str) -> tuple[str, str]:
+    role, sep, rest = resource_id.partition(separator)
+    if not sep or not role or not rest:
+        raise ProviderError(f"{ctx.resource}: {resource_id!r} is not a valid {what} id; write it as {example}")
+    return role, rest
+
+
+class RolePolicyHandler(ResourceHandler):
+    """An inline policy embedded in a role; id ``<role>:<policy name>``."""
+
+    type_token = ROLE_POLICY_TYPE
+    description = "An inline IAM policy embedded in one role."
+    properties = (
+        PropertySpec(
+            "role",
+            "string",
+            "Name of the role the policy is embedded in. Replaces.",
+            required=True,
+            replace_on_change=True,
+        ),
+        PropertySpec(
+            "name", "string", "Policy name, unique within the role. Replaces.", required=True, replace_on_change=True
+        ),
+        PropertySpec(
+            "policy", "string", "Policy document (JSON). Compared semantically; changes in place.", required=True
+        ),
+    )
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures: list[Failure] = []
+        for prop, what in (("role", "role"), ("name", "policy")):
+            problem = name_problem(inputs.get(prop), prop, what, 64 if prop == "role" else 128)
+            if problem:
+                failures.append(Failure(prop, problem))
+        problem = policy_problem(inputs.get("policy"), "policy")
+        if problem:
+            failures.append(Failure("policy", problem))
+        return failures
+
+    def diff(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        old_state: dict[str, Any],
+        news: dict[str, Any],
+        ignore_changes: Any = (),
+    ) -> DiffResult:
+        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
+        return refine_diff(self, result, old_state, news, {"policy": policies_equal})
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        role, name = inputs["role"], inputs["name"]
+        try:
+            ctx.call("iam", "get_role_policy", RoleName=role, PolicyName=name)
+        except ApiError as exc:
+            if exc.code != NO_SUCH_ENTITY:
+                raise
+        else:
+            # PutRolePolicy would silently overwrite someone else's policy of the same name.
+            raise ProviderError(
+                f"{ctx.resource}: role {role} already has an inline policy named {name}; adopt it with "
+                f"`pulumi import {ROLE_POLICY_TYPE} {ctx.resource.name} {role}:{name}` or choose another name"
+            )
+        ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=inputs["policy"])
+        outputs = self._describe(ctx, role, name, given=inputs)
+        if outputs is None:
+            raise ProviderError(
+                f"{ctx.resource}: inline policy {name} of role {role} vanished right after PutRolePolicy"
+            )
+        return CreateResult(resource_id=f"{role}:{name}", outputs=outputs)
+
+    def _describe(self, ctx: HandlerContext, role: str, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        try:
+            response = ctx.call("iam", "get_role_policy", RoleName=role, PolicyName=name)
+        except ApiError as exc:
+            if exc.code == NO_SUCH_ENTITY:
+                return None
+            raise
+        live = policy_text(response.get("PolicyDocument"))
+        return {"role": role, "name": name, "policy": prefer_given(given.get("policy"), live, policies_equal)}
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        if not resource_id:
+            return ReadResult.gone()
+        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
+        outputs = self._describe(ctx, role, name, given={**state, **inputs})
+        if outputs is None:
+            return ReadResult.gone()
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
+        ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=news["policy"])
+        outputs = self._describe(ctx, role, name, given=news)
+        if outputs is None:
+            raise ProviderError(f"{ctx.resource}: inline policy {name} of role {role} vanished during the update")
+        return outputs
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
+        try:
+            ctx.call("iam", "delete_role_policy", RoleName=role, PolicyName=name)
+        except ApiError as exc:
+            if exc.code != NO_SUCH_ENTITY:
+                raise
+
+
+# -- egov:iam:RolePolicyAttachment -----------------------------------------------------------
+
+
+class RolePolicyAttachmentHandler(ResourceHandler):
+    """A managed policy attached to a role; id ``<role>/<policy ARN>``. Both properties replace."""
+
+    type_token = ATTACHMENT_TYPE
+    description = "A managed IAM policy attached to a role."
+    properties = (
+        PropertySpec("role", "string", "Name of the role. Replaces.", required=True, replace_on_change=True),
+        PropertySpec(
+            "policyArn", "string", "ARN of the managed policy. Replaces.", required=True, replace_on_change=True
+        ),
+    )
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures: list[Failure] = []
+        problem = name_problem(inputs.get("role"), "role", "role", 64)
+        if problem:
+            failures.append(Failure("role", problem))
+        arn = inputs.get("policyArn")
+        if isinstance(arn, str) and not _POLICY_ARN.match(arn):
+            failures.append(
+                Failure(
+                    "policyArn",
+                    f"policyArn {arn!r} is not a managed policy ARN such as "
+                    "arn:aws-cn:iam::aws:policy/ReadOnlyAccess or arn:aws-cn:iam::123456789012:policy/name",
+                )
+            )
+        return failures
+
+    def _attached(self, ctx: HandlerContext, role: str, arn: str) -> bool | None:
+        """Whether ``arn`` is attached to ``role``; None when the role itself is gone."""
+        try:
+            attached = ctx.collect("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=role)
+        except ApiError as exc:
+            if exc.code == NO_SUCH_ENTITY:
+                return None
+            raise
+        return any(p.get("PolicyArn") == arn for p in attached)
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        role, arn = inputs["role"], inputs["policyArn"]
+        ctx.call("iam", "attach_role_policy", RoleName=role, PolicyArn=arn)
+        return CreateResult(resource_id=f"{role}/{arn}", outputs={"role": role, "policyArn": arn})
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        if not resource_id:
+            return ReadResult.gone()
+        role, arn = _split_id(ctx, resource_id, "/", "role policy attachment", "<role name>/<policy ARN>")
+        if not self._attached(ctx, role, arn):
+            return ReadResult.gone()
+        outputs = {"role": role, "policyArn": arn}
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=dict(outputs))
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        # Both properties replace, so the engine never asks for an in-place change.
+        raise ProviderError(f"{ctx.resource}: a role policy attachment cannot change in place; it is replaced")
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        role, arn = _split_id(ctx, resource_id, "/", "role policy attachment", "<role name>/<policy ARN>")
+        try:
+            ctx.call("iam", "detach_role_policy", RoleName=role, PolicyArn=arn)
+        except ApiError as exc:
+            if exc.code != NO_SUCH_ENTITY:
+                raise
