@@ -6,5 +6,54 @@ nothing here imports boto3.
 """
 
 from infra.resources.ec2 import Vpc
+from infra.resources.network import (
+    DefaultSecurityGroupLockdown,
+    FlowLog,
+    InternetGateway,
+    NetworkAcl,
+    NetworkAclEntry,
+    RouteTable,
+    RouteTableAssociation,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    VpcEndpoint,
+)
+from infra.resources.security import Alias, Bucket, Key, LogGroup, Role, RolePolicy, RolePolicyAttachment, Trail
+from infra.resources.transit import (
+    TransitGateway,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+    TransitGatewayRouteTableAssociation,
+    TransitGatewayRouteTablePropagation,
+    TransitGatewayVpcAttachment,
+)
 
-__all__ = ["Vpc"]
+__all__ = [
+    "Alias",
+    "Bucket",
+    "DefaultSecurityGroupLockdown",
+    "FlowLog",
+    "InternetGateway",
+    "Key",
+    "LogGroup",
+    "NetworkAcl",
+    "NetworkAclEntry",
+    "Role",
+    "RolePolicy",
+    "RolePolicyAttachment",
+    "RouteTable",
+    "RouteTableAssociation",
+    "SecurityGroup",
+    "SecurityGroupRule",
+    "Subnet",
+    "Trail",
+    "TransitGateway",
+    "TransitGatewayRoute",
+    "TransitGatewayRouteTable",
+    "TransitGatewayRouteTableAssociation",
+    "TransitGatewayRouteTablePropagation",
+    "TransitGatewayVpcAttachment",
+    "Vpc",
+    "VpcEndpoint",
+]

@@ -7,10 +7,12 @@ is also declared (as ``None``, which the SDK does not send) so the SDK creates a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import pulumi
+
+from infra.resources.base import TaggedResource, Tags
+from infra.resources.base import output as _output
 
 VPC_TYPE = "egov:ec2:Vpc"
 
@@ -24,20 +26,19 @@ _VPC_OUTPUTS = (
 )
 
 
-def _output(resource: pulumi.Resource, name: str) -> pulumi.Output[Any]:
-    """The Output the SDK created for the declared property ``name`` (camelCase)."""
-    return cast(pulumi.Output[Any], pulumi.get(resource, name))
-
-
-class Vpc(pulumi.CustomResource):
+class Vpc(TaggedResource):
     """A VPC. Changing ``cidr_block`` or ``instance_tenancy`` replaces it; tags and DNS update in place."""
+
+    TYPE = VPC_TYPE
+    INPUTS = ("cidrBlock", "tags", "enableDnsSupport", "enableDnsHostnames", "instanceTenancy")
+    OUTPUTS = _VPC_OUTPUTS
 
     def __init__(
         self,
         resource_name: str,
         *,
         cidr_block: pulumi.Input[str],
-        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        tags: Tags | None = None,
         enable_dns_support: pulumi.Input[bool] | None = None,
         enable_dns_hostnames: pulumi.Input[bool] | None = None,
         instance_tenancy: pulumi.Input[str] | None = None,
@@ -50,19 +51,12 @@ class Vpc(pulumi.CustomResource):
             "enableDnsHostnames": enable_dns_hostnames,
             "instanceTenancy": instance_tenancy,
         }
-        props.update(dict.fromkeys(_VPC_OUTPUTS))
-        super().__init__(VPC_TYPE, resource_name, props, opts)
+        self._register(resource_name, props, opts)
 
     @staticmethod
     def get(resource_name: str, vpc_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> Vpc:
         """Look up an existing VPC by id without managing it."""
-        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=vpc_id))
-        resource = Vpc.__new__(Vpc)
-        props: dict[str, Any] = dict.fromkeys(
-            ("cidrBlock", "tags", "enableDnsSupport", "enableDnsHostnames", "instanceTenancy", *_VPC_OUTPUTS)
-        )
-        pulumi.CustomResource.__init__(resource, VPC_TYPE, resource_name, props, merged)
-        return resource
+        return Vpc._lookup(resource_name, vpc_id, opts)
 
     @property
     def vpc_id(self) -> pulumi.Output[str]:
@@ -92,10 +86,6 @@ class Vpc(pulumi.CustomResource):
     @property
     def enable_dns_hostnames(self) -> pulumi.Output[bool]:
         return _output(self, "enableDnsHostnames")
-
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        return _output(self, "tags")
 
     @property
     def default_security_group_id(self) -> pulumi.Output[str]:

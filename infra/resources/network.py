@@ -11,9 +11,12 @@ handlers in ``infra/provider/ec2_*.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypedDict, TypeVar, cast
+from typing import Any, TypedDict
 
 import pulumi
+
+from infra.resources.base import EgovResource, R, TaggedResource, Tags
+from infra.resources.base import output as _output
 
 SUBNET_TYPE = "egov:ec2:Subnet"
 INTERNET_GATEWAY_TYPE = "egov:ec2:InternetGateway"
@@ -27,9 +30,7 @@ NETWORK_ACL_ENTRY_TYPE = "egov:ec2:NetworkAclEntry"
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
 VPC_ENDPOINT_TYPE = "egov:ec2:VpcEndpoint"
 
-Tags = pulumi.Input[Mapping[str, pulumi.Input[str]]]
 Ids = pulumi.Input[Sequence[pulumi.Input[str]]]
-R = TypeVar("R", bound="_NetworkResource")
 
 
 class RouteArgs(TypedDict, total=False):
@@ -77,37 +78,17 @@ def _camel_routes(routes: Any) -> Any:
     return converted
 
 
-def _output(resource: pulumi.Resource, name: str) -> pulumi.Output[Any]:
-    """The Output the SDK created for the declared property ``name`` (camelCase)."""
-    return cast(pulumi.Output[Any], pulumi.get(resource, name))
-
-
-class _NetworkResource(pulumi.CustomResource):
-    """Shared plumbing: declare every output, and look existing resources up by id."""
-
-    TYPE: ClassVar[str]
-    INPUTS: ClassVar[tuple[str, ...]]
-    OUTPUTS: ClassVar[tuple[str, ...]]
-
-    def _register(self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
-        props.update(dict.fromkeys(self.OUTPUTS))
-        super().__init__(self.TYPE, resource_name, props, opts)
+class _NetworkResource(EgovResource):
+    """The network wrappers' ``get`` names the id ``id``."""
 
     @classmethod
     def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> R:
         """Look up an existing resource by its id without managing it."""
-        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        resource = cls.__new__(cls)
-        props: dict[str, Any] = dict.fromkeys((*cls.INPUTS, *cls.OUTPUTS))
-        pulumi.CustomResource.__init__(resource, cls.TYPE, resource_name, props, merged)
-        return resource
+        return cls._lookup(resource_name, id, opts)
 
 
-class _Tagged(_NetworkResource):
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        """The user's tags (the provider's owner tag is never included)."""
-        return _output(self, "tags")
+class _Tagged(_NetworkResource, TaggedResource):
+    """A network resource with user tags."""
 
 
 class Subnet(_Tagged):

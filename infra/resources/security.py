@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypedDict, TypeVar, cast
+from typing import Any, TypedDict, cast
 
 import pulumi
+
+from infra.resources.base import EgovResource, TaggedResource, Tags
+from infra.resources.base import output as _output
 
 KEY_TYPE = "egov:kms:Key"
 ALIAS_TYPE = "egov:kms:Alias"
@@ -27,9 +30,7 @@ ROLE_TYPE = "egov:iam:Role"
 ROLE_POLICY_TYPE = "egov:iam:RolePolicy"
 ROLE_POLICY_ATTACHMENT_TYPE = "egov:iam:RolePolicyAttachment"
 
-Tags = pulumi.Input[Mapping[str, pulumi.Input[str]]]
 PolicyInput = pulumi.Input[str] | Mapping[str, Any]
-_R = TypeVar("_R", bound="_EgovResource")
 
 
 class LifecycleRuleArgs(TypedDict, total=False):
@@ -48,11 +49,6 @@ _RULE_KEYS = {
     "noncurrent_version_expiration_days": "noncurrentVersionExpirationDays",
     "abort_incomplete_multipart_upload_days": "abortIncompleteMultipartUploadDays",
 }
-
-
-def _output(resource: pulumi.Resource, name: str) -> pulumi.Output[Any]:
-    """The Output the SDK created for the declared property ``name`` (camelCase)."""
-    return cast(pulumi.Output[Any], pulumi.get(resource, name))
 
 
 def policy_json(document: PolicyInput | None) -> pulumi.Input[str] | None:
@@ -76,40 +72,10 @@ def _rules(rules: pulumi.Input[Sequence[LifecycleRuleArgs]] | None) -> Any:
     return convert(cast(Sequence[Mapping[str, Any]], rules))
 
 
-class _EgovResource(pulumi.CustomResource):
-    """Shared plumbing: the type token, the declared properties, and ``get`` by id."""
-
-    TYPE: ClassVar[str]
-    INPUTS: ClassVar[tuple[str, ...]]
-    OUTPUTS: ClassVar[tuple[str, ...]]
-
-    def _register(self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
-        props.update(dict.fromkeys(self.OUTPUTS))
-        super().__init__(self.TYPE, resource_name, props, opts)
-
-    @classmethod
-    def get(
-        cls: type[_R], resource_name: str, resource_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> _R:
-        """Look up an existing resource by its provider id without managing it."""
-        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
-        resource = cls.__new__(cls)
-        props: dict[str, Any] = dict.fromkeys((*cls.INPUTS, *cls.OUTPUTS))
-        pulumi.CustomResource.__init__(resource, cls.TYPE, resource_name, props, merged)
-        return resource
-
-
-class _TaggedResource(_EgovResource):
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        """The user's tags; the provider's own ownership tag never shows here."""
-        return _output(self, "tags")
-
-
 # -- KMS -------------------------------------------------------------------------------------
 
 
-class Key(_TaggedResource):
+class Key(TaggedResource):
     """A customer managed KMS key. ``key_usage``/``key_spec`` replace it; all else updates in place.
 
     Destroying it schedules deletion after ``pending_window_in_days`` (default 30); it is never
@@ -199,7 +165,7 @@ class Key(_TaggedResource):
         return _output(self, "pendingWindowInDays")
 
 
-class Alias(_EgovResource):
+class Alias(EgovResource):
     """A KMS alias. ``name`` replaces it; ``target_key_id`` updates in place."""
 
     TYPE = ALIAS_TYPE
@@ -236,7 +202,7 @@ class Alias(_EgovResource):
 # -- S3 --------------------------------------------------------------------------------------
 
 
-class Bucket(_TaggedResource):
+class Bucket(TaggedResource):
     """An S3 bucket: SSE-KMS, versioned and fully public-access-blocked by default.
 
     ``bucket`` and ``object_lock_enabled`` replace it; everything else updates in place.
@@ -386,7 +352,7 @@ class Bucket(_TaggedResource):
 # -- CloudWatch Logs and CloudTrail ----------------------------------------------------------
 
 
-class LogGroup(_TaggedResource):
+class LogGroup(TaggedResource):
     """A CloudWatch Logs group. ``name`` replaces it; KMS key, retention and tags update in place."""
 
     TYPE = LOG_GROUP_TYPE
@@ -429,7 +395,7 @@ class LogGroup(_TaggedResource):
         return _output(self, "retentionInDays")
 
 
-class Trail(_TaggedResource):
+class Trail(TaggedResource):
     """A CloudTrail trail: multi-region, validated and logging by default. Only ``name`` replaces it."""
 
     TYPE = TRAIL_TYPE
@@ -532,7 +498,7 @@ class Trail(_TaggedResource):
 # -- IAM -------------------------------------------------------------------------------------
 
 
-class Role(_TaggedResource):
+class Role(TaggedResource):
     """An IAM role. ``name`` and ``path`` replace it; trust policy, description, session and tags do not."""
 
     TYPE = ROLE_TYPE
@@ -590,7 +556,7 @@ class Role(_TaggedResource):
         return _output(self, "maxSessionDuration")
 
 
-class RolePolicy(_EgovResource):
+class RolePolicy(EgovResource):
     """An inline policy of a role (id ``<role>:<name>``). ``role``/``name`` replace it; ``policy`` does not."""
 
     TYPE = ROLE_POLICY_TYPE
@@ -621,7 +587,7 @@ class RolePolicy(_EgovResource):
         return _output(self, "policy")
 
 
-class RolePolicyAttachment(_EgovResource):
+class RolePolicyAttachment(EgovResource):
     """A managed policy attached to a role (id ``<role>/<policy ARN>``); any change replaces it."""
 
     TYPE = ROLE_POLICY_ATTACHMENT_TYPE

@@ -11,10 +11,13 @@ only through the associations, propagations and routes a program declares.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any
 
 import pulumi
+
+from infra.resources.base import EgovResource, TaggedResource, Tags
+from infra.resources.base import output as _output
 
 TRANSIT_GATEWAY_TYPE = "egov:ec2:TransitGateway"
 ROUTE_TABLE_TYPE = "egov:ec2:TransitGatewayRouteTable"
@@ -23,39 +26,8 @@ ASSOCIATION_TYPE = "egov:ec2:TransitGatewayRouteTableAssociation"
 PROPAGATION_TYPE = "egov:ec2:TransitGatewayRouteTablePropagation"
 ROUTE_TYPE = "egov:ec2:TransitGatewayRoute"
 
-Tags = pulumi.Input[Mapping[str, pulumi.Input[str]]]
-_R = TypeVar("_R", bound="_EgovResource")
 
-
-def _output(resource: pulumi.Resource, name: str) -> pulumi.Output[Any]:
-    """The Output the SDK created for the declared property ``name`` (camelCase)."""
-    return cast(pulumi.Output[Any], pulumi.get(resource, name))
-
-
-class _EgovResource(pulumi.CustomResource):
-    """Shared plumbing: the type token, the declared properties, and ``get`` by id."""
-
-    TYPE: ClassVar[str]
-    INPUTS: ClassVar[tuple[str, ...]]
-    OUTPUTS: ClassVar[tuple[str, ...]]
-
-    def _register(self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
-        props.update(dict.fromkeys(self.OUTPUTS))
-        super().__init__(self.TYPE, resource_name, props, opts)
-
-    @classmethod
-    def get(
-        cls: type[_R], resource_name: str, resource_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> _R:
-        """Look up an existing resource by its provider id without managing it."""
-        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
-        resource = cls.__new__(cls)
-        props: dict[str, Any] = dict.fromkeys((*cls.INPUTS, *cls.OUTPUTS))
-        pulumi.CustomResource.__init__(resource, cls.TYPE, resource_name, props, merged)
-        return resource
-
-
-class TransitGateway(_EgovResource):
+class TransitGateway(TaggedResource):
     """A transit gateway. ``description`` and ``amazon_side_asn`` replace it; the options and tags update in place."""
 
     TYPE = TRANSIT_GATEWAY_TYPE
@@ -145,12 +117,8 @@ class TransitGateway(_EgovResource):
     def vpn_ecmp_support(self) -> pulumi.Output[str]:
         return _output(self, "vpnEcmpSupport")
 
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        return _output(self, "tags")
 
-
-class TransitGatewayRouteTable(_EgovResource):
+class TransitGatewayRouteTable(TaggedResource):
     """A transit gateway route table. ``transit_gateway_id`` replaces it; tags update in place."""
 
     TYPE = ROUTE_TABLE_TYPE
@@ -183,12 +151,8 @@ class TransitGatewayRouteTable(_EgovResource):
     def default_propagation_route_table(self) -> pulumi.Output[bool]:
         return _output(self, "defaultPropagationRouteTable")
 
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        return _output(self, "tags")
 
-
-class TransitGatewayVpcAttachment(_EgovResource):
+class TransitGatewayVpcAttachment(TaggedResource):
     """A VPC attached to a transit gateway. The gateway or VPC replace it; subnets and tags update in place."""
 
     TYPE = VPC_ATTACHMENT_TYPE
@@ -234,12 +198,8 @@ class TransitGatewayVpcAttachment(_EgovResource):
         """Sorted: the cloud keeps no order."""
         return _output(self, "subnetIds")
 
-    @property
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        return _output(self, "tags")
 
-
-class _RouteTableLink(_EgovResource):
+class _RouteTableLink(EgovResource):
     INPUTS = ("transitGatewayAttachmentId", "transitGatewayRouteTableId")
     OUTPUTS = ("resourceId", "resourceType")
 
@@ -293,7 +253,7 @@ class TransitGatewayRouteTablePropagation(_RouteTableLink):
     TYPE = PROPAGATION_TYPE
 
 
-class TransitGatewayRoute(_EgovResource):
+class TransitGatewayRoute(EgovResource):
     """A static route. The CIDR or route table replace it; the target (attachment or blackhole) changes in place.
 
     Give exactly one of ``transit_gateway_attachment_id`` or ``blackhole=True``. Id: ``<route table id>_<CIDR>``.

@@ -1,4 +1,5 @@
-"""Fixtures for integration tests: a real embedded environment (moto server + OpenBao) in a temp dir."""
+"""Fixtures for integration tests: a real embedded environment (moto server + OpenBao) in a temp dir,
+and, for the provider tests, a plain moto server of each test module's own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
 from infra.local.paths import LocalPaths
+from tests.integration.moto_server import CREDENTIALS, moto_server
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +53,18 @@ def stack_factory(local_env: LocalEnvironment, tmp_path: Path) -> Iterator[objec
     for stack in made:
         stack.run("destroy", "--yes", "--skip-preview", check=False)
         stack.remove()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server of the requesting test module's own on a free loopback port, stopped after the module."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture()
+def moto_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto accepts any keys; the provider uses the normal boto3 chain, so put test keys in the environment."""
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
@@ -18,52 +12,11 @@ from infra.provider.cloudtrail import TrailHandler
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext, ResourceHandler
 from infra.provider.logs import LogGroupHandler
+from tests.integration.moto_server import boto3_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-def _client(endpoint: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint)
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
@@ -79,14 +32,15 @@ def _inputs(handler: ResourceHandler, ctx: HandlerContext, **news: Any) -> dict[
 
 
 @pytest.fixture
-def key_arn(endpoint: str) -> str:
-    return str(_client(endpoint, "kms").create_key(Description="audit")["KeyMetadata"]["Arn"])
+def key_arn(moto_endpoint: str) -> str:
+    return str(boto3_client("kms", moto_endpoint, REGION).create_key(Description="audit")["KeyMetadata"]["Arn"])
 
 
 @pytest.fixture
-def bucket(endpoint: str) -> str:
+def bucket(moto_endpoint: str) -> str:
     name = f"egov-trail-{uuid.uuid4().hex[:8]}"
-    _client(endpoint, "s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3 = boto3_client("s3", moto_endpoint, REGION)
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     return name
 
 
@@ -98,10 +52,10 @@ def _group(logs: Any, name: str) -> dict[str, Any] | None:
 # -- log groups ----------------------------------------------------------------------------
 
 
-def test_log_group_lifecycle(endpoint: str, key_arn: str) -> None:
-    logs = _client(endpoint, "logs")
+def test_log_group_lifecycle(moto_endpoint: str, key_arn: str) -> None:
+    logs = boto3_client("logs", moto_endpoint, REGION)
     handler = LogGroupHandler()
-    ctx = _ctx(endpoint, "egov:logs:LogGroup")
+    ctx = _ctx(moto_endpoint, "egov:logs:LogGroup")
     name = f"/egov/audit/{uuid.uuid4().hex[:6]}"
     inputs = _inputs(handler, ctx, name=name, kmsKeyId=key_arn, retentionInDays=180, tags={"dept": "audit"})
     created = handler.create(ctx, inputs)
@@ -137,9 +91,9 @@ def test_log_group_lifecycle(endpoint: str, key_arn: str) -> None:
     assert handler.read(ctx, name, updated, news).resource_id is None
 
 
-def test_log_group_key_change_is_in_place_and_moto_gap_is_named(endpoint: str, key_arn: str) -> None:
+def test_log_group_key_change_is_in_place_and_moto_gap_is_named(moto_endpoint: str, key_arn: str) -> None:
     handler = LogGroupHandler()
-    ctx = _ctx(endpoint, "egov:logs:LogGroup")
+    ctx = _ctx(moto_endpoint, "egov:logs:LogGroup")
     name = f"/egov/keyed/{uuid.uuid4().hex[:6]}"
     inputs = _inputs(handler, ctx, name=name)
     created = handler.create(ctx, inputs)
@@ -159,10 +113,10 @@ def test_log_group_key_change_is_in_place_and_moto_gap_is_named(endpoint: str, k
 # -- trails --------------------------------------------------------------------------------
 
 
-def test_trail_lifecycle(endpoint: str, bucket: str, key_arn: str) -> None:
-    cloudtrail = _client(endpoint, "cloudtrail")
+def test_trail_lifecycle(moto_endpoint: str, bucket: str, key_arn: str) -> None:
+    cloudtrail = boto3_client("cloudtrail", moto_endpoint, REGION)
     handler = TrailHandler()
-    ctx = _ctx(endpoint, "egov:cloudtrail:Trail")
+    ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     name = f"egov-trail-{uuid.uuid4().hex[:6]}"
     account = key_arn.split(":")[4]
     group_arn = f"arn:aws-cn:logs:{REGION}:{account}:log-group:/egov/trail"
@@ -229,10 +183,12 @@ def test_trail_lifecycle(endpoint: str, bucket: str, key_arn: str) -> None:
     assert handler.read(ctx, name, updated, news).resource_id is None
 
 
-def test_trail_failed_create_leaves_nothing_behind(endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    cloudtrail = _client(endpoint, "cloudtrail")
+def test_trail_failed_create_leaves_nothing_behind(
+    moto_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloudtrail = boto3_client("cloudtrail", moto_endpoint, REGION)
     handler = TrailHandler()
-    ctx = _ctx(endpoint, "egov:cloudtrail:Trail")
+    ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     name = f"egov-doomed-{uuid.uuid4().hex[:6]}"
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -245,9 +201,9 @@ def test_trail_failed_create_leaves_nothing_behind(endpoint: str, bucket: str, m
     assert name not in {t["Name"] for t in cloudtrail.list_trails()["Trails"]}
 
 
-def test_trail_on_missing_bucket_names_the_resource(endpoint: str) -> None:
+def test_trail_on_missing_bucket_names_the_resource(moto_endpoint: str) -> None:
     handler = TrailHandler()
-    ctx = _ctx(endpoint, "egov:cloudtrail:Trail")
+    ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     with pytest.raises(ProviderError) as raised:
         handler.create(ctx, _inputs(handler, ctx, name="egov-nobucket", s3BucketName="no-such-bucket-here"))
     message = str(raised.value)

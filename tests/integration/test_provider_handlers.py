@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 import os
 import select
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
@@ -40,12 +38,12 @@ from infra.provider.errors import ApiError, ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.tags import OWNER_TAG
+from tests.integration.moto_server import boto3_client, stop_process
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 T = TypeVar("T")
 
 
@@ -59,59 +57,10 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         loop.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    # moto accepts any keys; the provider uses the normal boto3 chain, so set the env.
-    for key, value in CREDENTIALS.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 @pytest.fixture
 def ec2(moto_endpoint: str) -> Any:
     """Independent boto3 client used to verify (and to change things behind our back)."""
-    return boto3.client(
-        "ec2",
-        region_name=REGION,
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return boto3_client("ec2", moto_endpoint, REGION)
 
 
 def _urn(name: str) -> str:
@@ -452,9 +401,4 @@ def test_plugin_main_prints_port_and_serves() -> None:
             ]
         assert proc.poll() is None, "the plugin should keep serving"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

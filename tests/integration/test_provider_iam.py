@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -19,53 +13,16 @@ from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext, ResourceHandler
 from infra.provider.iam import RoleHandler, RolePolicyAttachmentHandler, RolePolicyHandler
+from tests.integration.moto_server import boto3_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 @pytest.fixture
-def iam(endpoint: str) -> Any:
-    return boto3.client("iam", region_name=REGION, endpoint_url=endpoint)
+def iam(moto_endpoint: str) -> Any:
+    return boto3_client("iam", moto_endpoint, REGION)
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
@@ -100,9 +57,9 @@ def _role_tags(iam: Any, name: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
 
 
-def test_role_lifecycle(endpoint: str, iam: Any) -> None:
+def test_role_lifecycle(moto_endpoint: str, iam: Any) -> None:
     handler = RoleHandler()
-    ctx = _ctx(endpoint, "egov:iam:Role")
+    ctx = _ctx(moto_endpoint, "egov:iam:Role")
     name = f"egov-trail-{uuid.uuid4().hex[:6]}"
     trust = json.dumps(_trust("cloudtrail.amazonaws.com"))
     inputs = _inputs(handler, ctx, name=name, path="/egov/", assumeRolePolicy=trust, tags={"dept": "audit"})
@@ -166,9 +123,9 @@ def test_role_lifecycle(endpoint: str, iam: Any) -> None:
     assert handler.read(ctx, name, updated, news).resource_id is None
 
 
-def test_inline_policy_attachment_and_delete_conflict(endpoint: str, iam: Any) -> None:
+def test_inline_policy_attachment_and_delete_conflict(moto_endpoint: str, iam: Any) -> None:
     role_handler, policy_handler, attach_handler = RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler()
-    role_ctx = _ctx(endpoint, "egov:iam:Role")
+    role_ctx = _ctx(moto_endpoint, "egov:iam:Role")
     role = f"egov-logs-{uuid.uuid4().hex[:6]}"
     role_inputs = _inputs(
         role_handler, role_ctx, name=role, assumeRolePolicy=json.dumps(_trust("vpc-flow-logs.amazonaws.com"))
@@ -176,7 +133,7 @@ def test_inline_policy_attachment_and_delete_conflict(endpoint: str, iam: Any) -
     role_state = role_handler.create(role_ctx, role_inputs).outputs
 
     # Inline policy.
-    ctx = _ctx(endpoint, "egov:iam:RolePolicy")
+    ctx = _ctx(moto_endpoint, "egov:iam:RolePolicy")
     doc = json.dumps(_read_logs("*"))
     inputs = _inputs(policy_handler, ctx, role=role, name="write-logs", policy=doc)
     created = policy_handler.create(ctx, inputs)
@@ -201,7 +158,7 @@ def test_inline_policy_attachment_and_delete_conflict(endpoint: str, iam: Any) -
     # Managed policy attachment (a customer managed policy: moto loads no AWS managed ones).
     managed = iam.create_policy(PolicyName=f"p-{uuid.uuid4().hex[:6]}", PolicyDocument=doc)["Policy"]["Arn"]
     assert managed.startswith("arn:aws-cn:iam::")
-    actx = _ctx(endpoint, "egov:iam:RolePolicyAttachment")
+    actx = _ctx(moto_endpoint, "egov:iam:RolePolicyAttachment")
     attachment = attach_handler.create(actx, _inputs(attach_handler, actx, role=role, policyArn=managed))
     assert attachment.resource_id == f"{role}/{managed}"
     assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [managed]

@@ -3,68 +3,25 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext, ResourceHandler
 from infra.provider.kms import AliasHandler, KeyHandler
+from tests.integration.moto_server import boto3_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 @pytest.fixture
-def kms(endpoint: str) -> Any:
-    return boto3.client("kms", region_name=REGION, endpoint_url=endpoint)
+def kms(moto_endpoint: str) -> Any:
+    return boto3_client("kms", moto_endpoint, REGION)
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
@@ -98,9 +55,9 @@ def _policy(account: str, *, sid: str = "root") -> dict[str, Any]:
     }
 
 
-def test_key_lifecycle(endpoint: str, kms: Any) -> None:
+def test_key_lifecycle(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
-    ctx = _ctx(endpoint, "egov:kms:Key")
+    ctx = _ctx(moto_endpoint, "egov:kms:Key")
     inputs = _inputs(handler, ctx, description="audit logs", tags={"dept": "audit"})
     assert inputs["enableKeyRotation"] is True and inputs["pendingWindowInDays"] == 30
     created = handler.create(ctx, inputs)
@@ -161,9 +118,9 @@ def test_key_lifecycle(endpoint: str, kms: Any) -> None:
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["DeletionDate"] == deletion
 
 
-def test_key_refresh_sees_drift_and_update_repairs_it(endpoint: str, kms: Any) -> None:
+def test_key_refresh_sees_drift_and_update_repairs_it(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
-    ctx = _ctx(endpoint, "egov:kms:Key")
+    ctx = _ctx(moto_endpoint, "egov:kms:Key")
     inputs = _inputs(handler, ctx, description="pii", tags={"class": "pii"})
     created = handler.create(ctx, inputs)
     key_id = created.resource_id
@@ -183,9 +140,9 @@ def test_key_refresh_sees_drift_and_update_repairs_it(endpoint: str, kms: Any) -
         handler.delete(ctx, key_id, {})
 
 
-def test_key_import_reconstructs_inputs(endpoint: str, kms: Any) -> None:
+def test_key_import_reconstructs_inputs(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
-    ctx = _ctx(endpoint, "egov:kms:Key")
+    ctx = _ctx(moto_endpoint, "egov:kms:Key")
     meta = kms.create_key(Description="legacy", Tags=[{"TagKey": "owner", "TagValue": "ops"}])["KeyMetadata"]
     key_id = meta["KeyId"]
     try:
@@ -209,9 +166,11 @@ def test_key_import_reconstructs_inputs(endpoint: str, kms: Any) -> None:
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
 
 
-def test_key_failed_create_is_scheduled_for_deletion(endpoint: str, kms: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_failed_create_is_scheduled_for_deletion(
+    moto_endpoint: str, kms: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     handler = KeyHandler()
-    ctx = _ctx(endpoint, "egov:kms:Key")
+    ctx = _ctx(moto_endpoint, "egov:kms:Key")
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise ProviderError(f"{ctx.resource}: kms:EnableKeyRotation failed with KMSInternalException: boom")
@@ -230,9 +189,9 @@ def test_key_failed_create_is_scheduled_for_deletion(endpoint: str, kms: Any, mo
     assert kms.describe_key(KeyId=doomed[0])["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
-def test_alias_lifecycle(endpoint: str, kms: Any) -> None:
+def test_alias_lifecycle(moto_endpoint: str, kms: Any) -> None:
     handler = AliasHandler()
-    ctx = _ctx(endpoint, "egov:kms:Alias")
+    ctx = _ctx(moto_endpoint, "egov:kms:Alias")
     first = kms.create_key()["KeyMetadata"]
     second = kms.create_key()["KeyMetadata"]
     name = f"alias/egov-{uuid.uuid4().hex[:6]}"

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-import boto3
 import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
@@ -47,8 +42,9 @@ from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext, HandlerRegistry, ResourceHandler
 from infra.provider.provider import EgovProvider
 from infra.provider.recovery import delete_leftovers, find_leftovers
+from tests.integration.moto_server import boto3_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
 AZ_A, AZ_B = "cn-north-1a", "cn-north-1b"
@@ -63,62 +59,10 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         loop.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 @pytest.fixture(scope="module")
 def ec2(moto_endpoint: str) -> Any:
     """Independent boto3 client: verifies what the handlers did and makes drift."""
-    return _client("ec2", moto_endpoint)
+    return boto3_client("ec2", moto_endpoint, REGION)
 
 
 @pytest.fixture(scope="module")
@@ -679,7 +623,7 @@ def test_flow_logs(
     context: Callable[[ResourceHandler], HandlerContext], ec2: Any, vpc: str, moto_endpoint: str
 ) -> None:
     handler = FlowLogHandler()
-    s3 = _client("s3", moto_endpoint)
+    s3 = boto3_client("s3", moto_endpoint, REGION)
     bucket = f"flow-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
 
@@ -840,7 +784,8 @@ def test_leftovers_of_every_taggable_family_are_found(
 ) -> None:
     """A resource created but never recorded is found by its owner tag and removed (infra.provider.recovery)."""
     bucket = f"left-{uuid.uuid4().hex[:8]}"
-    _client("s3", moto_endpoint).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3 = boto3_client("s3", moto_endpoint, REGION)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     subnet = SubnetHandler()
     group = SecurityGroupHandler()
     made: dict[str, str] = {}

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from pulumi.provider.experimental.property_value import PropertyValue
@@ -32,64 +26,27 @@ from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.s3 import BucketHandler
+from tests.integration.moto_server import boto3_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto server of our own on a free loopback port, stopped at teardown."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on port {port}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+@pytest.fixture
+def s3(moto_endpoint: str) -> Any:
+    return boto3_client("s3", moto_endpoint, REGION)
 
 
 @pytest.fixture
-def s3(endpoint: str) -> Any:
-    return boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
-
-
-@pytest.fixture
-def key_arn(endpoint: str) -> str:
-    kms = boto3.client("kms", region_name=REGION, endpoint_url=endpoint)
+def key_arn(moto_endpoint: str) -> str:
+    kms = boto3_client("kms", moto_endpoint, REGION)
     return str(kms.create_key(Description="bucket key")["KeyMetadata"]["Arn"])
 
 
 @pytest.fixture
-def ctx(endpoint: str) -> HandlerContext:
-    config = ProviderConfig(region=REGION, endpoint=endpoint, max_attempts=2)
+def ctx(moto_endpoint: str) -> HandlerContext:
+    config = ProviderConfig(region=REGION, endpoint=moto_endpoint, max_attempts=2)
     urn = f"urn:pulumi:test::egov::egov:s3:Bucket::b-{uuid.uuid4().hex[:8]}"
     return HandlerContext(resource=ResourceRef.from_urn(urn), clients=ClientFactory(config), timeout=60)
 
@@ -369,13 +326,13 @@ def _wire(props: dict[str, PropertyValue]) -> dict[str, PropertyValue]:
     return PropertyValue.unmarshal_map(PropertyValue.marshal_map(props))
 
 
-def test_provider_preview_makes_no_calls_and_schema_lists_the_families(endpoint: str, s3: Any) -> None:
+def test_provider_preview_makes_no_calls_and_schema_lists_the_families(moto_endpoint: str, s3: Any) -> None:
     provider = EgovProvider()
     _run(
         provider.configure(
             ConfigureRequest(
                 variables={},
-                args=_wire({"endpoint": PropertyValue(endpoint), "region": PropertyValue(REGION)}),
+                args=_wire({"endpoint": PropertyValue(moto_endpoint), "region": PropertyValue(REGION)}),
                 accept_secrets=True,
                 accept_resources=False,
             )
