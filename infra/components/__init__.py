@@ -1,0 +1,11 @@
+"""``ComponentResource``s the stack kinds compose: zone network, audit archive, key set, bridge flows.
+
+No boto3 here: components only register resources of ``infra.resources``.
+"""
+
+from infra.components.audit import AuditArchive
+from infra.components.bridge_flows import BridgeFlows
+from infra.components.keys import KeySet
+from infra.components.zone_network import ZoneNetwork
+
+__all__ = ["AuditArchive", "BridgeFlows", "KeySet", "ZoneNetwork"]

@@ -1,0 +1,122 @@
+"""``AuditArchive``: the bucket every audit record lands in (CloudTrail, VPC flow logs) and the trail.
+
+The bucket is SSE-KMS with the audit key, versioned, never public, and object-locked in GOVERNANCE
+mode for 180 days by default: the Cybersecurity Law (art. 21) asks for network logs to be kept at
+least six months. Its policy lets CloudTrail and the log delivery service (flow logs) write under
+``AWSLogs/`` with the bucket owner in full control, and refuses any request without TLS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from infra.resources.security import Bucket, Trail
+
+MIN_RETENTION_DAYS = 180
+LOG_WRITERS = {"CloudTrail": "cloudtrail.amazonaws.com", "FlowLogs": "delivery.logs.amazonaws.com"}
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (``aws-cn`` for the mainland-China regions)."""
+    return "aws-cn" if region.startswith("cn-") else "aws"
+
+
+def archive_bucket_name(stack: str) -> str:
+    """``egov-<stack>-audit-archive``, folded into S3's naming rules (lower case, digits, dashes, <= 63)."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-") or "stack"
+    return f"egov-{slug[:38].strip('-')}-audit-archive"
+
+
+def archive_policy(bucket_arn: str) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = []
+    for sid, service in LOG_WRITERS.items():
+        principal = {"Service": service}
+        statements.append(
+            {"Sid": f"{sid}AclCheck", "Effect": "Allow", "Principal": principal, "Action": "s3:GetBucketAcl",
+             "Resource": bucket_arn}
+        )
+        statements.append(
+            {"Sid": f"{sid}Write", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
+             "Resource": f"{bucket_arn}/AWSLogs/*",
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+        )
+    statements.append(
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class AuditArchive(pulumi.ComponentResource):
+    """The audit bucket and a multi-region, validated, KMS-encrypted trail writing into it."""
+
+    bucket: Bucket
+    trail: Trail
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        stack: str,
+        region: str,
+        kms_key_arn: pulumi.Input[str],
+        retention_days: int = MIN_RETENTION_DAYS,
+        force_destroy: bool = False,
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        if retention_days < MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"AuditArchive {name}: retention of {retention_days} days is below the {MIN_RETENTION_DAYS} days "
+                "the Cybersecurity Law asks for network logs"
+            )
+        super().__init__("egov:components:AuditArchive", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        all_tags = {**(tags or {}), "egov:stack": stack, "egov:purpose": "audit-archive"}
+        bucket_name = archive_bucket_name(stack)
+        bucket_arn = f"arn:{partition_of(region)}:s3:::{bucket_name}"
+        self.bucket = Bucket(
+            f"{name}-bucket",
+            bucket=bucket_name,
+            sse_algorithm="aws:kms",
+            kms_key_id=kms_key_arn,
+            bucket_key_enabled=True,
+            versioning_enabled=True,
+            block_public_acls=True,
+            ignore_public_acls=True,
+            block_public_policy=True,
+            restrict_public_buckets=True,
+            object_lock_enabled=True,
+            retention_mode="GOVERNANCE",
+            retention_days=retention_days,
+            policy=archive_policy(bucket_arn),
+            force_destroy=force_destroy,
+            tags=all_tags,
+            opts=child,
+        )
+        self.trail = Trail(
+            f"{name}-trail",
+            name=f"egov-{stack}-audit",
+            s3_bucket_name=self.bucket.bucket,
+            is_multi_region_trail=True,
+            enable_log_file_validation=True,
+            include_global_service_events=True,
+            kms_key_id=kms_key_arn,
+            is_logging=True,
+            tags=all_tags,
+            opts=child,
+        )
+        self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn,
+                               "trailArn": self.trail.arn})
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]:
+        return self.bucket.bucket
+
+    @property
+    def bucket_arn(self) -> pulumi.Output[str]:
+        return self.bucket.arn
