@@ -83,9 +83,11 @@ class Stack:
             command += ["--stack", self.name]
             if self.config_file is not None and args and args[0] in _TAKES_CONFIG_FILE:
                 command += ["--config-file", str(self.config_file)]
+        # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
+        # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
         proc = subprocess.run(
             command, cwd=self.project_dir, env=engine_env(self.env), capture_output=True, text=True,
-            input=input_text, check=False,
+            encoding="utf-8", errors="replace", input=input_text, check=False,
         )
         if check and proc.returncode != 0:
             raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)

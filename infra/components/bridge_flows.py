@@ -2,9 +2,14 @@
 the cloud: per-network security groups and their rules, network ACLs and their entries, and the
 transit-gateway routes that send every cross-zone flow through the bridge.
 
+Each security group also gets a ``SecurityGroupRuleGuard`` (``<group name>-guard``) told the ids of
+the group's rule resources, so a rule opened on the group behind Pulumi's back shows on refresh and the
+next update revokes it.
+
 Every resource is named exactly as the compiler names it, and those names derive from flows (name,
-id) and zone pairs, never from list positions: appending a flow to the allowlist only ever adds
-that flow's resources to a preview.
+id) and zone pairs, never from list positions: appending a flow to the allowlist adds that flow's
+resources to a preview and changes nothing else but, in place, the guards of the groups that gained
+rules (their list of managed rule ids grows).
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from typing import Any
 import pulumi
 
 from infra.config import CompiledBridge
-from infra.resources.network import NetworkAcl, NetworkAclEntry, SecurityGroup, SecurityGroupRule
+from infra.resources.network import (
+    NetworkAcl,
+    NetworkAclEntry,
+    SecurityGroup,
+    SecurityGroupRule,
+    SecurityGroupRuleGuard,
+)
 from infra.resources.transit import TransitGatewayRoute
 
 SubnetIds = pulumi.Input[Sequence[pulumi.Input[str]]]
@@ -29,6 +40,7 @@ class BridgeFlows(pulumi.ComponentResource):
     """The compiled plan as resources; ``security_groups[network]`` for anything that needs the group ids."""
 
     security_groups: dict[str, SecurityGroup]
+    rule_guards: dict[str, SecurityGroupRuleGuard]
     network_acls: dict[str, NetworkAcl]
 
     def __init__(
@@ -68,8 +80,9 @@ class BridgeFlows(pulumi.ComponentResource):
             )
             self.security_groups[sg.network] = group
             groups_by_name[sg.name] = group
+        rule_ids: dict[str, list[pulumi.Output[str]]] = {name: [] for name in groups_by_name}
         for rule in plan.security_group_rules:
-            SecurityGroupRule(
+            resource = SecurityGroupRule(
                 rule.name,
                 security_group_id=groups_by_name[rule.security_group].group_id,
                 type=rule.direction,
@@ -78,6 +91,15 @@ class BridgeFlows(pulumi.ComponentResource):
                 to_port=rule.to_port,
                 cidr_ipv4=rule.cidr,
                 description=rule.description,
+                opts=child,
+            )
+            rule_ids[rule.security_group].append(resource.security_group_rule_id)
+        self.rule_guards = {}
+        for sg in plan.security_groups:
+            self.rule_guards[sg.network] = SecurityGroupRuleGuard(
+                f"{sg.name}-guard",
+                security_group_id=groups_by_name[sg.name].group_id,
+                managed_rule_ids=rule_ids[sg.name],
                 opts=child,
             )
 

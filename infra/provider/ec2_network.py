@@ -639,6 +639,7 @@ def network_handlers() -> list[ResourceHandler]:
     from infra.provider.ec2_security import (
         DefaultSecurityGroupLockdownHandler,
         SecurityGroupHandler,
+        SecurityGroupRuleGuardHandler,
         SecurityGroupRuleHandler,
     )
 
@@ -650,6 +651,7 @@ def network_handlers() -> list[ResourceHandler]:
         SecurityGroupHandler(),
         SecurityGroupRuleHandler(),
         DefaultSecurityGroupLockdownHandler(),
+        SecurityGroupRuleGuardHandler(),
         NetworkAclHandler(),
         NetworkAclEntryHandler(),
         FlowLogHandler(),

@@ -1,5 +1,5 @@
-"""Security groups: ``egov:ec2:SecurityGroup``, ``egov:ec2:SecurityGroupRule`` and
-``egov:ec2:DefaultSecurityGroupLockdown``.
+"""Security groups: ``egov:ec2:SecurityGroup``, ``egov:ec2:SecurityGroupRule``,
+``egov:ec2:DefaultSecurityGroupLockdown`` and ``egov:ec2:SecurityGroupRuleGuard``.
 
 A group created here starts with no rules at all: AWS's default allow-all egress rule is
 revoked right after CreateSecurityGroup, so the group allows exactly the
@@ -10,6 +10,11 @@ refresh notices a rule revoked or changed behind Pulumi's back.
 ``DefaultSecurityGroupLockdown`` empties a VPC's default security group (which AWS creates
 allowing all traffic between its members and all egress) and reports the rules it finds
 on refresh, so someone re-adding a rule shows up as drift that the next update removes.
+
+``SecurityGroupRuleGuard`` does the same for a group whose rules *are* managed: told the
+``sgr-`` ids of the group's SecurityGroupRule resources, it reports every other rule of the
+group (one added with the console or boto3, which no resource would ever read) on refresh,
+and the next update revokes exactly those.
 
 Moto 5.2.5 gap: DescribeSecurityGroupRules omits ``Description`` for rules that reference
 another security group (moto keeps it only in DescribeSecurityGroups' UserIdGroupPairs).
@@ -25,6 +30,7 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2_network import (
+    align_unordered,
     changed,
     delete_with_grace,
     describe_one,
@@ -32,6 +38,7 @@ from infra.provider.ec2_network import (
     ec2_filter,
     enum_failures,
     id_failures,
+    id_list_failures,
     ipv4_cidr_problem,
     mark_delete_before_replace,
     owned,
@@ -55,6 +62,7 @@ from infra.provider.handler import (
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
 SECURITY_GROUP_RULE_TYPE = "egov:ec2:SecurityGroupRule"
 LOCKDOWN_TYPE = "egov:ec2:DefaultSecurityGroupLockdown"
+GUARD_TYPE = "egov:ec2:SecurityGroupRuleGuard"
 
 GROUP_NOT_FOUND = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound")
 RULE_NOT_FOUND = ("InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound", *GROUP_NOT_FOUND)
@@ -648,6 +656,147 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         return self._lock_down(ctx, resource_id)
+
+    def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
+        """Nothing to undo (see the class docstring)."""
+
+
+# -- egov:ec2:SecurityGroupRuleGuard ----------------------------------------------------------------------
+
+
+def unmanaged_rules(rules: Iterable[Mapping[str, Any]], managed_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The rules (DescribeSecurityGroupRules items) whose id is not in ``managed_ids``, as the
+    guard reports them: ``type`` (ingress/egress) plus ``rule_summary``, sorted by rule id so
+    refreshed state does not change with the order the cloud lists rules in."""
+    managed = set(managed_ids)
+    found = [
+        {"type": "egress" if rule.get("IsEgress") else "ingress", **rule_summary(rule)}
+        for rule in rules
+        if rule.get("SecurityGroupRuleId") not in managed
+    ]
+    return sorted(found, key=lambda summary: str(summary.get("securityGroupRuleId")))
+
+
+def _id_list(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list | tuple) else []
+
+
+class SecurityGroupRuleGuardHandler(ResourceHandler):
+    """Keeps a security group free of rules that no SecurityGroupRule resource manages.
+
+    ``managedRuleIds`` names the group's managed rules (the ``securityGroupRuleId`` of each
+    SecurityGroupRule resource of the group, in any order). Read reports every other rule of
+    the group in ``unmanagedRules``, and diff asks for an update whenever the refreshed state
+    shows any, so a rule opened behind Pulumi's back is both visible (``pulumi refresh``) and
+    revoked (the next update). Create and update revoke exactly the unmanaged rules, never a
+    managed one. An update also spares the ids it is dropping from ``managedRuleIds``: those
+    rules belong to SecurityGroupRule resources the same deployment deletes or replaces
+    afterwards, and their own delete revokes them. Deleting the guard touches nothing: it
+    never owned a rule.
+
+    Import knows no managed ids, so every rule of the group shows as unmanaged until the
+    program's ``managedRuleIds`` are applied (that update revokes only rules not in them).
+    """
+
+    type_token = GUARD_TYPE
+    description = "Reports and revokes the rules of a security group that no SecurityGroupRule resource manages."
+    properties = (
+        PropertySpec(
+            "securityGroupId",
+            "string",
+            "The guarded security group. Changing it replaces this resource.",
+            required=True,
+            replace_on_change=True,
+        ),
+        PropertySpec(
+            "managedRuleIds",
+            "array",
+            "The sgr-... ids of the group's rules that SecurityGroupRule resources manage (order does not matter).",
+            default=[],
+            item_type="string",
+        ),
+        PropertySpec(
+            "unmanagedRules",
+            "array",
+            "Rules found on the group that are not in managedRuleIds (empty when the group is clean).",
+            output_only=True,
+            item_type="object",
+        ),
+    )
+
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        return id_failures(inputs, "securityGroupId", "sg") + id_list_failures(inputs, "managedRuleIds", "sgr")
+
+    def diff(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        old_state: dict[str, Any],
+        news: dict[str, Any],
+        ignore_changes: Iterable[str] = (),
+    ) -> DiffResult:
+        aligned = align_unordered(old_state, news, ["managedRuleIds"])
+        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
+        if result.replaces:
+            return result
+        if "unmanagedRules" not in ignore_changes and old_state.get("unmanagedRules"):
+            result.detailed["unmanagedRules"] = DiffKind.DELETE
+            result.diffs.append("unmanagedRules")
+        result.changes = bool(result.detailed)
+        if result.changes:
+            result.stables = [n for n in result.stables if n not in result.detailed]
+        return result
+
+    def preview_update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {**old_state, **news, "unmanagedRules": []}
+
+    def _exists(self, ctx: HandlerContext, group_id: str) -> bool:
+        group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
+        return group is not None
+
+    def _outputs(self, group_id: str, managed: list[str], unmanaged: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"securityGroupId": group_id, "managedRuleIds": managed, "unmanagedRules": unmanaged}
+
+    def _enforce(
+        self, ctx: HandlerContext, group_id: str, managed: list[str], spared: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Revoke every rule of the group that is neither managed nor ``spared``; the outputs after."""
+        if not self._exists(ctx, group_id):
+            raise ProviderError(
+                f"{ctx.resource}: security group {group_id} does not exist; run `pulumi refresh` so that "
+                "Pulumi creates the group (and this guard) again on the next update"
+            )
+        keep = {*managed, *spared}
+        revoke_rules(ctx, group_id, [r for r in group_rules(ctx, group_id) if r.get("SecurityGroupRuleId") not in keep])
+        left = unmanaged_rules(group_rules(ctx, group_id), keep)
+        if left:
+            raise ProviderError(
+                f"{ctx.resource}: rules no SecurityGroupRule manages are still present on {group_id} after "
+                f"revoking them: {left}"
+            )
+        return self._outputs(group_id, managed, [])
+
+    def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
+        group_id = str(inputs["securityGroupId"])
+        outputs = self._enforce(ctx, group_id, _id_list(inputs.get("managedRuleIds")))
+        return CreateResult(resource_id=group_id, outputs=outputs)
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        if not resource_id or not self._exists(ctx, resource_id):
+            return ReadResult.gone()
+        # Which rules are managed is the program's word (the last applied inputs), not the cloud's.
+        managed = _id_list(inputs["managedRuleIds"] if "managedRuleIds" in inputs else state.get("managedRuleIds"))
+        outputs = self._outputs(resource_id, managed, unmanaged_rules(group_rules(ctx, resource_id), managed))
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        managed = _id_list(news.get("managedRuleIds"))
+        dropped = [rule_id for rule_id in _id_list(old_state.get("managedRuleIds")) if rule_id not in managed]
+        return self._enforce(ctx, resource_id, managed, spared=dropped)
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         """Nothing to undo (see the class docstring)."""

@@ -16,6 +16,7 @@ from infra.resources.network import (
     RouteTableAssociation,
     SecurityGroup,
     SecurityGroupRule,
+    SecurityGroupRuleGuard,
     Subnet,
     VpcEndpoint,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "RouteTableAssociation",
     "SecurityGroup",
     "SecurityGroupRule",
+    "SecurityGroupRuleGuard",
     "Subnet",
     "Trail",
     "TransitGateway",

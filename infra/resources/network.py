@@ -25,6 +25,7 @@ ROUTE_TABLE_ASSOCIATION_TYPE = "egov:ec2:RouteTableAssociation"
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
 SECURITY_GROUP_RULE_TYPE = "egov:ec2:SecurityGroupRule"
 DEFAULT_SECURITY_GROUP_LOCKDOWN_TYPE = "egov:ec2:DefaultSecurityGroupLockdown"
+SECURITY_GROUP_RULE_GUARD_TYPE = "egov:ec2:SecurityGroupRuleGuard"
 NETWORK_ACL_TYPE = "egov:ec2:NetworkAcl"
 NETWORK_ACL_ENTRY_TYPE = "egov:ec2:NetworkAclEntry"
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
@@ -420,6 +421,42 @@ class DefaultSecurityGroupLockdown(_NetworkResource):
         return _output(self, "egressRules")
 
 
+class SecurityGroupRuleGuard(_NetworkResource):
+    """Reports (refresh) and revokes (update) every rule of a group that is not in managed_rule_ids.
+
+    Pass the ``security_group_rule_id`` of each SecurityGroupRule of the group; a rule opened
+    behind Pulumi's back shows in ``unmanaged_rules`` after refresh and the next update revokes
+    it. security_group_id replaces the guard; managed_rule_ids (any order) updates it in place.
+    """
+
+    TYPE = SECURITY_GROUP_RULE_GUARD_TYPE
+    INPUTS = ("securityGroupId", "managedRuleIds")
+    OUTPUTS = ("unmanagedRules",)
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        security_group_id: pulumi.Input[str],
+        managed_rule_ids: Ids | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {"securityGroupId": security_group_id, "managedRuleIds": managed_rule_ids}
+        self._register(resource_name, props, opts)
+
+    @property
+    def security_group_id(self) -> pulumi.Output[str]:
+        return _output(self, "securityGroupId")
+
+    @property
+    def managed_rule_ids(self) -> pulumi.Output[list[str]]:
+        return _output(self, "managedRuleIds")
+
+    @property
+    def unmanaged_rules(self) -> pulumi.Output[list[dict[str, Any]]]:
+        return _output(self, "unmanagedRules")
+
+
 class NetworkAcl(_Tagged):
     """A network ACL and the subnets that use it (in place); vpc_id replaces it."""
 
@@ -743,6 +780,7 @@ __all__ = [
     "RouteTableAssociation",
     "SecurityGroup",
     "SecurityGroupRule",
+    "SecurityGroupRuleGuard",
     "Subnet",
     "VpcEndpoint",
 ]

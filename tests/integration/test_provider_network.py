@@ -36,10 +36,11 @@ from infra.provider.ec2_routes import RouteTableAssociationHandler, RouteTableHa
 from infra.provider.ec2_security import (
     DefaultSecurityGroupLockdownHandler,
     SecurityGroupHandler,
+    SecurityGroupRuleGuardHandler,
     SecurityGroupRuleHandler,
 )
 from infra.provider.errors import ProviderError, ResourceRef
-from infra.provider.handler import HandlerContext, HandlerRegistry, ResourceHandler
+from infra.provider.handler import DiffKind, HandlerContext, HandlerRegistry, ResourceHandler
 from infra.provider.provider import EgovProvider
 from infra.provider.recovery import delete_leftovers, find_leftovers
 from tests.integration.moto_server import boto3_client
@@ -483,6 +484,81 @@ def test_default_security_group_lockdown(context: Callable[[ResourceHandler], Ha
     with pytest.raises(ProviderError) as raised:
         handler.create(context(handler), _checked(handler, ctx, securityGroupId=other))
     assert f"security group {other} is not a VPC's default security group" in str(raised.value)
+
+
+def test_security_group_rule_guard_revokes_only_unmanaged_rules(
+    context: Callable[[ResourceHandler], HandlerContext], ec2: Any, vpc: str
+) -> None:
+    rules = SecurityGroupRuleHandler()
+    handler = SecurityGroupRuleGuardHandler()
+    ctx = context(handler)
+    # Made with boto3, so AWS's allow-all egress rule is still there: a rule no resource manages.
+    group = ec2.create_security_group(VpcId=vpc, GroupName="guarded-sg", Description="guarded")["GroupId"]
+    [aws_egress] = [r["SecurityGroupRuleId"] for r in _rules(ec2, group)]
+    managed = []
+    for case in (
+        {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.20.0.0/16"},
+        {"type": "egress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv4": "10.50.0.0/16"},
+    ):
+        rule_ctx = context(rules)
+        managed.append(rules.create(rule_ctx, _checked(rules, rule_ctx, securityGroupId=group, **case)).resource_id)
+
+    # Create revokes what is unmanaged (here AWS's default egress) and nothing else.
+    inputs = _checked(handler, ctx, securityGroupId=group, managedRuleIds=managed)
+    created = handler.create(ctx, inputs)
+    assert created.resource_id == group
+    assert created.outputs == {"securityGroupId": group, "managedRuleIds": managed, "unmanagedRules": []}
+    assert {r["SecurityGroupRuleId"] for r in _rules(ec2, group)} == set(managed)
+    assert aws_egress not in {r["SecurityGroupRuleId"] for r in _rules(ec2, group)}
+    assert handler.read(ctx, group, created.outputs, inputs).outputs == created.outputs
+    assert handler.diff(ctx, group, created.outputs, {**inputs, "managedRuleIds": managed[::-1]}).changes is False
+
+    # SSH from anywhere opened with boto3: refresh reports exactly that rule, the diff asks for an update.
+    opened = ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    refreshed = handler.read(ctx, group, created.outputs, inputs)
+    assert refreshed.resource_id == group
+    assert refreshed.inputs == inputs  # which rules are managed comes from the program, not the cloud
+    assert refreshed.outputs["unmanagedRules"] == [
+        {"type": "ingress", "securityGroupRuleId": opened, "protocol": "tcp", "fromPort": 22, "toPort": 22,
+         "cidrIpv4": "0.0.0.0/0"}
+    ]
+    drift = handler.diff(ctx, group, refreshed.outputs, inputs)
+    assert drift.changes and drift.replaces == [] and drift.detailed == {"unmanagedRules": DiffKind.DELETE}
+    assert handler.preview_update(ctx, group, refreshed.outputs, inputs)["unmanagedRules"] == []
+    assert opened in {r["SecurityGroupRuleId"] for r in _rules(ec2, group)}  # previews touch nothing
+    repaired = handler.update(ctx, group, refreshed.outputs, inputs)
+    assert repaired == created.outputs
+    assert {r["SecurityGroupRuleId"] for r in _rules(ec2, group)} == set(managed)  # the managed rules stay
+    assert handler.diff(ctx, group, handler.read(ctx, group, repaired, inputs).outputs, inputs).changes is False
+
+    # An id dropped from managedRuleIds belongs to a rule resource the same deployment deletes next:
+    # the update spares it, and a later refresh reports it if it is still there.
+    fewer = {**inputs, "managedRuleIds": managed[:1]}
+    assert handler.update(ctx, group, repaired, fewer)["unmanagedRules"] == []
+    assert {r["SecurityGroupRuleId"] for r in _rules(ec2, group)} == set(managed)
+    leftover = handler.read(ctx, group, {**repaired, **fewer}, fewer)
+    assert [r["securityGroupRuleId"] for r in leftover.outputs["unmanagedRules"]] == [managed[1]]
+    handler.update(ctx, group, leftover.outputs, fewer)
+    assert {r["SecurityGroupRuleId"] for r in _rules(ec2, group)} == {managed[0]}
+
+    # Import knows no managed ids: every rule shows as unmanaged until the program's ids are applied.
+    imported = handler.read(ctx, group, {}, {})
+    assert imported.inputs == {"securityGroupId": group, "managedRuleIds": []}
+    assert [r["securityGroupRuleId"] for r in imported.outputs["unmanagedRules"]] == [managed[0]]
+
+    # Deleting the guard revokes nothing; a vanished group is gone on refresh and an error on update.
+    handler.delete(ctx, group, repaired)
+    handler.delete(ctx, group, repaired)
+    assert {r["SecurityGroupRuleId"] for r in _rules(ec2, group)} == {managed[0]}
+    ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=[managed[0]])
+    ec2.delete_security_group(GroupId=group)
+    assert handler.read(ctx, group, repaired, inputs).resource_id is None
+    with pytest.raises(ProviderError) as raised:
+        handler.update(ctx, group, repaired, inputs)
+    assert f"security group {group} does not exist" in str(raised.value)
 
 
 # -- network ACLs ----------------------------------------------------------------------------------------------------

@@ -130,6 +130,12 @@ def sg_rules(ec2: Any, vpc_id: str) -> list[tuple[str, str, str, int, int, str]]
     return sorted(found)
 
 
+def rule_ids(ec2: Any, group_id: str) -> set[str]:
+    """The ids of every rule of a group."""
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    return {r["SecurityGroupRuleId"] for r in rules["SecurityGroupRules"]}
+
+
 def compiled_rules(plan: CompiledBridge, network: str) -> list[tuple[str, str, str, int, int, str]]:
     return sorted(
         (r.security_group, r.direction, r.protocol, r.from_port, r.to_port, r.cidr)
@@ -244,12 +250,28 @@ def test_drift_behind_pulumis_back_is_seen(deployed: tuple[Stack, Stack], ec2: A
     shared_vpc = core.outputs()["vpcIds"]["shared"]
     ssh_anywhere = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 
-    # SSH from anywhere opened on a flows security group: the independent comparison flags it at once.
+    # SSH from anywhere opened on a flows security group: the independent comparison flags it at once,
+    # refresh sees it on the group's guard, and up revokes exactly that rule (the managed ones keep their ids).
     shared_sg = bridge.outputs()["securityGroupIds"]["shared"]
-    ec2.authorize_security_group_ingress(GroupId=shared_sg, IpPermissions=ssh_anywhere)
+    managed = rule_ids(ec2, shared_sg)
+    opened = ec2.authorize_security_group_ingress(GroupId=shared_sg, IpPermissions=ssh_anywhere)
+    [opened_id] = [r["SecurityGroupRuleId"] for r in opened["SecurityGroupRules"]]
     extra = sorted(set(sg_rules(ec2, shared_vpc)) - set(compiled_rules(plan, "shared")))
     assert extra == [("shared-flows-sg", "ingress", "tcp", 22, 22, "0.0.0.0/0")]
-    ec2.revoke_security_group_ingress(GroupId=shared_sg, IpPermissions=ssh_anywhere)
+    refreshed = dict(json.loads(bridge.run("refresh", "--preview-only", "--json").stdout))
+    assert refreshed["changeSummary"].get("update") == 1
+    [step] = [s for s in refreshed["steps"] if s["op"] == "update"]
+    assert step["urn"].endswith("::shared-flows-sg-guard") and "unmanagedRules" in step.get("diffReasons", [])
+    [found] = step["newState"]["outputs"]["unmanagedRules"]
+    assert (found["securityGroupRuleId"], found["type"], found["fromPort"], found["cidrIpv4"]) == (
+        opened_id, "ingress", 22, "0.0.0.0/0"
+    )
+    bridge.refresh()
+    assert changes(bridge.preview_json()) == [("update", "shared-flows-sg-guard")]
+    bridge.up()
+    assert sg_rules(ec2, shared_vpc) == compiled_rules(plan, "shared")
+    assert rule_ids(ec2, shared_sg) == managed
+    bridge.up("--expect-no-changes")
 
     # The same on the bridge VPC's default group: refresh sees it on the lockdown, and up closes it again.
     [default] = ec2.describe_security_groups(
@@ -267,8 +289,10 @@ def test_drift_behind_pulumis_back_is_seen(deployed: tuple[Stack, Stack], ec2: A
     bridge.up("--expect-no-changes")
 
 
-def test_appending_a_flow_only_adds_its_resources(deployed: tuple[Stack, Stack], tmp_path: Path) -> None:
-    _, bridge = deployed
+def test_appending_a_flow_adds_its_resources_and_updates_only_guards(
+    deployed: tuple[Stack, Stack], tmp_path: Path, ec2: Any
+) -> None:
+    core, bridge = deployed
     flows_file = with_flow(
         tmp_path, name="management-to-shared-metrics", source="management", destination="shared", protocol="tcp",
         ports=9100, purpose="Metrics scraping of shared services by the monitoring system",
@@ -280,11 +304,27 @@ def test_appending_a_flow_only_adds_its_resources(deployed: tuple[Stack, Stack],
     assert own and own <= added  # plus the bridge's shared rules for the new port, which belong to no flow
     assert set(before.resources()) <= set(after.resources())
 
+    # The groups that gained rules must also learn the new rule ids: their guards update in place.
+    gained = {rule.security_group for rule in after.security_group_rules if rule.name in added}
+    assert gained == {"management-flows-sg", "shared-flows-sg", "bridge-flows-sg"}
+    guards = {f"{group}-guard" for group in gained}
+
     bridge.set_config("flowsFile", str(flows_file))
-    steps = changes(bridge.preview_json())
-    assert {op for op, _ in steps} == {"create"}, steps
-    assert {name for _, name in steps} == added
-    assert not CHANGING_OPS & {op for op, _ in steps}
+    preview = bridge.preview_json()
+    steps = changes(preview)
+    assert steps == sorted([*(("create", name) for name in added), *(("update", guard) for guard in guards)]), steps
+    assert not (CHANGING_OPS - {"update"}) & {op for op, _ in steps}
+    updates = [s for s in preview["steps"] if s["op"] == "update"]
+    assert {s["urn"].rsplit("::", 1)[-1]: s.get("diffReasons") for s in updates} == {
+        guard: ["managedRuleIds"] for guard in guards
+    }
+
+    # Deployed, the guards take the new rules as managed: every group holds exactly the compiled rules.
+    bridge.up()
+    vpcs = {**core.outputs()["vpcIds"], BRIDGE: bridge.outputs()["vpcId"]}
+    for network in ("management", "shared", BRIDGE):
+        assert sg_rules(ec2, vpcs[network]) == compiled_rules(after, network), network
+    bridge.up("--expect-no-changes")
 
 
 # -- configuration errors --------------------------------------------------------------------------

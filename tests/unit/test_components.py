@@ -22,6 +22,7 @@ ID_OUTPUT = {
     "egov:ec2:InternetGateway": "internetGatewayId",
     "egov:ec2:TransitGatewayVpcAttachment": "transitGatewayAttachmentId",
     "egov:ec2:SecurityGroup": "groupId",
+    "egov:ec2:SecurityGroupRule": "securityGroupRuleId",
     "egov:ec2:NetworkAcl": "networkAclId",
     "egov:kms:Key": "keyId",
 }
@@ -227,6 +228,14 @@ def test_bridge_flows_registers_exactly_the_compiled_names() -> None:
     assert acl["subnetIds"] == ["subnet-bridge-inspection-cn-north-1a", "subnet-bridge-inspection-cn-north-1b"]
     rule = of_type("egov:ec2:SecurityGroupRule")["shared-flows-sg-in-extranet-to-shared-api-tcp-443"].inputs
     assert rule["securityGroupId"] == "id-shared-flows-sg" and rule["cidrIpv4"] == "10.20.0.0/16"
+
+    # One guard per flows group, told exactly the ids of that group's rule resources.
+    guards = of_type("egov:ec2:SecurityGroupRuleGuard")
+    assert set(guards) == {f"{sg.name}-guard" for sg in plan.security_groups}
+    for sg in plan.security_groups:
+        mine = [f"id-{r.name}" for r in plan.security_group_rules if r.security_group == sg.name]
+        assert mine, sg.name
+        assert guards[f"{sg.name}-guard"].inputs == {"securityGroupId": f"id-{sg.name}", "managedRuleIds": mine}
 
 
 def test_every_kind_is_registered() -> None:

@@ -36,9 +36,11 @@ from infra.provider.ec2_routes import (
 from infra.provider.ec2_security import (
     DefaultSecurityGroupLockdownHandler,
     SecurityGroupHandler,
+    SecurityGroupRuleGuardHandler,
     SecurityGroupRuleHandler,
     ip_permission,
     rule_outputs,
+    unmanaged_rules,
 )
 from infra.provider.errors import ResourceRef
 from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler
@@ -83,6 +85,7 @@ def test_every_network_family_is_registered_and_in_the_schema() -> None:
         "egov:ec2:SecurityGroup",
         "egov:ec2:SecurityGroupRule",
         "egov:ec2:DefaultSecurityGroupLockdown",
+        "egov:ec2:SecurityGroupRuleGuard",
         "egov:ec2:NetworkAcl",
         "egov:ec2:NetworkAclEntry",
         "egov:ec2:FlowLog",
@@ -444,6 +447,90 @@ def test_lockdown_diff_asks_for_an_update_while_rules_exist() -> None:
     assert handler.diff(ctx, "sg-1", dirty, {"securityGroupId": "sg-1"}, ["egressRules"]).changes is False
     assert handler.diff(ctx, "sg-1", dirty, {"securityGroupId": "sg-2"}).replaces == ["securityGroupId"]
     assert handler.preview_update(ctx, "sg-1", dirty, {"securityGroupId": "sg-1"})["egressRules"] == []
+
+
+def _aws_rule(rule_id: str, **fields: Any) -> dict[str, Any]:
+    return {"SecurityGroupRuleId": rule_id, "GroupId": "sg-1", "IsEgress": False, **fields}
+
+
+def test_unmanaged_rules_are_every_rule_not_in_the_managed_ids() -> None:
+    rules = [
+        _aws_rule("sgr-b", IpProtocol="tcp", FromPort=443, ToPort=443, CidrIpv4="10.20.0.0/16"),
+        _aws_rule("sgr-z", IpProtocol="tcp", FromPort=22, ToPort=22, CidrIpv4="0.0.0.0/0"),
+        _aws_rule("sgr-y", IsEgress=True, IpProtocol="-1", FromPort=-1, ToPort=-1, CidrIpv6="::/0", Description="v6"),
+        _aws_rule("sgr-x", IpProtocol="6", FromPort=5432, ToPort=5432, ReferencedGroupInfo={"GroupId": "sg-2"}),
+        _aws_rule("sgr-a", IsEgress=True, IpProtocol="udp", FromPort=53, ToPort=53, PrefixListId="pl-1"),
+    ]
+    # Sorted by id whatever order the cloud lists them in; direction, protocol, ports and any kind of peer.
+    assert unmanaged_rules(rules, ["sgr-b"]) == [
+        {"type": "egress", "securityGroupRuleId": "sgr-a", "protocol": "udp", "fromPort": 53, "toPort": 53,
+         "prefixListId": "pl-1"},
+        {"type": "ingress", "securityGroupRuleId": "sgr-x", "protocol": "tcp", "fromPort": 5432, "toPort": 5432,
+         "referencedSecurityGroupId": "sg-2"},
+        {"type": "egress", "securityGroupRuleId": "sgr-y", "protocol": "-1", "fromPort": -1, "toPort": -1,
+         "cidrIpv6": "::/0", "description": "v6"},
+        {"type": "ingress", "securityGroupRuleId": "sgr-z", "protocol": "tcp", "fromPort": 22, "toPort": 22,
+         "cidrIpv4": "0.0.0.0/0"},
+    ]
+    assert unmanaged_rules(list(reversed(rules)), ["sgr-b"]) == unmanaged_rules(rules, ["sgr-b"])
+    assert unmanaged_rules(rules, ["sgr-a", "sgr-b", "sgr-x", "sgr-y", "sgr-z", "sgr-gone"]) == []
+    assert [r["securityGroupRuleId"] for r in unmanaged_rules(rules, [])] == ["sgr-a", "sgr-b", "sgr-x", "sgr-y",
+                                                                              "sgr-z"]
+    assert unmanaged_rules([], ["sgr-b"]) == []
+
+
+def test_guard_check() -> None:
+    handler = SecurityGroupRuleGuardHandler()
+    assert checked(handler, securityGroupId="sg-1") == {"securityGroupId": "sg-1", "managedRuleIds": []}
+    assert checked(handler, securityGroupId="sg-1", managedRuleIds=["sgr-1", UNKNOWN])["managedRuleIds"] == [
+        "sgr-1",
+        UNKNOWN,
+    ]
+    assert reasons(handler, securityGroupId="flows-sg", managedRuleIds=["sgr-1", "rule-2", "sgr-1"]) == [
+        "securityGroupId 'flows-sg' is not a sg-... id",
+        "managedRuleIds[1] 'rule-2' is not a sgr-... id",
+        "managedRuleIds[2] 'sgr-1' is listed twice",
+    ]
+    assert reasons(handler, managedRuleIds="sgr-1") == [
+        "missing required property 'securityGroupId'",
+        "managedRuleIds must be a list, got string",
+    ]
+
+
+GUARDED = {"securityGroupId": "sg-1", "managedRuleIds": ["sgr-1", "sgr-2"], "unmanagedRules": []}
+SSH = {"type": "ingress", "securityGroupRuleId": "sgr-9", "protocol": "tcp", "fromPort": 22, "toPort": 22,
+       "cidrIpv4": "0.0.0.0/0"}
+
+
+def test_guard_diff_managed_ids_are_a_set_changed_in_place() -> None:
+    handler = SecurityGroupRuleGuardHandler()
+    ctx = ctx_for(handler)
+    news = {"securityGroupId": "sg-1", "managedRuleIds": ["sgr-2", "sgr-1"]}
+    assert handler.diff(ctx, "sg-1", GUARDED, news).changes is False
+    grown = handler.diff(ctx, "sg-1", GUARDED, {**news, "managedRuleIds": ["sgr-1", "sgr-2", "sgr-3"]})
+    assert grown.changes and grown.replaces == [] and grown.detailed == {"managedRuleIds": DiffKind.UPDATE}
+    assert grown.stables == ["unmanagedRules"]
+    # Preview of a new rule: its id is not known yet, and the guard updates in place.
+    pending = handler.diff(ctx, "sg-1", GUARDED, {**news, "managedRuleIds": ["sgr-1", "sgr-2", UNKNOWN]})
+    assert pending.replaces == [] and pending.detailed == {"managedRuleIds": DiffKind.UPDATE}
+    moved = handler.diff(ctx, "sg-1", GUARDED, {**news, "securityGroupId": "sg-2"})
+    assert moved.replaces == ["securityGroupId"] and moved.stables == []
+
+
+def test_guard_diff_asks_for_an_update_while_unmanaged_rules_exist() -> None:
+    handler = SecurityGroupRuleGuardHandler()
+    ctx = ctx_for(handler)
+    news = {"securityGroupId": "sg-1", "managedRuleIds": ["sgr-1", "sgr-2"]}
+    drifted = {**GUARDED, "unmanagedRules": [SSH]}
+    diff = handler.diff(ctx, "sg-1", drifted, news)
+    assert diff.changes and diff.replaces == [] and diff.detailed == {"unmanagedRules": DiffKind.DELETE}
+    assert diff.diffs == ["unmanagedRules"] and diff.stables == []
+    assert handler.diff(ctx, "sg-1", drifted, news, ["unmanagedRules"]).changes is False
+    both = handler.diff(ctx, "sg-1", drifted, {**news, "managedRuleIds": ["sgr-1"]})
+    assert both.detailed == {"managedRuleIds": DiffKind.UPDATE, "unmanagedRules": DiffKind.DELETE}
+    assert handler.diff(ctx, "sg-1", drifted, {**news, "securityGroupId": "sg-2"}).replaces == ["securityGroupId"]
+    preview = handler.preview_update(ctx, "sg-1", drifted, {**news, "managedRuleIds": ["sgr-1", UNKNOWN]})
+    assert preview == {"securityGroupId": "sg-1", "managedRuleIds": ["sgr-1", UNKNOWN], "unmanagedRules": []}
 
 
 # -- network ACLs -------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ OUTPUTS: dict[str, dict[str, Any]] = {
     "egov:ec2:RouteTable": {"routeTableId": "rtb-1"},
     "egov:ec2:SecurityGroupRule": {"securityGroupRuleId": "sgr-1"},
     "egov:ec2:DefaultSecurityGroupLockdown": {"ingressRules": [], "egressRules": []},
+    "egov:ec2:SecurityGroupRuleGuard": {"unmanagedRules": []},
 }
 
 
@@ -115,6 +116,29 @@ def test_security_group_rule_and_lockdown() -> Any:
     return pulumi.Output.all(rule.security_group_rule_id, rule.type, rule.from_port, lockdown.ingress_rules).apply(
         verify
     )
+
+
+@pulumi.runtime.test
+def test_security_group_rule_guard_takes_the_rule_ids() -> Any:
+    from infra.resources import SecurityGroupRuleGuard
+    from infra.resources.network import SecurityGroupRule
+
+    rule = SecurityGroupRule("ssh", security_group_id="sg-1", type="ingress", protocol="tcp", from_port=22,
+                             to_port=22, cidr_ipv4="10.0.0.0/8")
+    guard = SecurityGroupRuleGuard(
+        "sg-guard", security_group_id="sg-1", managed_rule_ids=[rule.security_group_rule_id, "sgr-2"]
+    )
+
+    def verify(values: list[Any]) -> None:
+        group, managed, unmanaged = values
+        assert (group, managed, unmanaged) == ("sg-1", ["sgr-1", "sgr-2"], [])
+        by_type = {a.typ: a for a in registered}
+        assert by_type["egov:ec2:SecurityGroupRuleGuard"].inputs == {
+            "securityGroupId": "sg-1",
+            "managedRuleIds": ["sgr-1", "sgr-2"],
+        }
+
+    return pulumi.Output.all(guard.security_group_id, guard.managed_rule_ids, guard.unmanaged_rules).apply(verify)
 
 
 @pulumi.runtime.test
