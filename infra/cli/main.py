@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import typer
@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infra.cli.cert import cert_app
+from infra.cli.vault import vault_app
 from infra.engine import EngineError
 from infra.local.environment import LocalEnvironment, diagnose
 from infra.local.process import LocalEnvError
@@ -21,6 +23,8 @@ app = typer.Typer(help="Provision the consolidated e-government cloud and prove 
 local_app = typer.Typer(help="The embedded environment: moto (cloud), OpenBao (keys), Pulumi backend.",
                         no_args_is_help=True)
 app.add_typer(local_app, name="local")
+app.add_typer(vault_app, name="vault")
+app.add_typer(cert_app, name="cert")
 
 console = Console(stderr=True)
 out = Console()
@@ -61,9 +65,12 @@ def render_status(parts: list[PartStatus]) -> None:
 
 
 @local_app.command("up")
-def local_up() -> None:
+def local_up(
+    vault_nodes: int = typer.Option(None, "--vault-nodes", min=1, max=5,
+                                    help="OpenBao raft nodes: 1, 3 or 5 (default: as before; 1 on a fresh setup)."),
+) -> None:
     """Start moto and OpenBao (or bring them back); safe to run again."""
-    env = LocalEnvironment()
+    env = LocalEnvironment(vault_nodes=vault_nodes)
     with friendly_errors(), console.status("starting the embedded environment") as spinner:
         parts = env.up(lambda msg: spinner.update(msg))
     render_status(parts)
@@ -105,14 +112,23 @@ def demo() -> None:
 
     env = LocalEnvironment()
     with friendly_errors(env), console.status("demo") as spinner:
-        outputs = run_demo(env, lambda msg: spinner.update(msg))
-    table = Table(title="stack demo: outputs")
-    table.add_column("output")
-    table.add_column("value")
-    for key, value in outputs.items():
-        table.add_row(key, escape(str(value)))
-    out.print(table)
+        result = run_demo(env, lambda msg: spinner.update(msg))
+    render_rows("zones (stack demo-core, bridge: demo-bridge)", ("zone", "CIDR", "VPC", "what it holds"), result.zones)
+    render_rows("allowed flows (policies/flows.yaml), each only through the bridge",
+                ("flow", "from", "to", "protocol/ports", "purpose", "owner"), result.flows)
+    core = result.core_outputs
+    out.print(f"transit gateway {escape(str(core.get('transitGatewayId')))}; audit archive "
+              f"{escape(str(core.get('archiveBucketName')))}; keys: {escape(', '.join(core.get('keyArns', {})))}")
     render_status(env.status())
+
+
+def render_rows(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(str(cell)) for cell in row))
+    out.print(table)
 
 
 @app.command("recover")

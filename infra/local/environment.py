@@ -21,10 +21,11 @@ Progress = Callable[[str], None]
 class LocalEnvironment:
     """The three parts together; each is safe to bring up again."""
 
-    def __init__(self, paths: LocalPaths | None = None) -> None:
+    def __init__(self, paths: LocalPaths | None = None, *, vault_nodes: int | None = None) -> None:
+        """``vault_nodes``: OpenBao raft nodes to run (None: as many as before, one on a fresh setup)."""
         self.paths = paths or LocalPaths.default()
         self.cloud = MotoCloud(self.paths)
-        self.vault = OpenBao(self.paths)
+        self.vault = OpenBao(self.paths, nodes=vault_nodes)
 
     def up(self, progress: Progress = lambda _: None) -> list[PartStatus]:
         """Bring every part up; parts already running are left alone, so this is safe to repeat."""

@@ -1,23 +1,33 @@
-"""The embedded OpenBao behind ``egov local up|down|status|env``.
+"""The embedded OpenBao behind ``egov local up|down|status|env``: one node, or a raft cluster of three.
 
 OpenBao runs in real server mode (raft storage, TLS, Shamir seal), not ``-dev``: the
 stacks then meet the same init/unseal/audit/transit behaviour as in a real deployment,
 and the data survives restarts. Everything binds 127.0.0.1.
 
+With ``nodes=3`` (``egov local up --vault-nodes 3``) three servers form one raft cluster:
+node 1 is initialized, nodes 2 and 3 join it through ``retry_join`` (TLS verified against
+the local CA) and are unsealed with the same keys. Any node answers: standbys forward
+every request to the active node (``disable_standby_reads``), so a read right after a
+write sees it whichever node is asked. A cluster does not shrink back (quorum would be lost).
+
 Local-only trade-off: the unseal keys and the root token are kept unencrypted in
 ``init.json`` (0600) so that ``up()`` can unseal without a human. Never copy this layout
 to anything but a developer machine.
 
-On-disk layout under ``LocalPaths.openbao``::
+On-disk layout under ``LocalPaths.openbao`` (node 1 keeps the original single-node layout,
+so data from before clustering is node 1 of a cluster)::
 
-    tls/          bootstrap CA + server cert (keys 0600)
-    config.hcl    server config, rewritten on every start
-    ports.json    the API and cluster ports chosen on first up, reused afterwards
-    server.json   DaemonRecord of the process we started (the only one we ever stop)
-    server.log    server stdout/stderr
-    init.json     unseal keys + root token (0600)
-    data/         raft storage
-    audit.log     file audit device (declared in config.hcl)
+    tls/                 bootstrap CA + server cert (keys 0600), shared by every node
+    init.json            unseal keys + root token (0600)
+    cluster.json         number of nodes, once more than one was asked for
+    audit.log            primary file audit device ``file/`` (declared in every node's config)
+    audit-secondary.log  second file audit device ``file-secondary/``: requests go on while one works
+    config.hcl           node 1: server config, rewritten on every start
+    ports.json           node 1: the API and cluster ports chosen on first up, reused afterwards
+    server.json          node 1: DaemonRecord of the process we started (the only one we ever stop)
+    server.log           node 1: server stdout/stderr
+    data/                node 1: raft storage
+    node-2/, node-3/     the same five entries for each further node
 """
 
 from __future__ import annotations
@@ -26,12 +36,14 @@ import contextlib
 import fcntl
 import json
 import os
+import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,15 +70,39 @@ from infra.local.tls import ServerTLS, ensure_server_tls, write_private_file
 NAME = "openbao"
 NODE_ID = "egov-local"
 AUDIT_PATH = "file"
+AUDIT_SECONDARY_PATH = "file-secondary"
+# Stored in the audit table on first enable; config-declared devices may never change afterwards
+# (OpenBao refuses to unseal into a table that differs from the config), so these strings are frozen.
+AUDIT_DESCRIPTION = "egov local: every request and response, HMAC-ed"
+AUDIT_SECONDARY_DESCRIPTION = "egov local: second copy, so one failing audit device never blocks requests"
 KEY_SHARES = 5
 KEY_THRESHOLD = 3
 START_TIMEOUT = 30.0
 ACTIVE_TIMEOUT = 30.0
+# retry_join polls the leader every few seconds; a node also needs the raft snapshot before unsealing.
+JOIN_TIMEOUT = 60.0
+# After the keys answered a join challenge, the node fetches the raft snapshot before it reports unsealed;
+# resubmitting (or resetting) the keys meanwhile would disturb that.
+RESUBMIT_AFTER = 5.0
+# Autopilot promotes a joined node to voter after its stabilization time (10s by default).
+VOTER_TIMEOUT = 60.0
+AUTOPILOT_STABILIZATION = "3s"
+ALLOWED_NODE_COUNTS = (1, 3, 5)
+# New ports are drawn from [EPHEMERAL_FLOOR, start of the ephemeral range): see OpenBao._free_port.
+EPHEMERAL_FLOOR = 20000
 # /v1/sys/health status codes (same as Vault).
 HEALTH_ACTIVE = 200
 HEALTH_STANDBY = 429
 HEALTH_UNINITIALIZED = 501
 HEALTH_SEALED = 503
+
+
+def _ephemeral_low() -> int:
+    """First port of the kernel's ephemeral (outgoing connection) range; Linux's default when unknown."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def find_bao() -> Path:
@@ -102,24 +138,89 @@ class _Probe:
     health_code: int
 
 
+@dataclass(frozen=True)
+class _Node:
+    """Where one server of the cluster keeps its config, ports, record, log and raft data."""
+
+    index: int
+    dir: Path
+
+    @property
+    def name(self) -> str:
+        return f"node-{self.index}"
+
+    @property
+    def node_id(self) -> str:
+        """Raft node id; node 1 keeps the single-node id so that existing raft data stays valid."""
+        return NODE_ID if self.index == 1 else f"{NODE_ID}-{self.index}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "config.hcl"
+
+    @property
+    def ports_path(self) -> Path:
+        return self.dir / "ports.json"
+
+    @property
+    def record_path(self) -> Path:
+        return self.dir / "server.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "server.log"
+
+    def has_data(self) -> bool:
+        return self.data_dir.is_dir() and any(self.data_dir.iterdir())
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """One server of the cluster as ``status()`` sees it; ``role`` is what scripts and tests compare."""
+
+    name: str
+    node_id: str
+    address: str
+    pid: int | None
+    role: str  # leader | follower | sealed | uninitialized | stopped | unreachable | unknown
+    version: str = ""
+    detail: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def unsealed(self) -> bool:
+        return self.role in ("leader", "follower")
+
+
 class OpenBao:
-    """Lifecycle of the local OpenBao: bootstrap, start, init, unseal, configure, stop."""
+    """Lifecycle of the local OpenBao: bootstrap, start, init, join, unseal, configure, stop."""
 
     TRANSIT_MOUNT = "transit"
     PULUMI_KEY = "pulumi-secrets"
 
-    def __init__(self, paths: LocalPaths, *, port: int | None = None) -> None:
+    def __init__(self, paths: LocalPaths, *, port: int | None = None, nodes: int | None = None) -> None:
         self.paths = paths
         self._requested_port = port
+        self._requested_nodes = nodes
         self.dir = paths.openbao
         self.tls_dir = self.dir / "tls"
-        self.data_dir = self.dir / "data"
-        self.config_path = self.dir / "config.hcl"
-        self.ports_path = self.dir / "ports.json"
-        self.record_path = self.dir / "server.json"
-        self.log_path = self.dir / "server.log"
+        self._first = _Node(1, self.dir)
+        self.data_dir = self._first.data_dir
+        self.config_path = self._first.config_path
+        self.ports_path = self._first.ports_path
+        self.record_path = self._first.record_path
+        self.log_path = self._first.log_path
         self.init_path = self.dir / "init.json"
+        self.cluster_path = self.dir / "cluster.json"
         self.audit_log = self.dir / "audit.log"
+        self.audit_secondary_log = self.dir / "audit-secondary.log"
         self.ca_cert = self.tls_dir / "ca.pem"
 
     # ----------------------------------------------------------------- public API
@@ -130,34 +231,53 @@ class OpenBao:
         return f"hashivault://{self.PULUMI_KEY}"
 
     @property
+    def node_count(self) -> int:
+        """Nodes asked for, else the size recorded by an earlier ``up()``, else one."""
+        return self._requested_nodes or self._saved_node_count() or 1
+
+    @property
     def port(self) -> int | None:
-        """The API port in use (persisted), else the one asked for, else None before first up."""
-        ports = self._load_ports()
-        if ports is not None:
-            return ports.port
-        return self._requested_port
+        """Node 1's API port (persisted), else the one asked for, else None before first up."""
+        return self._node_port(self._first)
 
     @property
     def address(self) -> str:
+        """Node 1's API address: stable across restarts, whatever node leads."""
         port = self.port
         return f"https://{LOOPBACK}:{port}" if port else ""
 
     def up(self, progress: Callable[[str], None] = lambda _: None) -> PartStatus:
-        """Bring OpenBao to running, initialized, unsealed, active and configured; idempotent."""
+        """Bring every node to running, unsealed and joined, one of them active, and configured; idempotent."""
         self.paths.ensure()
         self.dir.chmod(0o700)
         with self._lock():
-            record = self._running_record()
-            ports = self._resolve_ports(record)
-            if record is None:
-                ports = self._check_startable(ports)
-                self._save_ports(ports)  # only now: a port that failed the check is never remembered
-                self._start(ports, progress)
-            client = self._client(token=None)
+            count = self._resolve_node_count()
+            nodes = [self._node(index) for index in range(1, count + 1)]
+            records = {node.index: self._running_record(node) for node in nodes}
+            ports: dict[int, _Ports] = {}
+            taken: set[int] = set()
+            for node in nodes:  # every node's ports first: each config names its peers
+                chosen = self._resolve_ports(node, records[node.index], taken)
+                if records[node.index] is None:
+                    chosen = self._check_startable(node, chosen, taken)
+                    self._save_ports(node, chosen)  # only now: a port that failed the check is never remembered
+                ports[node.index] = chosen
+                taken.update((chosen.port, chosen.cluster_port))
+            if count > 1:
+                self._save_node_count(count)  # before starting, so down() and status() know every node
+            started = [node for node in nodes if records[node.index] is None]
+            joining = {node.index: not node.has_data() for node in nodes}  # raft data appears at start
+            for node in started:
+                self._start(node, ports, count, progress)
+            for node in nodes:
+                record = records[node.index]
+                if record is not None:
+                    self._reload_if_changed(node, record, ports, count, progress)
+            client = self._client(self._address_of(ports[1]), token=None)
             probe = self._probe(client)
             if probe.initialized and not self.init_path.exists():
-                if record is None:  # we started it just now, and a sealed server nobody can unseal is no use
-                    self._stop_recorded()
+                for node in started:  # we started them just now, and a sealed server nobody can unseal is no use
+                    self._stop_recorded(node)
                 raise LocalEnvError(self._lost_keys_message())
             if not probe.initialized:
                 self._initialize(client, progress)
@@ -165,47 +285,105 @@ class OpenBao:
             secrets = self._read_init()
             if probe.sealed:
                 self._unseal(client, secrets, progress)
-            self._wait_active(client, progress)
-            client.token = secrets["root_token"]
+            self._unseal_members(nodes[1:], ports, joining, secrets, progress)
+            active = self._wait_active(nodes, ports, progress)
+            client = self._client(self._address_of(ports[active.index]), token=secrets["root_token"])
             try:
                 self._ensure_audit(client)
                 self._ensure_transit(client, progress)
+                if count > 1:
+                    self._wait_voters(client, nodes, progress)
             except hvac.exceptions.VaultError as exc:
                 raise LocalEnvError(
-                    f"configuring OpenBao at {self.address} failed: {exc!r}; see {self.log_path}"
+                    f"configuring OpenBao at {client.url} failed: {exc!r}; see {active.log_path}"
                 ) from exc
         return self.status()
 
     def down(self) -> None:
-        """Stop the server we started (by recorded PID only); data and keys stay for the next up()."""
+        """Stop every node we started (by recorded PID only); data and keys stay for the next up()."""
         if not self.dir.exists():
             return
         with self._lock():
-            self._stop_recorded()
+            for node in reversed(self._known_nodes()):
+                self._stop_recorded(node)
 
     def status(self) -> PartStatus:
-        """Running/sealed/initialized/version, never raising: a broken state is reported, not thrown."""
+        """Running/sealed/initialized/version of each node, never raising: a broken state is reported."""
         warnings = [
             f"local-only layout: the unseal keys and root token are stored unencrypted in {self.init_path}; "
             "never use this OpenBao (or its layout) for production"
         ]
         try:
             address = self.address
+            count = self.node_count
         except LocalEnvError as exc:
-            return PartStatus(NAME, running=self._running_record() is not None, healthy=False,
+            return PartStatus(NAME, running=self._running_record(self._first) is not None, healthy=False,
                               detail=str(exc), warnings=warnings)
-        record = self._running_record()
+        warnings += self._audit_warnings()
+        if count == 1:
+            return self._single_status(address, warnings)
+        nodes = self.nodes()
+        leaders = [node for node in nodes if node.role == "leader"]
+        running = any(node.running for node in nodes)
+        healthy = len(leaders) == 1 and all(node.unsealed for node in nodes)
+        summary = (f"{count}-node raft cluster, leader {leaders[0].name}" if leaders
+                   else f"{count}-node raft cluster, no active node")
+        if not healthy:
+            summary += "; run `egov local up` to start, unseal or rejoin the other nodes"
+        lines = [summary] + [f"{node.name} {node.address or '(no port yet)'}: {node.detail}" for node in nodes]
+        version = next((node.version for node in nodes if node.version), "") or self._binary_version()
+        return PartStatus(NAME, running=running, healthy=healthy,
+                          address=leaders[0].address if leaders else address, version=version,
+                          detail="\n".join(lines), warnings=warnings)
+
+    def nodes(self) -> list[NodeStatus]:
+        """Every node of the cluster with its role (leader/follower/...), asked over its own API."""
+        return [self._node_status(self._node(index)) for index in range(1, self.node_count + 1)]
+
+    def env(self) -> dict[str, str]:
+        """Variables for bao/vault CLIs, hvac and Pulumi's hashivault provider (root token: local only)."""
+        if not self.address:
+            raise LocalEnvError(f"OpenBao has never been started from {self.dir}; run `egov local up` first")
+        return {
+            "VAULT_ADDR": self._preferred_address(),
+            "VAULT_CACERT": str(self.ca_cert),
+            "VAULT_TOKEN": self._read_init()["root_token"],
+        }
+
+    def client(self, node: int | None = None) -> hvac.Client:
+        """An hvac client with the root token, verifying TLS against our CA: the leader's, or node ``node``'s."""
+        if not self.address:
+            raise LocalEnvError(f"OpenBao has never been started from {self.dir}; run `egov local up` first")
+        if node is None:
+            address = self._preferred_address()
+        else:
+            port = self._node_port(self._node(node))
+            if port is None:
+                raise LocalEnvError(f"OpenBao node-{node} has never been started from {self.dir}")
+            address = f"https://{LOOPBACK}:{port}"
+        return self._client(address, token=self._read_init()["root_token"])
+
+    def pid(self, node: int = 1) -> int | None:
+        """PID of node ``node`` if the server we started for it still runs."""
+        record = self._running_record(self._node(node))
+        return record.pid if record is not None else None
+
+    # ------------------------------------------------------------------ status
+
+    def _single_status(self, address: str, warnings: list[str]) -> PartStatus:
+        """One node: the status lines `egov local status` always showed."""
+        record = self._running_record(self._first)
         if record is None:
             detail = "not running"
             if self.record_path.exists():
                 detail += f" (the process recorded in {self.record_path} is gone)"
             detail += "; run `egov local up` to start it"
-            if self._has_data() and self.init_path.exists():
+            if self._first.has_data() and self.init_path.exists():
                 detail += " (its existing data is unsealed with the stored keys)"
             return PartStatus(NAME, running=False, healthy=False, address=address,
                               version=self._binary_version(), detail=detail, warnings=warnings)
         try:
-            probe = self._probe(self._client(token=None, timeout=5))
+            probe = self._probe(self._client(address, token=None, timeout=5))
         except LocalEnvError as exc:
             return PartStatus(NAME, running=True, healthy=False, address=address,
                               detail=f"pid {record.pid} runs but cannot be queried: {exc}", warnings=warnings)
@@ -223,21 +401,66 @@ class OpenBao:
         return PartStatus(NAME, running=True, healthy=healthy, address=address, version=probe.version,
                           detail=f"pid {record.pid}, {state}", warnings=warnings)
 
-    def env(self) -> dict[str, str]:
-        """Variables for bao/vault CLIs, hvac and Pulumi's hashivault provider (root token: local only)."""
-        if not self.address:
-            raise LocalEnvError(f"OpenBao has never been started from {self.dir}; run `egov local up` first")
-        return {
-            "VAULT_ADDR": self.address,
-            "VAULT_CACERT": str(self.ca_cert),
-            "VAULT_TOKEN": self._read_init()["root_token"],
-        }
+    def _node_status(self, node: _Node) -> NodeStatus:
+        port = self._node_port(node)
+        address = f"https://{LOOPBACK}:{port}" if port else ""
+        record = self._running_record(node)
+        if record is None:
+            return NodeStatus(node.name, node.node_id, address, None, "stopped", detail="not running")
+        try:
+            probe = self._probe(self._client(address, token=None, timeout=5))
+        except LocalEnvError as exc:
+            return NodeStatus(node.name, node.node_id, address, record.pid, "unreachable",
+                              detail=f"pid {record.pid} runs but cannot be queried: {exc}")
+        if not probe.initialized:
+            role, state = "uninitialized", "not initialized (not joined yet)"
+        elif probe.sealed:
+            role, state = "sealed", "sealed"
+        elif probe.health_code == HEALTH_ACTIVE:
+            role, state = "leader", "leader (active)"
+        elif probe.health_code == HEALTH_STANDBY:
+            role, state = "follower", "follower (standby, forwards requests to the leader)"
+        else:
+            role, state = "unknown", f"unsealed, sys/health answered {probe.health_code}"
+        return NodeStatus(node.name, node.node_id, address, record.pid, role, version=probe.version,
+                          detail=f"pid {record.pid}, {state}")
 
-    def client(self) -> hvac.Client:
-        """An hvac client authenticated with the root token, verifying TLS against our CA."""
-        if not self.address:
-            raise LocalEnvError(f"OpenBao has never been started from {self.dir}; run `egov local up` first")
-        return self._client(token=self._read_init()["root_token"])
+    def _preferred_address(self) -> str:
+        """The leader's address when a cluster has one, else any unsealed node's, else node 1's."""
+        if self.node_count == 1:
+            return self.address
+        fallback = ""
+        for index in range(1, self.node_count + 1):
+            node = self._node(index)
+            port = self._node_port(node)
+            if port is None or self._running_record(node) is None:
+                continue
+            address = f"https://{LOOPBACK}:{port}"
+            try:
+                probe = self._probe(self._client(address, token=None, timeout=3))
+            except LocalEnvError:
+                continue
+            if probe.health_code == HEALTH_ACTIVE:
+                return address
+            if not probe.sealed and not fallback:
+                fallback = address
+        return fallback or self.address
+
+    def _audit_warnings(self) -> list[str]:
+        """A device whose file is gone or replaced records nothing; the other one then carries the trail."""
+        if not self.init_path.exists():
+            return []
+        warnings = []
+        for device, path in ((AUDIT_PATH, self.audit_log), (AUDIT_SECONDARY_PATH, self.audit_secondary_log)):
+            if path.is_file():
+                continue
+            why = "is missing" if not path.exists() else "is not a regular file"
+            warnings.append(
+                f"audit device {device}/ cannot record: {path} {why}; requests go on while the other device "
+                f"records them. Restore the file and send SIGHUP to the server (or `egov local down && egov "
+                f"local up`) to reopen it."
+            )
+        return warnings
 
     # ------------------------------------------------------------ process control
 
@@ -252,92 +475,177 @@ class OpenBao:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _running_record(self) -> DaemonRecord | None:
-        """Our server's record if that process still runs; guards against a reused PID."""
-        record = DaemonRecord.load(self.record_path)
+    def _node(self, index: int) -> _Node:
+        return self._first if index == 1 else _Node(index, self.dir / f"node-{index}")
+
+    def _known_nodes(self) -> list[_Node]:
+        """Node 1 and every ``node-N`` directory on disk, whatever the current count says."""
+        found = [self._first]
+        if self.dir.is_dir():
+            for entry in self.dir.iterdir():
+                match = re.fullmatch(r"node-(\d+)", entry.name)
+                if match and entry.is_dir() and int(match.group(1)) > 1:
+                    found.append(_Node(int(match.group(1)), entry))
+        return sorted(found, key=lambda node: node.index)
+
+    def _running_record(self, node: _Node) -> DaemonRecord | None:
+        """That node's server record if the process still runs; guards against a reused PID."""
+        record = DaemonRecord.load(node.record_path)
         if record is None or not record.alive():
             return None
         try:
             argv = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             return None
-        return record if f"-config={self.config_path}" in argv else None
+        return record if f"-config={node.config_path}" in argv else None
 
-    def _stop_recorded(self) -> None:
-        """Stop the recorded server if it is still ours; a stale record is just dropped."""
-        record = self._running_record()
+    def _stop_recorded(self, node: _Node) -> None:
+        """Stop the node's recorded server if it is still ours; a stale record is just dropped."""
+        record = self._running_record(node)
         if record is not None:
             stop_pid(record.pid)
-        self.record_path.unlink(missing_ok=True)
+        node.record_path.unlink(missing_ok=True)
 
-    def _load_ports(self) -> _Ports | None:
+    def _saved_node_count(self) -> int:
+        """cluster.json, raised to the highest node directory holding raft data (it is a member)."""
+        count = 0
         try:
-            raw = json.loads(self.ports_path.read_text())
+            count = int(json.loads(self.cluster_path.read_text())["nodes"])
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LocalEnvError(
+                f"{self.cluster_path} is unreadable ({exc}); write {{\"nodes\": N}} into it with N the number "
+                "of OpenBao nodes you started (their directories are node-2, node-3, ...)"
+            ) from exc
+        for node in self._known_nodes():
+            if node.index > count and node.has_data():
+                count = node.index
+        return count
+
+    def _save_node_count(self, count: int) -> None:
+        tmp = self.cluster_path.with_name(f".{self.cluster_path.name}.tmp")
+        tmp.write_text(json.dumps({"nodes": count}) + "\n")
+        tmp.replace(self.cluster_path)
+
+    def _resolve_node_count(self) -> int:
+        """The size to bring up: asked (1, 3 or 5) or recorded; a cluster never shrinks here."""
+        wanted, saved = self._requested_nodes, self._saved_node_count()
+        if wanted is None:
+            return saved or 1
+        if wanted not in ALLOWED_NODE_COUNTS:
+            raise LocalEnvError(
+                f"cannot run {wanted} OpenBao nodes: raft needs a majority of the nodes to elect a leader, so "
+                f"only an odd number adds fault tolerance; use one of {', '.join(map(str, ALLOWED_NODE_COUNTS))}"
+            )
+        if saved > wanted:
+            raise LocalEnvError(
+                f"the local OpenBao in {self.dir} is a {saved}-node raft cluster; it cannot shrink to {wanted} "
+                f"(the nodes left would not form a majority). Run `egov local up --vault-nodes {saved}`, or reset "
+                f"it (all its secrets are lost): `egov local down`, delete {self.dir}, "
+                f"`egov local up --vault-nodes {wanted}`."
+            )
+        return wanted
+
+    def _node_port(self, node: _Node) -> int | None:
+        ports = self._load_ports(node)
+        if ports is not None:
+            return ports.port
+        return self._requested_port if node.index == 1 else None
+
+    @staticmethod
+    def _address_of(ports: _Ports) -> str:
+        return f"https://{LOOPBACK}:{ports.port}"
+
+    def _load_ports(self, node: _Node) -> _Ports | None:
+        try:
+            raw = json.loads(node.ports_path.read_text())
             return _Ports(port=int(raw["port"]), cluster_port=int(raw["cluster_port"]))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LocalEnvError(
-                f"{self.ports_path} is unreadable ({exc}); delete it and run `egov local up` "
+                f"{node.ports_path} is unreadable ({exc}); delete it and run `egov local up` "
                 "to pick new ports (the data is kept)"
             ) from exc
 
-    def _save_ports(self, ports: _Ports) -> None:
-        tmp = self.ports_path.with_name(f".{self.ports_path.name}.tmp")
+    def _save_ports(self, node: _Node, ports: _Ports) -> None:
+        node.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = node.ports_path.with_name(f".{node.ports_path.name}.tmp")
         tmp.write_text(json.dumps({"port": ports.port, "cluster_port": ports.cluster_port}, indent=2) + "\n")
-        tmp.replace(self.ports_path)
+        tmp.replace(node.ports_path)
 
-    def _resolve_ports(self, record: DaemonRecord | None) -> _Ports:
+    @staticmethod
+    def _free_port(taken: set[int]) -> int:
+        """A free port below the kernel's ephemeral range that no other node of ours has been given.
+
+        OpenBao binds its cluster port only when it unseals or joins, seconds after we chose it; a port
+        from the ephemeral range may by then be the source port of some outgoing connection (retry_join
+        makes them), and the node would come up without its cluster listener.
+        """
+        low = _ephemeral_low()
+        rng = random.SystemRandom()
+        for _ in range(200):
+            port = rng.randrange(EPHEMERAL_FLOOR, low) if low - EPHEMERAL_FLOOR > 1000 else free_port()
+            if port not in taken and port_is_free(port):
+                return port
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        return port
+
+    def _resolve_ports(self, node: _Node, record: DaemonRecord | None, taken: set[int]) -> _Ports:
         """Persisted ports, or new ones on first up; a changed ``port=`` applies only when stopped."""
-        saved = self._load_ports()
-        wanted = self._requested_port
+        saved = self._load_ports(node)
+        wanted = self._requested_port if node.index == 1 else None
         if saved is not None and (wanted is None or wanted == saved.port):
             return saved
+        which = "OpenBao" if node.index == 1 else f"OpenBao {node.name}"
         if saved is None and record is not None:
             raise LocalEnvError(
-                f"OpenBao runs (pid {record.pid}, port {record.port}) but {self.ports_path} is missing; "
+                f"{which} runs (pid {record.pid}, port {record.port}) but {node.ports_path} is missing; "
                 "run `egov local down` and `egov local up` to write it again"
             )
         if saved is not None and record is not None:
             raise LocalEnvError(
-                f"OpenBao already runs on {LOOPBACK}:{saved.port} (pid {record.pid}); "
+                f"{which} already runs on {LOOPBACK}:{saved.port} (pid {record.pid}); "
                 f"run `egov local down` before moving it to port {wanted}"
             )
-        port = wanted if wanted is not None else free_port()
-        cluster_port = free_port()
-        while cluster_port == port:
-            cluster_port = free_port()
-        return _Ports(port=port, cluster_port=cluster_port)
+        port = wanted if wanted is not None else self._free_port(taken)
+        return _Ports(port=port, cluster_port=self._free_port(taken | {port}))
 
-    def _check_startable(self, ports: _Ports) -> _Ports:
-        """Fail before starting anything when the keys have no data or the port is busy.
+    def _check_startable(self, node: _Node, ports: _Ports, taken: set[int]) -> _Ports:
+        """Fail before starting anything when the keys have no data or a port is busy.
 
         The reverse (initialized data without keys) needs the server to tell: raft creates its
-        files at start, before init, so a non-empty data directory proves nothing.
+        files at start, before init, so a non-empty data directory proves nothing. Nodes 2..n
+        start without data on purpose: they get it from the leader when they join.
         """
-        if self.init_path.exists() and not self._has_data():
+        if node.index == 1 and self.init_path.exists() and not node.has_data():
             raise LocalEnvError(self._lost_data_message())
-        if not port_is_free(ports.port):
-            if self.ports_path.exists():
-                move = (f"or move OpenBao to a new port: `egov local down`, delete {self.ports_path} "
+        which = "OpenBao" if node.index == 1 else f"OpenBao {node.name}"
+        if ports.port in taken or not port_is_free(ports.port):
+            if node.ports_path.exists():
+                move = (f"or move it to a new port: `egov local down`, delete {node.ports_path} "
                         "(the data is kept) and run `egov local up`")
             else:
                 move = "or ask for another port (leave it unset to pick a free one)"
             raise LocalEnvError(
-                f"cannot start OpenBao: {LOOPBACK}:{ports.port} is already in use by a process egov did not "
-                f"start (no live server recorded in {self.record_path}). Stop that process "
+                f"cannot start {which}: {LOOPBACK}:{ports.port} is already in use by a process egov did not "
+                f"start (no live server recorded in {node.record_path}). Stop that process "
                 f"(`ss -ltnp 'sport = :{ports.port}'` shows it), {move}."
             )
-        if not port_is_free(ports.cluster_port):
-            # The cluster port is internal to this single raft node; moving it is harmless.
-            cluster_port = free_port()
-            while cluster_port == ports.port:
-                cluster_port = free_port()
-            ports = _Ports(ports.port, cluster_port)
+        if ports.cluster_port in taken or not port_is_free(ports.cluster_port):
+            if self._saved_node_count() > 1:
+                # Raft peers know each other by cluster address: a moved one would not be found again.
+                raise LocalEnvError(
+                    f"cannot start {which}: its raft cluster port {LOOPBACK}:{ports.cluster_port} is in use by a "
+                    f"process egov did not start, and the other nodes know it by that port. Stop that process "
+                    f"(`ss -ltnp 'sport = :{ports.cluster_port}'` shows it) and run `egov local up` again."
+                )
+            # A lone raft node only talks to itself on the cluster port; moving it is harmless.
+            ports = _Ports(ports.port, self._free_port(taken | {ports.port}))
         return ports
-
-    def _has_data(self) -> bool:
-        return self.data_dir.is_dir() and any(self.data_dir.iterdir())
 
     def _lost_keys_message(self) -> str:
         return (
@@ -353,36 +661,89 @@ class OpenBao:
             f"data is gone for good, run `egov local down`, delete {self.dir} and run `egov local up`."
         )
 
-    def _start(self, ports: _Ports, progress: Callable[[str], None]) -> None:
+    def _start(self, node: _Node, ports: dict[int, _Ports], count: int, progress: Callable[[str], None]) -> None:
         bao = find_bao()
         if not self.ca_cert.exists():
             progress("OpenBao: creating the local bootstrap CA and server certificate")
         tls = ensure_server_tls(self.tls_dir, name="server")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir.chmod(0o700)
-        self._write_config(ports, tls)
-        self.record_path.unlink(missing_ok=True)
-        progress(f"OpenBao: starting bao server on https://{LOOPBACK}:{ports.port}")
-        command = [str(bao), "server", f"-config={self.config_path}"]
-        proc = start_daemon(command, self.log_path, cwd=self.dir)
-        DaemonRecord(pid=proc.pid, port=ports.port, command=command, started_at=time.time()).save(
-            self.record_path
-        )
-        wait_until(lambda: port_accepts(ports.port), START_TIMEOUT,
-                   f"bao server (pid {proc.pid}, https://{LOOPBACK}:{ports.port})", proc, self.log_path)
+        for directory in (node.dir, node.data_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+            directory.chmod(0o700)
+        self._write_config(node, ports, count, tls)
+        node.record_path.unlink(missing_ok=True)
+        mine = ports[node.index]
+        label = "" if count == 1 else f" {node.name}"
+        progress(f"OpenBao: starting bao server{label} on https://{LOOPBACK}:{mine.port}")
+        command = [str(bao), "server", f"-config={node.config_path}"]
+        proc = start_daemon(command, node.log_path, cwd=node.dir)
+        DaemonRecord(pid=proc.pid, port=mine.port, command=command, started_at=time.time()).save(node.record_path)
+        wait_until(lambda: port_accepts(mine.port), START_TIMEOUT,
+                   f"bao server{label} (pid {proc.pid}, https://{LOOPBACK}:{mine.port})", proc, node.log_path)
 
-    def _write_config(self, ports: _Ports, tls: ServerTLS) -> None:
+    def _reload_if_changed(self, node: _Node, record: DaemonRecord, ports: dict[int, _Ports], count: int,
+                           progress: Callable[[str], None]) -> None:
+        """A running server whose config is not what this code writes (one started before the second audit
+        device existed, or before the cluster grew) gets the new config and SIGHUP: OpenBao then creates
+        and removes config-declared audit devices, reloads TLS files and its retry_join list."""
+        tls = ServerTLS(ca_cert=self.ca_cert, cert=self.tls_dir / "server.pem", key=self.tls_dir / "server-key.pem")
+        text = self._config_text(node, ports, count, tls)
+        try:
+            if node.config_path.read_text() == text:
+                return
+        except OSError:
+            pass
+        progress(f"OpenBao: {node.name} runs with an older config; rewriting it and reloading (SIGHUP)")
+        self._write_config(node, ports, count, tls)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGHUP)
+
+    def _write_config(self, node: _Node, ports: dict[int, _Ports], count: int, tls: ServerTLS) -> None:
+        tmp = node.config_path.with_name(f".{node.config_path.name}.tmp")
+        tmp.write_text(self._config_text(node, ports, count, tls))
+        tmp.replace(node.config_path)
+
+    def _config_text(self, node: _Node, ports: dict[int, _Ports], count: int, tls: ServerTLS) -> str:
         """Server config; HCL strings take JSON escaping, so paths are quoted with json.dumps."""
         q = json.dumps
-        api = f"{LOOPBACK}:{ports.port}"
-        cluster = f"{LOOPBACK}:{ports.cluster_port}"
+        mine = ports[node.index]
+        api = f"{LOOPBACK}:{mine.port}"
+        cluster = f"{LOOPBACK}:{mine.cluster_port}"
+        # Nodes 2..n join node 1's cluster on first start; every peer is listed so that a node added
+        # later still finds whichever node leads by then. Node 1 is the one `up()` initializes.
+        joins = "".join(
+            f"""
+  retry_join {{
+    leader_api_addr = {q(self._address_of(ports[index]))}
+    leader_ca_cert_file = {q(str(tls.ca_cert))}
+  }}"""
+            for index in range(1, count + 1) if index != node.index and node.index > 1
+        )
+        audits = "".join(
+            f"""
+audit "file" {q(path)} {{
+  description = {q(description)}
+  options {{
+    file_path = {q(str(file))}
+    mode = "0600"
+  }}
+}}
+"""
+            for path, description, file in (
+                (AUDIT_PATH, AUDIT_DESCRIPTION, self.audit_log),
+                (AUDIT_SECONDARY_PATH, AUDIT_SECONDARY_DESCRIPTION, self.audit_secondary_log),
+            )
+        )
         # No disable_mlock: OpenBao 2.x dropped mlock and warns "unsupported field" if it is set.
         # Audit devices are declarative: since OpenBao 2.2 sys/audit refuses to enable them via the API.
+        # Every node declares the same devices (same files): OpenBao refuses a device whose options
+        # differ from the stored table, and only the active node writes.
+        # disable_standby_reads: standbys forward reads too, so a read after a write sees it on any node.
         text = f"""\
 # Written by `egov local up` on every start; edits are overwritten. Local use only.
 ui = false
 api_addr = {q("https://" + api)}
 cluster_addr = {q("https://" + cluster)}
+disable_standby_reads = true
 
 listener "tcp" {{
   address = {q(api)}
@@ -393,24 +754,14 @@ listener "tcp" {{
 }}
 
 storage "raft" {{
-  path = {q(str(self.data_dir))}
-  node_id = {q(NODE_ID)}
+  path = {q(str(node.data_dir))}
+  node_id = {q(node.node_id)}
   # 1 = production raft timings (1s heartbeat/election); the default 5 makes a lone node wait 5-10s
   # for its own election on init and on every unseal.
-  performance_multiplier = 1
+  performance_multiplier = 1{joins}
 }}
-
-audit "file" {q(AUDIT_PATH)} {{
-  description = "egov local: every request and response, HMAC-ed"
-  options {{
-    file_path = {q(str(self.audit_log))}
-    mode = "0600"
-  }}
-}}
-"""
-        tmp = self.config_path.with_name(f".{self.config_path.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(self.config_path)
+{audits}"""
+        return text
 
     def _binary_version(self) -> str:
         """Version from `bao version` when the server is not there to ask; "" if unknown."""
@@ -424,14 +775,14 @@ audit "file" {q(AUDIT_PATH)} {{
 
     # --------------------------------------------------------------- HTTP / hvac
 
-    def _client(self, token: str | None, timeout: int = 30) -> hvac.Client:
+    def _client(self, address: str, token: str | None, timeout: int = 30) -> hvac.Client:
         if not self.ca_cert.exists():
             raise LocalEnvError(
-                f"the local CA certificate {self.ca_cert} is missing, so TLS to {self.address} cannot be "
+                f"the local CA certificate {self.ca_cert} is missing, so TLS to {address} cannot be "
                 f"verified. Run `egov local down`, delete {self.tls_dir} and run `egov local up` to issue "
                 "a new CA and server certificate."
             )
-        return hvac.Client(url=self.address, token=token, verify=str(self.ca_cert), timeout=timeout)
+        return hvac.Client(url=address, token=token, verify=str(self.ca_cert), timeout=timeout)
 
     def _probe(self, client: hvac.Client) -> _Probe:
         """sys/seal-status and sys/health; both are unauthenticated."""
@@ -440,11 +791,11 @@ audit "file" {q(AUDIT_PATH)} {{
             health = client.sys.read_health_status(method="GET")
         except requests.exceptions.SSLError as exc:
             raise LocalEnvError(
-                f"TLS verification of {self.address} against {self.ca_cert} failed ({exc}); the server "
+                f"TLS verification of {client.url} against {self.ca_cert} failed ({exc}); the server "
                 f"certificate was not issued by this CA. Restart with `egov local down && egov local up`."
             ) from exc
         except requests.exceptions.RequestException as exc:
-            raise LocalEnvError(f"{self.address} does not answer: {exc}") from exc
+            raise LocalEnvError(f"{client.url} does not answer: {exc}") from exc
         code = HEALTH_ACTIVE if isinstance(health, dict) else int(health.status_code)
         return _Probe(initialized=bool(seal["initialized"]), sealed=bool(seal["sealed"]),
                       version=str(seal.get("version", "")), health_code=code)
@@ -452,7 +803,7 @@ audit "file" {q(AUDIT_PATH)} {{
     def _initialize(self, client: hvac.Client, progress: Callable[[str], None]) -> None:
         """sys/init; the keys are on disk (0600) before anything else can fail."""
         if self.init_path.exists():
-            raise LocalEnvError(f"{self.address} reports uninitialized storage. {self._lost_data_message()}")
+            raise LocalEnvError(f"{client.url} reports uninitialized storage. {self._lost_data_message()}")
         progress(f"OpenBao: initializing (Shamir, {KEY_SHARES} shares, threshold {KEY_THRESHOLD})")
         result = client.sys.initialize(secret_shares=KEY_SHARES, secret_threshold=KEY_THRESHOLD)
         material = {
@@ -462,7 +813,7 @@ audit "file" {q(AUDIT_PATH)} {{
             "unseal_shares": KEY_SHARES,
             "unseal_threshold": KEY_THRESHOLD,
             "root_token": result["root_token"],
-            "address": self.address,
+            "address": client.url,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         write_private_file(self.init_path, (json.dumps(material, indent=2) + "\n").encode())
@@ -492,54 +843,171 @@ audit "file" {q(AUDIT_PATH)} {{
             )
         return dict(material)
 
+    @staticmethod
+    def _unseal_keys(secrets: dict[str, Any]) -> list[str]:
+        threshold = int(secrets.get("unseal_threshold", KEY_THRESHOLD))
+        return list(secrets["unseal_keys_b64"])[:threshold]
+
     def _unseal(self, client: hvac.Client, secrets: dict[str, Any], progress: Callable[[str], None]) -> None:
         progress("OpenBao: unsealing with the stored keys")
-        threshold = int(secrets.get("unseal_threshold", KEY_THRESHOLD))
-        keys = list(secrets["unseal_keys_b64"])[:threshold]
+        keys = self._unseal_keys(secrets)
         try:
             client.sys.submit_unseal_key(reset=True)  # drop partial progress someone else left behind
             result = client.sys.submit_unseal_keys(keys)
         except hvac.exceptions.VaultError as exc:
             raise LocalEnvError(
-                f"unsealing {self.address} with the keys in {self.init_path} failed ({exc}); they do not "
+                f"unsealing {client.url} with the keys in {self.init_path} failed ({exc}); they do not "
                 f"belong to the data in {self.data_dir}. To reset, run `egov local down`, delete {self.dir} "
                 "and run `egov local up`."
             ) from exc
         if result.get("sealed", True):
             raise LocalEnvError(
-                f"{self.address} is still sealed after {threshold} keys from {self.init_path} "
+                f"{client.url} is still sealed after {len(keys)} keys from {self.init_path} "
                 f"(progress {result.get('progress')}/{result.get('t')}); the file does not match the data."
             )
 
-    def _wait_active(self, client: hvac.Client, progress: Callable[[str], None]) -> None:
-        """Unsealed raft elects itself leader shortly after; until then sys/health says 429 (standby)."""
-        if self._probe(client).health_code == HEALTH_ACTIVE:
-            return
-        progress("OpenBao: waiting for the raft node to become active")
-        last: list[int] = []
+    def _unseal_members(self, members: Sequence[_Node], ports: dict[int, _Ports], joining: dict[int, bool],
+                        secrets: dict[str, Any], progress: Callable[[str], None]) -> None:
+        """Unseal nodes 2..n, all in one loop. A node that has not joined yet answers "not initialized"
+        until its retry_join has fetched the leader's challenge; it then needs the same keys to answer it."""
+        keys = self._unseal_keys(secrets)
+        clients: dict[int, hvac.Client] = {}
+        for node in members:
+            client = self._client(self._address_of(ports[node.index]), token=None)
+            probe = self._probe(client)
+            if probe.initialized and not probe.sealed:
+                continue
+            clients[node.index] = client
+            if joining[node.index]:
+                progress(f"OpenBao: {node.name} joins the raft cluster (retry_join) and is unsealed")
+            else:
+                progress(f"OpenBao: unsealing {node.name} with the stored keys")
+        by_index = {node.index: node for node in members}
+        last: dict[int, str] = {}
+        submitted: dict[int, float] = {}
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        while clients:
+            for index, client in list(clients.items()):
+                node = by_index[index]
+                try:
+                    seal = client.sys.read_seal_status()
+                    if not seal.get("sealed", True):
+                        del clients[index]
+                        continue
+                    if time.monotonic() - submitted.get(index, -RESUBMIT_AFTER) < RESUBMIT_AFTER:
+                        continue  # the keys answered the join challenge; the join finishes in the background
+                    if seal.get("progress"):
+                        client.sys.submit_unseal_key(reset=True)  # drop partial progress someone left behind
+                    result = client.sys.submit_unseal_keys(keys)
+                    submitted[index] = time.monotonic()
+                    if not result.get("sealed", True):
+                        del clients[index]
+                        continue
+                    last[index] = "keys given, still sealed (joining)"
+                except hvac.exceptions.InvalidRequest as exc:
+                    if "is unsealed" in str(exc):  # the join finished after our last answer said sealed
+                        del clients[index]
+                        continue
+                    if "not initialized" not in str(exc):
+                        raise LocalEnvError(
+                            f"unsealing {node.name} at {client.url} with the keys in {self.init_path} failed "
+                            f"({exc}); its data in {node.data_dir} may belong to another cluster. Stop it "
+                            f"(`egov local down`), delete {node.dir} and run `egov local up` to join it afresh."
+                        ) from exc
+                    last[index] = "not joined yet: retry_join has not reached the leader"
+                except hvac.exceptions.VaultError as exc:
+                    last[index] = f"{exc.__class__.__name__}: {exc}"
+                except requests.exceptions.RequestException as exc:
+                    last[index] = f"no answer: {exc}"
+            if clients and time.monotonic() > deadline:
+                node = by_index[next(iter(clients))]
+                raise LocalEnvError(
+                    f"OpenBao {node.name} at {clients[node.index].url} did not join and unseal within "
+                    f"{JOIN_TIMEOUT:.0f}s (last: {last.get(node.index, 'nothing')}); see {node.log_path}"
+                )
+            if clients:
+                time.sleep(0.5)
+
+    def _wait_active(self, nodes: Sequence[_Node], ports: dict[int, _Ports],
+                     progress: Callable[[str], None]) -> _Node:
+        """Unsealed raft elects a leader shortly after; until then sys/health says 429 (standby)."""
+        clients = {node.index: self._client(self._address_of(ports[node.index]), None, timeout=5)
+                   for node in nodes}
+        last: dict[str, int | str] = {}
+
+        def find() -> _Node | None:
+            for node in nodes:
+                try:
+                    code = self._probe(clients[node.index]).health_code
+                except LocalEnvError as exc:
+                    last[node.name] = str(exc)
+                    continue
+                last[node.name] = code
+                if code == HEALTH_ACTIVE:
+                    return node
+            return None
+
+        found = find()
+        if found is not None:
+            return found
+        progress("OpenBao: waiting for the raft node to become active" if len(nodes) == 1
+                 else "OpenBao: waiting for the raft cluster to elect a leader")
+        box: list[_Node] = []
 
         def active() -> bool:
-            code = self._probe(client).health_code
-            last[:] = [code]
-            return code == HEALTH_ACTIVE
+            node = find()
+            box[:] = [node] if node is not None else []
+            return node is not None
 
+        where = ", ".join(self._address_of(ports[node.index]) for node in nodes)
         try:
-            wait_until(active, ACTIVE_TIMEOUT, f"OpenBao at {self.address} (raft leader election)",
-                       log_path=self.log_path)
+            wait_until(active, ACTIVE_TIMEOUT, f"OpenBao at {where} (raft leader election)", log_path=self.log_path)
         except LocalEnvError as exc:
-            raise LocalEnvError(f"{exc}\nlast sys/health status: {last[0] if last else 'none'}") from exc
+            seen = ", ".join(f"{name}: {value}" for name, value in last.items()) or "none"
+            raise LocalEnvError(f"{exc}\nlast sys/health status: {seen}") from exc
+        return box[0]
+
+    def _wait_voters(self, client: hvac.Client, nodes: Sequence[_Node], progress: Callable[[str], None]) -> None:
+        """A joined node starts as non-voter; only once autopilot promotes it does losing a node keep quorum."""
+        wanted = {node.node_id for node in nodes}
+        have: set[str] = set()
+        autopilot = "/v1/sys/storage/raft/autopilot/configuration"
+        current = client.adapter.get(autopilot)["data"]
+        if current.get("server_stabilization_time") != AUTOPILOT_STABILIZATION:
+            # A node is promoted only after this long healthy; 10s by default, a lot to wait for locally.
+            client.adapter.post(autopilot, json={"server_stabilization_time": AUTOPILOT_STABILIZATION})
+
+        def voters() -> bool:
+            servers = client.sys.read_raft_config()["data"]["config"]["servers"]
+            have.clear()
+            have.update(server["node_id"] for server in servers if server.get("voter"))
+            return wanted <= have
+
+        if voters():
+            return
+        progress("OpenBao: waiting for autopilot to promote the joined nodes to raft voters")
+        try:
+            wait_until(voters, VOTER_TIMEOUT, "raft voters " + ", ".join(sorted(wanted)))
+        except LocalEnvError as exc:
+            raise LocalEnvError(f"{exc}; voters now: {', '.join(sorted(have)) or 'none'}") from exc
 
     # ------------------------------------------------------------- configuration
 
     def _ensure_audit(self, client: hvac.Client) -> None:
-        """The file audit device comes from config.hcl; verify the active node really enabled it."""
+        """Both file audit devices come from config.hcl; verify the active node really enabled them."""
+        expected = {f"{AUDIT_PATH}/": self.audit_log, f"{AUDIT_SECONDARY_PATH}/": self.audit_secondary_log}
+
         def enabled() -> bool:
             devices = client.sys.list_enabled_audit_devices()
-            device = devices.get("data", devices).get(f"{AUDIT_PATH}/")
-            return bool(device) and device.get("options", {}).get("file_path") == str(self.audit_log)
+            table = devices.get("data", devices)
+            return all(
+                (table.get(path) or {}).get("options", {}).get("file_path") == str(file)
+                for path, file in expected.items()
+            )
 
-        wait_until(enabled, 5.0, f"file audit device {AUDIT_PATH}/ -> {self.audit_log} (declared in "
-                   f"{self.config_path}; see {self.log_path})")
+        wanted = " and ".join(f"{path} -> {file}" for path, file in expected.items())
+        wait_until(enabled, 5.0, f"file audit devices {wanted} (declared in {self.config_path}; "
+                   f"see {self.log_path})")
 
     def _ensure_transit(self, client: hvac.Client, progress: Callable[[str], None]) -> None:
         mounts = client.sys.list_mounted_secrets_engines()
@@ -551,7 +1019,7 @@ audit "file" {q(AUDIT_PATH)} {{
             )
         elif mount.get("type") != "transit":
             raise LocalEnvError(
-                f"{self.address}/v1/{self.TRANSIT_MOUNT}/ is a {mount.get('type')!r} mount, not transit; "
+                f"{client.url}/v1/{self.TRANSIT_MOUNT}/ is a {mount.get('type')!r} mount, not transit; "
                 f"disable it (`bao secrets disable {self.TRANSIT_MOUNT}`) and run `egov local up` again"
             )
         transit = client.secrets.transit

@@ -1,0 +1,449 @@
+"""Talking to a real OpenBao with hvac: connect, check it is usable, read resources, write actions.
+
+Every request names its namespace explicitly (``X-Vault-Namespace`` through an hvac client per
+namespace on one shared session), so a resource can never land in the wrong tenant. Reads map
+OpenBao's answers onto exactly the fields ``resources.py`` declares, normalised (seconds for
+durations, canonical CIDRs) so that an unchanged server yields an empty plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import hvac
+import hvac.exceptions
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from infra.vault.errors import VaultOpsError, VaultUnavailable
+from infra.vault.plan import Action, Finding
+from infra.vault.resources import Resource
+
+# A CA expiring sooner than this is reported: tenant CAs are signed for up to 2 years below it.
+CA_EXPIRY_WARNING = dt.timedelta(days=90)
+KV_UPGRADE_TIMEOUT = 15.0
+
+
+@dataclass
+class Connection:
+    """Where OpenBao is and how we authenticate; ``source`` says where that came from, for messages."""
+
+    address: str
+    token: str
+    verify: bool | str
+    source: str
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _clients: dict[str, hvac.Client] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._session.verify = self.verify
+
+    def client(self, namespace: str = "") -> hvac.Client:
+        """An hvac client bound to one namespace ("" = root); all share one TLS session."""
+        if namespace not in self._clients:
+            self._clients[namespace] = hvac.Client(url=self.address, token=self.token, verify=self.verify,
+                                                   namespace=namespace or None, session=self._session)
+        return self._clients[namespace]
+
+    @property
+    def what_to_do(self) -> str:
+        if self.source == "embedded":
+            return "start or unseal the embedded one with `egov local up`"
+        return f"check VAULT_ADDR={self.address} and that the server runs and is unsealed"
+
+    def call(self, method: str, namespace: str, path: str, body: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+        """One API call; ``None`` for 404 on reads, the JSON body otherwise ({} when there is none)."""
+        try:
+            result = self.client(namespace).adapter.request(
+                method, f"/v1/{path}", json=dict(body) if body is not None else None, headers=dict(headers or {}))
+        except hvac.exceptions.InvalidPath:
+            if method in ("GET", "LIST"):
+                return None
+            raise
+        except hvac.exceptions.VaultDown as exc:
+            raise VaultUnavailable(f"OpenBao at {self.address} is sealed or down ({_first_error(exc)}); "
+                                   f"{self.what_to_do}") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise VaultUnavailable(f"OpenBao at {self.address} stopped answering ({exc.__class__.__name__}); "
+                                   f"{self.what_to_do}") from exc
+        return result if isinstance(result, dict) else {}
+
+
+def _first_error(exc: hvac.exceptions.VaultError) -> str:
+    errors = getattr(exc, "errors", None)
+    return str(errors[0]) if errors else str(exc)
+
+
+def connect(env: Mapping[str, str] | None = None) -> Connection:
+    """VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT when set, else the embedded OpenBao of ``egov local``."""
+    env = os.environ if env is None else env
+    address = env.get("VAULT_ADDR", "").rstrip("/")
+    if address:
+        token = env.get("VAULT_TOKEN", "")
+        if not token:
+            raise VaultUnavailable(f"VAULT_ADDR is set ({address}) but VAULT_TOKEN is not: export a token that "
+                                   "carries the `operators` policy, or unset VAULT_ADDR to use the embedded OpenBao")
+        return Connection(address, token, env.get("VAULT_CACERT") or True, source="environment")
+    from infra.local.openbao import OpenBao
+    from infra.local.paths import LocalPaths
+    from infra.local.process import LocalEnvError
+
+    try:
+        local = OpenBao(LocalPaths.default()).env()
+    except LocalEnvError as exc:
+        raise VaultUnavailable(f"no VAULT_ADDR set and the embedded OpenBao is not usable: {exc}") from exc
+    return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded")
+
+
+def preflight(conn: Connection) -> None:
+    """Reachable, initialized, unsealed, token accepted: checked before the first read or write."""
+    try:
+        status = conn.client().sys.read_seal_status()
+    except requests.exceptions.SSLError as exc:
+        raise VaultUnavailable(f"TLS verification of {conn.address} failed ({exc.__class__.__name__}); set "
+                               "VAULT_CACERT to the CA that signed its certificate. Nothing was changed.") from exc
+    except (requests.exceptions.RequestException, hvac.exceptions.VaultError) as exc:
+        raise VaultUnavailable(f"OpenBao at {conn.address} is unreachable ({exc.__class__.__name__}: {exc}); "
+                               f"{conn.what_to_do}. Nothing was changed.") from exc
+    if not status.get("initialized", False):
+        raise VaultUnavailable(f"OpenBao at {conn.address} is not initialized; initialize it (`egov local up` "
+                               "does so for the embedded one). Nothing was changed.")
+    if status.get("sealed", True):
+        raise VaultUnavailable(
+            f"OpenBao at {conn.address} is sealed, so nothing can be read or changed (nothing was). Unseal it: "
+            f"`egov local up` for the embedded server, or `bao operator unseal` with VAULT_ADDR={conn.address} "
+            f"({status.get('progress', 0)}/{status.get('t', '?')} key shares given so far), then run again.")
+    try:
+        conn.client().auth.token.lookup_self()
+    except hvac.exceptions.Forbidden as exc:
+        raise VaultUnavailable(f"OpenBao at {conn.address} rejected the token ({_first_error(exc)}); export "
+                               "VAULT_TOKEN for a valid token carrying the `operators` policy. Nothing was changed."
+                               ) from exc
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def _seconds(value: Any) -> int:
+    """OpenBao returns durations as seconds, or as Go strings like "768h0m0s" in a few places."""
+    if isinstance(value, int | float):
+        return int(value)
+    total = 0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", str(value)):
+        total += int(float(number) * {"h": 3600, "m": 60, "s": 1}[unit])
+    return total
+
+
+def _cidrs(values: Sequence[str] | None) -> list[str]:
+    return sorted(str(ipaddress.ip_network(v, strict=False)) for v in values or [])
+
+
+def _name_of(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _mount_of(path: str) -> str:
+    return path.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class _CaInfo:
+    common_name: str
+    key_type: str
+    permitted_dns_domains: list[str]
+    not_after: dt.datetime
+    self_signed: bool
+
+
+def _ca_info(pem: str) -> _CaInfo:
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    public = cert.public_key()
+    key_type = "ec" if isinstance(public, ec.EllipticCurvePublicKey) else (
+        "rsa" if isinstance(public, rsa.RSAPublicKey) else type(public).__name__)
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.NameConstraints).value
+        permitted = sorted(str(n.value) for n in constraints.permitted_subtrees or []
+                           if isinstance(n, x509.DNSName))
+    except x509.ExtensionNotFound:
+        permitted = []
+    return _CaInfo(common_name=str(names[0].value) if names else "", key_type=key_type,
+                   permitted_dns_domains=permitted, not_after=cert.not_valid_after_utc,
+                   self_signed=cert.subject == cert.issuer)
+
+
+class Observer:
+    """Reads each declared resource once; listings (mounts, auth, audit) are cached per namespace."""
+
+    def __init__(self, conn: Connection, now: dt.datetime | None = None) -> None:
+        self.conn = conn
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.findings: list[Finding] = []
+        self._listings: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def observe(self, resources: Sequence[Resource]) -> dict[str, dict[str, Any] | None]:
+        observed: dict[str, dict[str, Any] | None] = {}
+        for resource in resources:
+            if any(observed.get(need, {}) is None for need in resource.needs):
+                observed[resource.key] = None  # its parent is absent, so it is too; do not ask
+                continue
+            try:
+                observed[resource.key] = self._read(resource)
+            except hvac.exceptions.Forbidden as exc:
+                raise VaultOpsError(
+                    f"reading {resource} at {self.conn.address} was refused ({_first_error(exc)}): the token "
+                    "lacks a capability of the `operators` policy. Nothing was changed.") from exc
+        return observed
+
+    def _listing(self, namespace: str, path: str) -> dict[str, Any]:
+        if (namespace, path) not in self._listings:
+            body = self.conn.call("GET", namespace, path) or {}
+            self._listings[namespace, path] = dict(body.get("data", body))
+        return self._listings[namespace, path]
+
+    def _data(self, namespace: str, path: str, method: str = "GET") -> dict[str, Any] | None:
+        body = self.conn.call(method, namespace, path)
+        return None if body is None else dict(body.get("data") or {})
+
+    def _read(self, r: Resource) -> dict[str, Any] | None:
+        reader: Callable[[Resource], dict[str, Any] | None] = getattr(self, f"_read_{r.kind}")
+        return reader(r)
+
+    def _read_namespace(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        return None if data is None else {"custom_metadata": dict(data.get("custom_metadata") or {})}
+
+    def _read_mount(self, r: Resource) -> dict[str, Any] | None:
+        entry = self._listing(r.namespace, "sys/mounts").get(_name_of(r.path) + "/")
+        if entry is None:
+            return None
+        return {"type": entry.get("type"), "version": (entry.get("options") or {}).get("version"),
+                "max_lease_ttl": _seconds((entry.get("config") or {}).get("max_lease_ttl", 0))}
+
+    def _read_auth_mount(self, r: Resource) -> dict[str, Any] | None:
+        entry = self._listing(r.namespace, "sys/auth").get(_name_of(r.path) + "/")
+        return None if entry is None else {"type": entry.get("type")}
+
+    def _read_audit_device(self, r: Resource) -> dict[str, Any] | None:
+        entry = self._listing(r.namespace, "sys/audit").get(_name_of(r.path) + "/")
+        return None if entry is None else {"type": entry.get("type")}
+
+    def _read_kv_config(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        if data is None:
+            return None
+        return {"max_versions": data.get("max_versions"), "cas_required": data.get("cas_required"),
+                "delete_version_after": _seconds(data.get("delete_version_after", 0))}
+
+    def _read_transit_key(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        if data is None:
+            return None
+        fields = ("type", "exportable", "allow_plaintext_backup", "deletion_allowed")
+        return {**{name: data.get(name) for name in fields},
+                "auto_rotate_period": _seconds(data.get("auto_rotate_period", 0))}
+
+    def _read_policy(self, r: Resource) -> dict[str, Any] | None:
+        body = self.conn.call("GET", r.namespace, r.path)
+        if body is None:
+            return None
+        return {"policy": (body.get("data") or body).get("policy")}
+
+    def _read_approle_role(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        if data is None:
+            return None
+        seen = {name: data.get(name) for name in r.settings}
+        for name in ("token_ttl", "token_max_ttl", "secret_id_ttl"):
+            seen[name] = _seconds(data.get(name, 0))
+        seen["token_bound_cidrs"] = _cidrs(data.get("token_bound_cidrs"))
+        seen["secret_id_bound_cidrs"] = _cidrs(data.get("secret_id_bound_cidrs"))
+        return seen
+
+    def _read_pki_urls(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        return None if data is None else {name: list(data.get(name) or []) for name in r.settings}
+
+    def _read_pki_role(self, r: Resource) -> dict[str, Any] | None:
+        data = self._data(r.namespace, r.path)
+        if data is None:
+            return None
+        seen = {name: data.get(name) for name in r.settings}
+        seen["max_ttl"] = _seconds(data.get("max_ttl", 0))
+        return seen
+
+    def _default_ca(self, r: Resource) -> _CaInfo | None:
+        """The mount's default issuer, if it exists and holds a key (a bare imported chain does not count)."""
+        mount = _mount_of(r.path)
+        if self._data(r.namespace, f"{mount}/issuers", method="LIST") is None:
+            return None
+        try:
+            issuer = self._data(r.namespace, f"{mount}/issuer/default")
+        except hvac.exceptions.InvalidRequest:
+            return None  # issuers exist but none is the default: treat as not set up
+        if not issuer or not issuer.get("key_id") or not issuer.get("certificate"):
+            return None
+        return _ca_info(str(issuer["certificate"]))
+
+    def _ca(self, r: Resource, want_self_signed: bool) -> dict[str, Any] | None:
+        info = self._default_ca(r)
+        if info is None or info.self_signed != want_self_signed:
+            return None
+        left = info.not_after - self.now
+        if left < CA_EXPIRY_WARNING:
+            self.findings.append(Finding(
+                "warning", str(r), f"expires on {info.not_after:%Y-%m-%d} ({left.days} days left)",
+                "plan a CA rollover now: apply never re-keys a CA by itself"))
+        return {"common_name": info.common_name, "key_type": info.key_type,
+                "permitted_dns_domains": info.permitted_dns_domains}
+
+    def _read_pki_root(self, r: Resource) -> dict[str, Any] | None:
+        return self._ca(r, want_self_signed=True)
+
+    def _read_pki_intermediate(self, r: Resource) -> dict[str, Any] | None:
+        return self._ca(r, want_self_signed=False)
+
+    def _read_tenant_ca(self, r: Resource) -> dict[str, Any] | None:
+        return self._ca(r, want_self_signed=False)
+
+    def unmanaged_tenants(self, parent: str, declared: set[str]) -> list[Finding]:
+        """Tenant namespaces that exist but are no longer declared: never deleted, always reported."""
+        listing = self.conn.call("LIST", parent, "sys/namespaces")
+        keys = [str(k).rstrip("/") for k in ((listing or {}).get("data") or {}).get("keys", [])]
+        return [Finding("warning", f"namespace {parent}/{name}", "exists but is not declared in the desired state",
+                        "apply never deletes a tenant: declare it again with `offboarded: true` and run "
+                        "`egov vault offboard` to keep its keys for decryption only")
+                for name in sorted(set(keys) - declared)]
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+class Executor:
+    """Performs one action: exactly the API calls that create the resource or change its listed fields."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def run(self, action: Action) -> None:
+        r = action.resource
+        if r.verify_only:
+            raise VaultOpsError(f"{r} is verify-only; it is declared in the server config, not applied")
+        writer: Callable[[Action], None] = getattr(self, f"_write_{r.kind}")
+        writer(action)
+
+    def _post(self, namespace: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.conn.call("POST", namespace, path, body) or {}
+
+    def _write_namespace(self, a: Action) -> None:
+        r = a.resource
+        metadata = dict(r.settings["custom_metadata"])
+        if a.op == "create":
+            self._post(r.namespace, r.path, {"custom_metadata": metadata})
+            return
+        old = next((c.old for c in a.changes if c.field == "custom_metadata"), None) or {}
+        patch: dict[str, Any] = {k: v for k, v in metadata.items() if old.get(k) != v}
+        patch.update({k: None for k in old if k not in metadata})  # JSON merge patch: null removes
+        self.conn.call("PATCH", r.namespace, r.path, {"custom_metadata": patch},
+                       headers={"Content-Type": "application/merge-patch+json"})
+
+    def _write_mount(self, a: Action) -> None:
+        r = a.resource
+        if a.op == "create":
+            body: dict[str, Any] = {"type": r.immutable["type"], "description": r.create_only.get("description", "")}
+            if "version" in r.immutable:
+                body["options"] = {"version": r.immutable["version"]}
+            if "max_lease_ttl" in r.settings:
+                body["config"] = {"max_lease_ttl": r.settings["max_lease_ttl"]}
+            self._post(r.namespace, r.path, body)
+            if r.immutable.get("version") == "2":
+                self._wait_kv_upgrade(r.namespace, _name_of(r.path))
+        else:
+            self._post(r.namespace, f"{r.path}/tune", {c.field: c.new for c in a.changes})
+
+    def _wait_kv_upgrade(self, namespace: str, mount: str) -> None:
+        """A new KV v2 mount answers "Upgrading from non-versioned to versioned data" for a moment."""
+        deadline = time.monotonic() + KV_UPGRADE_TIMEOUT
+        while True:
+            try:
+                self.conn.call("GET", namespace, f"{mount}/config")
+                return
+            except hvac.exceptions.VaultError as exc:
+                if "Upgrading" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+
+    def _write_auth_mount(self, a: Action) -> None:
+        r = a.resource
+        self._post(r.namespace, r.path, {"type": r.immutable["type"],
+                                         "description": r.create_only.get("description", "")})
+
+    def _write_kv_config(self, a: Action) -> None:
+        self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
+
+    def _write_transit_key(self, a: Action) -> None:
+        r = a.resource
+        if a.op == "create":
+            self._post(r.namespace, r.path, {**r.immutable, "auto_rotate_period": r.settings["auto_rotate_period"]})
+            self._post(r.namespace, f"{r.path}/config", dict(r.settings))
+        else:
+            self._post(r.namespace, f"{r.path}/config", {c.field: c.new for c in a.changes})
+
+    def _write_policy(self, a: Action) -> None:
+        r = a.resource
+        self.conn.call("PUT", r.namespace, r.path, {"policy": r.settings["policy"]})
+
+    def _write_approle_role(self, a: Action) -> None:
+        self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
+
+    def _write_pki_urls(self, a: Action) -> None:
+        self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
+
+    def _write_pki_role(self, a: Action) -> None:
+        self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
+
+    def _write_pki_root(self, a: Action) -> None:
+        r = a.resource
+        self._post(r.namespace, f"{_mount_of(r.path)}/root/generate/internal", {
+            "common_name": r.immutable["common_name"], "key_type": r.immutable["key_type"],
+            "key_bits": r.create_only["key_bits"], "ttl": r.create_only["ttl"],
+            "issuer_name": r.create_only["issuer_name"],
+        })
+
+    def _write_pki_intermediate(self, a: Action) -> None:
+        self._signed_ca(a.resource, extra={})
+
+    def _write_tenant_ca(self, a: Action) -> None:
+        # Create, or re-issue with new name constraints: a new key and issuer become the default; the
+        # old issuer stays so that certificates it signed still chain and can be revoked.
+        r = a.resource
+        self._signed_ca(r, extra={"permitted_dns_domains": list(r.settings["permitted_dns_domains"]),
+                                  "max_path_length": 0})
+
+    def _signed_ca(self, r: Resource, extra: Mapping[str, Any]) -> None:
+        """CSR in the CA's own mount (and namespace), signed by its parent, imported, made default."""
+        mount = _mount_of(r.path)
+        csr = self._post(r.namespace, f"{mount}/intermediate/generate/internal", {
+            "common_name": r.immutable["common_name"], "key_type": r.immutable["key_type"],
+            "key_bits": r.create_only["key_bits"],
+        })["data"]["csr"]
+        signer = f"{r.create_only['signer_mount']}/root/sign-intermediate"
+        signed = self._post(r.create_only["signer_namespace"], signer,
+                            {"csr": csr, "common_name": r.immutable["common_name"], "ttl": r.create_only["ttl"],
+                             "format": "pem_bundle", "use_csr_values": False, **extra})["data"]
+        imported = self._post(r.namespace, f"{mount}/intermediate/set-signed",
+                              {"certificate": signed["certificate"]})["data"]
+        mine = [issuer for issuer, key in (imported.get("mapping") or {}).items() if key]
+        if len(mine) != 1:
+            raise VaultOpsError(f"{r}: set-signed imported {imported.get('imported_issuers')} with keys for "
+                                f"{mine}; expected exactly one new issuer with its key")
+        self._post(r.namespace, f"{mount}/config/issuers", {"default": mine[0]})
