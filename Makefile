@@ -35,6 +35,8 @@ lint: setup
 
 bench: setup
 	$(PY) bench/engine.py
+	$(PY) bench/core_bridge.py
+	$(PY) bench/vault.py
 
 down:
 	@test -x $(EGOV) && $(EGOV) local down || true

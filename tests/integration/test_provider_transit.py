@@ -229,9 +229,10 @@ def test_provider_dispatches_and_previews_without_api_calls(moto_endpoint: str, 
     assert preview.properties is not None and preview.properties["transitGatewayId"].value == rpc.UNKNOWN
 
     created = _run(provider.create(CreateRequest(urn, checked.inputs, 30, False)))
-    assert created.resource_id.startswith("tgw-") and _tgw(ec2, created.resource_id) is not None
-    _run(provider.delete(DeleteRequest(urn, created.resource_id, created.properties or {}, 30)))
-    assert _tgw(ec2, created.resource_id) is None
+    tgw_id = created.resource_id
+    assert tgw_id is not None and tgw_id.startswith("tgw-") and _tgw(ec2, tgw_id) is not None
+    _run(provider.delete(DeleteRequest(urn, tgw_id, created.properties or {}, 30)))
+    assert _tgw(ec2, tgw_id) is None
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
