@@ -1,4 +1,5 @@
-"""`egov vault plan|apply|offboard|render`: parse, call ``infra.vault``, render with rich. No logic here."""
+"""`egov vault plan|apply|status|offboard|render|seal-tenant|unseal-tenant`: parse, call ``infra.vault``,
+render with rich. No logic here."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.vault.apply import apply_plan, make_plan, offboard_desired
+from infra.vault.apply import (
+    apply_plan,
+    make_plan,
+    offboard_desired,
+    seal_tenant_namespace,
+    unseal_sealed_tenants,
+    unseal_tenant_namespace,
+)
 from infra.vault.errors import VaultOpsError
 from infra.vault.live import Connection, connect
 from infra.vault.model import DesiredState, load_desired
@@ -43,6 +51,18 @@ def _rendered_dir(file: Path) -> Path | None:
     return directory if directory.is_dir() else None
 
 
+def _show_seals(plan: Plan) -> None:
+    if not plan.seal_states:
+        return
+    table = Table(title="tenant namespaces")
+    for column in ("tenant", "namespace", "seal"):
+        table.add_column(column)
+    for seal in plan.seal_states:
+        text = escape(seal.describe())
+        table.add_row(escape(seal.tenant), escape(seal.namespace), f"[red]{text}" if seal.sealed else text)
+    out.print(table)
+
+
 def _show(plan: Plan) -> None:
     if plan.actions:
         table = Table(title=f"plan for {plan.address}")
@@ -53,8 +73,12 @@ def _show(plan: Plan) -> None:
             colour = "green" if action.op == "create" else "yellow"
             table.add_row(str(index), f"[{colour}]{action.op}", escape(str(action.resource)), escape(changes))
         out.print(table)
+    elif plan.skipped:
+        out.print(f"[yellow]no changes[/] outside the sealed namespaces ({escape(', '.join(plan.skipped))}), which "
+                  f"were not checked: OpenBao at {escape(plan.address)} otherwise matches the desired state")
     else:
         out.print(f"[green]no changes[/]: OpenBao at {escape(plan.address)} matches the desired state")
+    _show_seals(plan)
     for finding in plan.findings:
         colour = "red" if finding.severity == "error" else "yellow"
         console.print(f"[{colour}]{finding.severity}:[/] {escape(finding.subject)}: {escape(finding.message)}; "
@@ -83,14 +107,46 @@ def plan_command(file: Path = FILE_OPTION) -> None:
 
 @vault_app.command("apply")
 def apply_command(file: Path = FILE_OPTION,
-                  yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")) -> None:
+                  yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+                  unseal_tenants: bool = typer.Option(
+                      False, "--unseal-tenants",
+                      help="first unseal sealed sealable tenant namespaces with the stored key shares "
+                           "(otherwise they are reported and skipped)")) -> None:
     """Make OpenBao match the desired state: shows the plan, then changes exactly that."""
     with _errors():
         state = load_desired(file)
         conn = connect()
+        if unseal_tenants:
+            for message in unseal_sealed_tenants(conn, state):
+                out.print(escape(message))
         plan = make_plan(conn, state, _rendered_dir(file))
         _show(plan)
         _apply(conn, state, plan, file, yes)
+
+
+@vault_app.command("status")
+def status_command(file: Path = FILE_OPTION) -> None:
+    """Seal state of every tenant namespace, and whether OpenBao matches the desired state (reads only)."""
+    with _errors():
+        state = load_desired(file)
+        plan = make_plan(connect(), state, _rendered_dir(file))
+    _show_seals(plan)
+    pending = f"{len(plan.actions)} pending changes (see `egov vault plan`)" if plan.actions else "no pending changes"
+    out.print(escape(pending) + (f"; sealed, not checked: {escape(', '.join(plan.skipped))}" if plan.skipped else ""))
+
+
+@vault_app.command("seal-tenant")
+def seal_tenant_command(tenant: str = typer.Argument(..., help="tenant id"), file: Path = FILE_OPTION) -> None:
+    """Seal one tenant's namespace (created `sealable: true`); the other tenants keep working."""
+    with _errors():
+        out.print(escape(seal_tenant_namespace(connect(), load_desired(file), tenant)))
+
+
+@vault_app.command("unseal-tenant")
+def unseal_tenant_command(tenant: str = typer.Argument(..., help="tenant id"), file: Path = FILE_OPTION) -> None:
+    """Unseal one tenant's namespace with the key shares stored on this machine (embedded OpenBao)."""
+    with _errors():
+        out.print(escape(unseal_tenant_namespace(connect(), load_desired(file), tenant)))
 
 
 @vault_app.command("offboard")

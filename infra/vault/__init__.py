@@ -2,7 +2,8 @@
 
 Modules: ``model`` (YAML -> validated pydantic model), ``resources`` (model -> ordered resources),
 ``policies`` (ACL policies from one template per role), ``plan`` (pure diff), ``live`` (hvac:
-connect, preflight, read, write), ``apply`` (plan/apply/offboard orchestration). The CLI in
+connect, preflight, read, write), ``seal`` (sealable tenant namespaces: own Shamir seal, key shares,
+seal/unseal), ``apply`` (plan/apply/offboard/seal orchestration). The CLI in
 ``infra/cli/vault.py`` only renders.
 
 Layout in OpenBao (paths as in the API, namespace first)::
@@ -12,7 +13,7 @@ Layout in OpenBao (paths as in the API, namespace first)::
             transit/keys/pulumi-secrets    Pulumi state secrets
             pki/                           platform root CA (created once, never regenerated)
             pki_int/                       platform intermediate CA, signed by pki/
-    tenants/<id>/  (one namespace per department)
+    tenants/<id>/  (one namespace per department; its own seal when ``sealable: true``)
             kv/                            KV v2, version history kept
             transit/keys/<id>              the tenant key: not exportable, no plaintext backup, not deletable
             pki/                           tenant issuing CA, signed by pki_int/, name-constrained to its domains

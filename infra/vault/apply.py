@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from infra.vault import policies as pol
 from infra.vault.errors import PlanRefused, VaultOpsError
 from infra.vault.live import Connection, Executor, Observer, preflight
-from infra.vault.model import TENANTS_NAMESPACE, DesiredState, load_desired, parse_desired
-from infra.vault.plan import Action, Finding, Plan, compute_plan
-from infra.vault.resources import build_resources
+from infra.vault.model import TENANTS_NAMESPACE, DesiredState, Tenant, load_desired, parse_desired
+from infra.vault.plan import Action, Finding, Plan, SealState, compute_plan
+from infra.vault.resources import Resource, build_resources
+from infra.vault.seal import KEYS_DIR_VARIABLE, read_seal_status, seal_tenant, unseal_tenant
 
 Progress = Callable[[str], None]
 
@@ -58,13 +60,62 @@ def make_plan(conn: Connection, state: DesiredState, rendered_dir: Path | None =
     findings: list[Finding] = list(observer.findings)
     if observed.get(f"sys/namespaces/{TENANTS_NAMESPACE}") is not None:
         findings += observer.unmanaged_tenants(TENANTS_NAMESPACE, {t.id for t in state.tenants})
+    findings += _new_seal_findings(conn, state, resources, observed)
     if rendered_dir is not None:
         stale = pol.stale_files(state, rendered_dir)
         if stale:
             findings.append(Finding("warning", f"rendered policies in {rendered_dir}",
                                     f"out of date: {', '.join(stale)}",
                                     "run `egov vault render` and commit the result, so review sees what is applied"))
-    return compute_plan(resources, observed, conn.address, findings)
+    return compute_plan(resources, observed, conn.address, findings, sealed=observer.sealed,
+                        seal_states=_seal_states(state, observed))
+
+
+def _namespace_key(tenant: Tenant) -> str:
+    return f"{TENANTS_NAMESPACE}/sys/namespaces/{tenant.id}"
+
+
+def _seal_states(state: DesiredState, observed: dict[str, dict[str, Any] | None]) -> list[SealState]:
+    states = []
+    for tenant in state.tenants:
+        seen = observed.get(_namespace_key(tenant))
+        seal = state.namespace_seal(tenant)
+        if seen is None:
+            states.append(SealState(tenant.id, tenant.namespace, tenant.sealable, exists=False,
+                                    threshold=seal.threshold if seal else 0, shares=seal.shares if seal else 0))
+            continue
+        states.append(SealState(tenant.id, tenant.namespace, tenant.sealable, exists=True,
+                                sealable=bool(seen.get("sealable")), sealed=bool(seen.get("sealed")),
+                                threshold=int(seen.get("seal_threshold") or 0),
+                                shares=int(seen.get("seal_shares") or 0)))
+    return states
+
+
+def _new_seal_findings(conn: Connection, state: DesiredState, resources: list[Resource],
+                       observed: dict[str, dict[str, Any] | None]) -> list[Finding]:
+    """Where the key shares of each sealable namespace about to be created go; refuse if nowhere."""
+    findings = []
+    for tenant in state.tenants:
+        seal = state.namespace_seal(tenant)
+        if seal is None or observed.get(_namespace_key(tenant)) is not None:
+            continue
+        subject = f"namespace {tenant.namespace} (tenant {tenant.id!r})"
+        store = conn.key_store
+        if store is None:
+            findings.append(Finding(
+                "error", subject,
+                f"is to be created with its own seal, whose {seal.shares} key shares OpenBao returns only once, "
+                f"but there is nowhere to put them ({KEYS_DIR_VARIABLE} is not set)",
+                f"set {KEYS_DIR_VARIABLE} to a directory on the key custodians' handover medium and plan again"))
+            continue
+        where = "the department's key custodians (one share each), then delete the file"
+        findings.append(Finding(
+            "warning", subject,
+            f"is created with its own seal: {seal.shares} key shares ({seal.threshold} unseal it) are returned "
+            f"once and written to {store.path(tenant.id)} (0600); apply unseals the namespace with them",
+            f"on this machine `egov vault unseal-tenant {tenant.id}` uses that file; in production hand the "
+            f"shares to {where}"))
+    return findings
 
 
 def apply_plan(conn: Connection, state: DesiredState, shown: Plan, progress: Progress = lambda _: None,
@@ -89,6 +140,43 @@ def apply_plan(conn: Connection, state: DesiredState, shown: Plan, progress: Pro
         applied.append(action)
         on_applied(action)
     return ApplyResult(plan=fresh, applied=tuple(applied))
+
+
+# ------------------------------------------------------------------------------------ sealing
+
+
+def _declared(state: DesiredState, tenant_id: str) -> Tenant:
+    try:
+        return state.tenant(tenant_id)
+    except KeyError as exc:
+        raise VaultOpsError(str(exc.args[0])) from None
+
+
+def seal_tenant_namespace(conn: Connection, state: DesiredState, tenant_id: str) -> str:
+    """`egov vault seal-tenant`: seal one tenant's namespace; every other namespace keeps working."""
+    preflight(conn)
+    tenant = _declared(state, tenant_id)
+    return seal_tenant(conn, tenant.namespace, tenant.id)
+
+
+def unseal_tenant_namespace(conn: Connection, state: DesiredState, tenant_id: str) -> str:
+    """`egov vault unseal-tenant`: unseal with the key shares stored on this machine."""
+    preflight(conn)
+    tenant = _declared(state, tenant_id)
+    return unseal_tenant(conn, tenant.namespace, tenant.id, conn.key_store)
+
+
+def unseal_sealed_tenants(conn: Connection, state: DesiredState) -> list[str]:
+    """`egov vault apply --unseal-tenants`: unseal every sealed sealable tenant before planning."""
+    preflight(conn)
+    done = []
+    for tenant in state.tenants:
+        if not tenant.sealable or conn.call("GET", TENANTS_NAMESPACE, f"sys/namespaces/{tenant.id}") is None:
+            continue
+        status = read_seal_status(conn, tenant.namespace)
+        if status is not None and status.sealed:
+            done.append(unseal_tenant(conn, tenant.namespace, tenant.id, conn.key_store))
+    return done
 
 
 # ------------------------------------------------------------------------------------ offboarding

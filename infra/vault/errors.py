@@ -39,3 +39,7 @@ class VaultUnavailable(VaultOpsError):
 
 class PlanRefused(VaultOpsError):
     """The plan has blocking findings (e.g. a mount of the wrong type); nothing was changed."""
+
+
+class NamespaceSealed(VaultUnavailable):
+    """A sealable namespace is sealed: requests inside it are refused, the rest of OpenBao works."""

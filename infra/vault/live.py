@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -23,9 +24,11 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from infra.vault.errors import VaultOpsError, VaultUnavailable
-from infra.vault.plan import Action, Finding
+from infra.vault.errors import NamespaceSealed, VaultOpsError, VaultUnavailable
+from infra.vault.model import NamespaceSeal
+from infra.vault.plan import Action, Finding, in_namespace
 from infra.vault.resources import Resource
+from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, create_sealable, read_seal_status
 
 # A CA expiring sooner than this is reported: tenant CAs are signed for up to 2 years below it.
 CA_EXPIRY_WARNING = dt.timedelta(days=90)
@@ -40,6 +43,8 @@ class Connection:
     token: str
     verify: bool | str
     source: str
+    # Where key shares of new sealable namespaces are written (0600); None: nowhere, so none can be created.
+    namespace_keys_dir: Path | None = None
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
     _clients: dict[str, hvac.Client] = field(default_factory=dict, repr=False)
 
@@ -52,6 +57,10 @@ class Connection:
             self._clients[namespace] = hvac.Client(url=self.address, token=self.token, verify=self.verify,
                                                    namespace=namespace or None, session=self._session)
         return self._clients[namespace]
+
+    @property
+    def key_store(self) -> KeyShareStore | None:
+        return KeyShareStore(self.namespace_keys_dir) if self.namespace_keys_dir is not None else None
 
     @property
     def what_to_do(self) -> str:
@@ -70,6 +79,13 @@ class Connection:
                 return None
             raise
         except hvac.exceptions.VaultDown as exc:
+            if "namespace is sealed" in _first_error(exc):
+                parent, _, name = namespace.rpartition("/")
+                raise NamespaceSealed(
+                    f"namespace {namespace or '(root)'} at {self.address} is sealed on its own, so {method} {path} "
+                    f"was refused (503 \"namespace is sealed\"); the other namespaces are not affected. Unseal it "
+                    f"with `egov vault unseal-tenant {name}` or `bao namespace unseal -namespace={parent} {name}`"
+                ) from exc
             raise VaultUnavailable(f"OpenBao at {self.address} is sealed or down ({_first_error(exc)}); "
                                    f"{self.what_to_do}") from exc
         except requests.exceptions.ConnectionError as exc:
@@ -92,16 +108,21 @@ def connect(env: Mapping[str, str] | None = None) -> Connection:
         if not token:
             raise VaultUnavailable(f"VAULT_ADDR is set ({address}) but VAULT_TOKEN is not: export a token that "
                                    "carries the `operators` policy, or unset VAULT_ADDR to use the embedded OpenBao")
-        return Connection(address, token, env.get("VAULT_CACERT") or True, source="environment")
+        keys_dir = env.get(KEYS_DIR_VARIABLE)
+        return Connection(address, token, env.get("VAULT_CACERT") or True, source="environment",
+                          namespace_keys_dir=Path(keys_dir) if keys_dir else None)
     from infra.local.openbao import OpenBao
     from infra.local.paths import LocalPaths
     from infra.local.process import LocalEnvError
 
     try:
-        local = OpenBao(LocalPaths.default()).env()
+        embedded = OpenBao(LocalPaths.default())
+        local = embedded.env()
     except LocalEnvError as exc:
         raise VaultUnavailable(f"no VAULT_ADDR set and the embedded OpenBao is not usable: {exc}") from exc
-    return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded")
+    # Like init.json: key shares of sealable tenant namespaces next to the data, 0600, local only.
+    return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
+                      namespace_keys_dir=embedded.dir / "namespaces")
 
 
 def preflight(conn: Connection) -> None:
@@ -188,11 +209,14 @@ class Observer:
         self.conn = conn
         self.now = now or dt.datetime.now(dt.UTC)
         self.findings: list[Finding] = []
+        self.sealed: list[str] = []  # namespaces sealed on their own: nothing inside them can be read
         self._listings: dict[tuple[str, str], dict[str, Any]] = {}
 
     def observe(self, resources: Sequence[Resource]) -> dict[str, dict[str, Any] | None]:
         observed: dict[str, dict[str, Any] | None] = {}
         for resource in resources:
+            if any(in_namespace(resource.namespace, sealed) for sealed in self.sealed):
+                continue  # left out of the plan, reported once per namespace
             if any(observed.get(need, {}) is None for need in resource.needs):
                 observed[resource.key] = None  # its parent is absent, so it is too; do not ask
                 continue
@@ -220,7 +244,18 @@ class Observer:
 
     def _read_namespace(self, r: Resource) -> dict[str, Any] | None:
         data = self._data(r.namespace, r.path)
-        return None if data is None else {"custom_metadata": dict(data.get("custom_metadata") or {})}
+        if data is None:
+            return None
+        seen: dict[str, Any] = {"custom_metadata": dict(data.get("custom_metadata") or {})}
+        if "sealable" in r.immutable:  # tenant namespaces: does it have its own seal, and is it sealed?
+            namespace = f"{r.namespace}/{_name_of(r.path)}" if r.namespace else _name_of(r.path)
+            status = read_seal_status(self.conn, namespace)
+            seen["sealable"] = status is not None
+            if status is not None:
+                seen.update(sealed=status.sealed, seal_threshold=status.threshold, seal_shares=status.shares)
+                if status.sealed:
+                    self.sealed.append(namespace)
+        return seen
 
     def _read_mount(self, r: Resource) -> dict[str, Any] | None:
         entry = self._listing(r.namespace, "sys/mounts").get(_name_of(r.path) + "/")
@@ -347,6 +382,15 @@ class Executor:
     def _write_namespace(self, a: Action) -> None:
         r = a.resource
         metadata = dict(r.settings["custom_metadata"])
+        if a.op == "create" and r.immutable.get("sealable"):
+            store = self.conn.key_store
+            if store is None:  # make_plan refuses this plan; never create shares we cannot keep
+                raise VaultOpsError(f"{r}: no directory for its key shares ({KEYS_DIR_VARIABLE})")
+            seal = NamespaceSeal(shares=r.create_only["seal_shares"], threshold=r.create_only["seal_threshold"])
+            namespace = f"{r.namespace}/{_name_of(r.path)}" if r.namespace else _name_of(r.path)
+            # Created sealed; unsealed right away so that the tenant's mounts can be created in it.
+            create_sealable(self.conn, namespace, str(r.create_only["tenant"]), seal, metadata, store)
+            return
         if a.op == "create":
             self._post(r.namespace, r.path, {"custom_metadata": metadata})
             return

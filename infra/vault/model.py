@@ -179,6 +179,25 @@ class AuditDevice(_Strict):
         return value
 
 
+class NamespaceSeal(_Strict):
+    """Shamir split of a sealable tenant namespace's own root key: ``threshold`` of ``shares`` unseal it."""
+
+    shares: int = Field(default=5, ge=1, le=10)
+    threshold: int = Field(default=3, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _threshold(self) -> NamespaceSeal:
+        if self.threshold > self.shares:
+            raise _Invalid("", "", [(
+                "threshold", f"{self.threshold} exceeds shares {self.shares}, so the namespace could never be "
+                "unsealed", "make threshold at most shares (the default is 3 of 5)")])
+        if self.shares > 1 and self.threshold < 2:
+            raise _Invalid("", "", [(
+                "threshold", f"1 of {self.shares} shares would let any single custodian unseal the namespace "
+                "(OpenBao refuses it)", "use a threshold of at least 2, or shares: 1 and threshold: 1")])
+        return self
+
+
 def _default_audit() -> list[AuditDevice]:
     return [AuditDevice(path="file", type="file"), AuditDevice(path="file-secondary", type="file")]
 
@@ -190,6 +209,8 @@ class Platform(_Strict):
     pulumi_key: str = "pulumi-secrets"
     pulumi_key_rotation_period: Duration = 90 * DAY
     audit_devices: list[AuditDevice] = Field(default_factory=_default_audit)
+    # Key shares of every sealable tenant namespace that does not declare its own `namespace_seal`.
+    namespace_seal: NamespaceSeal = Field(default_factory=NamespaceSeal)
 
     @field_validator("pulumi_key_rotation_period")
     @classmethod
@@ -230,6 +251,10 @@ class Tenant(_Strict):
     secret_id_ttl: Duration = HOUR
     secret_id_num_uses: int = Field(default=1, ge=1, le=100)
     offboarded: bool = False
+    # Its namespace gets its own seal (OpenBao >= 2.6), so it can be sealed without touching the others.
+    # Chosen when the namespace is created, never afterwards.
+    sealable: bool = False
+    namespace_seal: NamespaceSeal | None = None  # default: platform.namespace_seal
 
     @field_validator("id")
     @classmethod
@@ -276,6 +301,10 @@ class Tenant(_Strict):
             raise _Invalid("", "", [(
                 "token_ttl", f"{format_duration(self.token_ttl)} exceeds token_max_ttl "
                 f"{format_duration(self.token_max_ttl)}", "make token_ttl at most token_max_ttl")])
+        if self.namespace_seal is not None and not self.sealable:
+            raise _Invalid("", "", [(
+                "namespace_seal", "is set but the tenant is not `sealable`, so its namespace gets no seal of its own",
+                "add `sealable: true` (only possible for a namespace not created yet) or remove namespace_seal")])
         return self
 
     @property
@@ -321,6 +350,12 @@ class DesiredState(_Strict):
         if problems:
             raise _Invalid("", "", problems)
         return self
+
+    def namespace_seal(self, tenant: Tenant) -> NamespaceSeal | None:
+        """The seal a tenant's namespace is created with; None for a namespace under the platform's seal."""
+        if not tenant.sealable:
+            return None
+        return tenant.namespace_seal or self.platform.namespace_seal
 
     def tenant(self, tenant_id: str) -> Tenant:
         for tenant in self.tenants:

@@ -7,7 +7,7 @@ CAs only appear, and fields that cannot change in place become findings for a hu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,10 +74,39 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class SealState:
+    """How a tenant's namespace is sealed, as observed (for `egov vault plan` and `status`)."""
+
+    tenant: str
+    namespace: str
+    declared_sealable: bool
+    exists: bool
+    sealable: bool = False  # has its own seal
+    sealed: bool = False
+    threshold: int = 0
+    shares: int = 0
+
+    def describe(self) -> str:
+        if not self.exists:
+            if self.declared_sealable:
+                return (f"not created yet; will get its own seal ({self.threshold} of {self.shares} key shares), "
+                        "created sealed and unsealed by apply")
+            return "not created yet; under the platform seal"
+        if not self.sealable:
+            suffix = " (declared sealable: see the finding)" if self.declared_sealable else ""
+            return f"platform seal, cannot be sealed on its own{suffix}"
+        if self.sealed:
+            return f"own seal: SEALED ({self.threshold} of {self.shares} key shares unseal it)"
+        return f"own seal: unsealed ({self.threshold} of {self.shares} key shares)"
+
+
+@dataclass(frozen=True)
 class Plan:
     address: str
     actions: tuple[Action, ...]
     findings: tuple[Finding, ...] = field(default=())
+    skipped: tuple[str, ...] = ()  # sealed namespaces: neither read nor changed
+    seal_states: tuple[SealState, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -116,12 +145,26 @@ def _diff(wanted: Mapping[str, Any], seen: Mapping[str, Any]) -> list[Change]:
     return [Change(name, seen.get(name), value) for name, value in wanted.items() if not same(seen.get(name), value)]
 
 
+def in_namespace(namespace: str, outer: str) -> bool:
+    return namespace == outer or namespace.startswith(outer + "/")
+
+
 def compute_plan(resources: Sequence[Resource], observed: Observed, address: str,
-                 extra_findings: Iterable[Finding] = ()) -> Plan:
-    """Create what is absent, update fields that differ, report what must not be touched."""
+                 extra_findings: Iterable[Finding] = (), sealed: Collection[str] = (),
+                 seal_states: Iterable[SealState] = ()) -> Plan:
+    """Create what is absent, update fields that differ, report what must not be touched.
+
+    Resources inside a ``sealed`` namespace cannot be read: they are left out of the plan and
+    each such namespace is reported once (a warning, so the other tenants are still applied).
+    """
     actions: list[Action] = []
     findings: list[Finding] = []
+    skipped_count = {namespace: 0 for namespace in sealed}
     for resource in resources:
+        inside = next((ns for ns in sealed if in_namespace(resource.namespace, ns)), None)
+        if inside is not None:
+            skipped_count[inside] += 1
+            continue
         seen = observed.get(resource.key)
         if resource.verify_only:
             if seen is None:
@@ -137,8 +180,19 @@ def compute_plan(resources: Sequence[Resource], observed: Observed, address: str
         changes = tuple(_diff(resource.settings, seen))
         if changes:
             actions.append(Action("update", resource, changes))
+    findings += [_sealed_finding(namespace, count) for namespace, count in skipped_count.items()]
     findings += extra_findings
-    return Plan(address=address, actions=tuple(actions), findings=tuple(findings))
+    return Plan(address=address, actions=tuple(actions), findings=tuple(findings), skipped=tuple(skipped_count),
+                seal_states=tuple(seal_states))
+
+
+def _sealed_finding(namespace: str, count: int) -> Finding:
+    parent, _, tenant = namespace.rpartition("/")
+    return Finding("warning", f"namespace {namespace} (tenant {tenant!r})",
+                   f"is sealed, so its {count} resources were neither read nor changed",
+                   f"unseal it (`egov vault unseal-tenant {tenant}` with the stored key shares, or its key "
+                   f"custodians with `bao namespace unseal -namespace={parent} {tenant}`) and apply again, or "
+                   "`egov vault apply --unseal-tenants`; the other tenants are planned as usual")
 
 
 def _missing_fix(resource: Resource) -> str:
@@ -148,9 +202,30 @@ def _missing_fix(resource: Resource) -> str:
             "restart or SIGHUP the server; OpenBao refuses to enable audit devices through the API")
 
 
+def _seal_mode_finding(resource: Resource) -> Finding:
+    """The seal of a namespace is chosen at creation only: say which tenant, why, and what to do instead."""
+    tenant = resource.path.rsplit("/", 1)[-1]
+    subject = f"namespace {resource.namespace}/{tenant} (tenant {tenant!r})"
+    if resource.immutable.get("sealable"):
+        return Finding("warning", subject,
+                       "is declared `sealable: true` but was created without its own seal, and OpenBao chooses a "
+                       "namespace's seal at creation only, so it cannot become sealable; apply leaves it as it is "
+                       "(under the platform seal) and applies the rest of the tenant",
+                       f"to seal this department on its own, declare a new tenant id with `sealable: true`, move "
+                       f"its secrets to it (re-encrypt with the new transit key) and offboard {tenant!r}; "
+                       f"otherwise remove `sealable: true` from tenant {tenant!r}")
+    return Finding("warning", subject,
+                   "has its own seal but is declared without `sealable: true`, and a namespace's seal cannot be "
+                   "removed; apply leaves the seal as it is and applies the rest of the tenant",
+                   f"add `sealable: true` to tenant {tenant!r} so the file says what OpenBao holds")
+
+
 def _immutable_findings(resource: Resource, seen: Mapping[str, Any]) -> list[Finding]:
     findings = []
     for change in _diff(resource.immutable, seen):
+        if resource.kind == "namespace" and change.field == "sealable":
+            findings.append(_seal_mode_finding(resource))
+            continue
         severity: Severity = "error" if (resource.kind, change.field) in _BLOCKING_IMMUTABLE else "warning"
         findings.append(Finding(severity, str(resource),
                                 f"{change.field} is {show(change.field, change.old)}, declared "

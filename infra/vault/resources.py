@@ -136,6 +136,14 @@ def _transit_key(namespace: str, name: str, rotation: int, needs: tuple[str, ...
     }, immutable={"type": key_type, "exportable": False, "allow_plaintext_backup": False}, needs=needs)
 
 
+def _seal_create_only(state: DesiredState, tenant: Tenant) -> dict[str, Any]:
+    """A sealable namespace is created with its own Shamir seal; the tenant id names its key-share file."""
+    seal = state.namespace_seal(tenant)
+    if seal is None:
+        return {}
+    return {"tenant": tenant.id, "seal_shares": seal.shares, "seal_threshold": seal.threshold}
+
+
 def _tenant(state: DesiredState, tenant: Tenant, url_base: str) -> list[Resource]:
     pki = state.platform.pki
     ns = tenant.namespace
@@ -145,7 +153,8 @@ def _tenant(state: DesiredState, tenant: Tenant, url_base: str) -> list[Resource
             "managed_by": "egov vault apply",
             "offboarded": "true" if tenant.offboarded else "false",
         },
-    }, needs=(_ns_key("", TENANTS_NAMESPACE),))
+    }, immutable={"sealable": tenant.sealable}, create_only=_seal_create_only(state, tenant),
+        needs=(_ns_key("", TENANTS_NAMESPACE),))
     inside = (ns_res.key,)
     policy = Resource("policy", ns, f"sys/policies/acl/{pol.PIPELINE_POLICY}",
                       settings={"policy": pol.render_tenant_policy(tenant)}, needs=inside)
