@@ -32,7 +32,20 @@ class LocalEnvironment:
         self.paths.ensure()
         self.cloud.up(progress)
         self.vault.up(progress)
+        self._unseal_tenant_namespaces(progress)
         return self.status()
+
+    def _unseal_tenant_namespaces(self, progress: Progress) -> None:
+        """A restart leaves sealable tenant namespaces sealed; locally we keep their shares, so unseal them."""
+        from infra.vault.live import connect
+        from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, unseal_stored
+
+        keys_dir = self.vault.dir / "namespaces"
+        if not keys_dir.is_dir():
+            return
+        conn = connect({**self.vault.env(), KEYS_DIR_VARIABLE: str(keys_dir)})
+        for message in unseal_stored(conn, KeyShareStore(keys_dir)):
+            progress(message)
 
     def down(self) -> None:
         """Stop our processes (by recorded PID); all state stays on disk for the next `up`."""

@@ -200,3 +200,18 @@ def unseal_tenant(conn: Connection, namespace: str, tenant_id: str, store: KeySh
         raise VaultOpsError(f"no key shares of tenant {tenant_id!r} at {store.path(tenant_id)}; {custodians}")
     _submit(conn, namespace, shares[:status.threshold] if status.threshold else shares, str(store.path(tenant_id)))
     return f"unsealed namespace {namespace} of tenant {tenant_id!r} with the key shares in {store.path(tenant_id)}"
+
+
+def unseal_stored(conn: Connection, store: KeyShareStore) -> list[str]:
+    """Unseal every sealed tenant namespace whose shares this machine keeps (after an OpenBao restart, a
+    sealable namespace comes back sealed). Local use only: in production the custodians unseal."""
+    if not store.directory.is_dir():
+        return []
+    done = []
+    for path in sorted(store.directory.glob("*.json")):
+        material = json.loads(path.read_text())
+        namespace, tenant_id = str(material.get("namespace", "")), path.stem
+        status = read_seal_status(conn, namespace) if namespace else None
+        if status is not None and status.sealed:
+            done.append(unseal_tenant(conn, namespace, tenant_id, store))
+    return done

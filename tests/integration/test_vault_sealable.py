@@ -26,7 +26,7 @@ from infra.vault.apply import apply_plan, make_plan, seal_tenant_namespace, unse
 from infra.vault.errors import NamespaceSealed, PlanRefused, VaultOpsError
 from infra.vault.live import Connection, connect
 from infra.vault.model import parse_desired
-from infra.vault.seal import KEYS_DIR_VARIABLE
+from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, unseal_stored
 
 pytestmark = pytest.mark.integration
 
@@ -302,3 +302,14 @@ def test_after_a_server_restart_the_tenant_namespace_is_sealed_until_unsealed(ba
     assert _cli(bao, "unseal-tenant", "alpha", "--file", changed)[0] == 0
     assert _ns(bao, "tenants/alpha").secrets.kv.v2.read_secret_version(
         "db", mount_point="kv", raise_on_deleted_version=True)["data"]["data"] == {"password": "alpha-pw"}
+
+
+def test_local_up_unseals_tenant_namespaces_with_the_stored_shares(bao: OpenBao) -> None:
+    bao.down()
+    bao.up()
+    assert _seal_status(bao, "alpha")["sealed"] is True
+    conn = connect({**bao.env(), KEYS_DIR_VARIABLE: str(bao.dir / "namespaces")})
+    messages = unseal_stored(conn, KeyShareStore(bao.dir / "namespaces"))
+    assert any("alpha" in m for m in messages)
+    assert _seal_status(bao, "alpha")["sealed"] is False
+    assert unseal_stored(conn, KeyShareStore(bao.dir / "namespaces")) == []
