@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ import yaml
 
 from infra.local.paths import REPO_ROOT, tools_bin
 
-PINNED_PULUMI_VERSION = "3.274.1"
 PROJECT_DIR = REPO_ROOT
 
 
@@ -40,16 +39,19 @@ class EngineError(RuntimeError):
         super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{detail}")
 
 
+def engine_settings(path: str | None = None) -> dict[str, str]:
+    """What every engine run needs: our build first on PATH, no plugin downloads, no update checks."""
+    path = os.environ.get("PATH", "") if path is None else path
+    return {
+        "PATH": f"{tools_bin()}{os.pathsep}{path}",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+
+
 def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The process environment for the Pulumi CLI: ours first on PATH, no downloads, no update checks."""
-    env = dict(os.environ)
-    env["PATH"] = f"{tools_bin()}{os.pathsep}{env.get('PATH', '')}"
-    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
-    env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
-    env.setdefault("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true")
-    if extra:
-        env.update(extra)
-    return env
+    """The process environment for the Pulumi CLI: ours, the engine settings, then ``extra``."""
+    return {**os.environ, **engine_settings(), **(extra or {})}
 
 
 def pulumi_binary() -> str:
@@ -74,7 +76,6 @@ class Stack:
     env: Mapping[str, str]
     config_file: Path | None = None
     project_dir: Path = PROJECT_DIR
-    extra_args: list[str] = field(default_factory=list)
 
     def run(self, *args: str, check: bool = True, stack_flag: bool = True,
             input_text: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,13 +6,13 @@ endpoint and a real Vault instead (see README).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from infra.engine import engine_settings
 from infra.local.backend import backend_status, backend_url
 from infra.local.moto import MotoCloud
 from infra.local.openbao import OpenBao
-from infra.local.paths import LocalPaths, tools_bin
+from infra.local.paths import LocalPaths
 from infra.local.status import PartStatus
 
 Progress = Callable[[str], None]
@@ -61,16 +61,13 @@ class LocalEnvironment:
 
     def env(self) -> dict[str, str]:
         """Everything a shell (or the engine) needs to use this environment."""
-        env = {
+        return {
             **self.cloud.env(),
             **self.vault.env(),
             "PULUMI_BACKEND_URL": backend_url(self.paths),
             "PULUMI_HOME": str(self.paths.pulumi_home),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **engine_settings(),
         }
-        env["PATH"] = f"{tools_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
-        return env
 
 
 def diagnose(error: Exception, env: LocalEnvironment) -> str:
