@@ -13,6 +13,7 @@ from rich.table import Table
 
 from infra.cli.cert import cert_app
 from infra.cli.vault import vault_app
+from infra.config import ConfigError
 from infra.engine import EngineError
 from infra.local.environment import LocalEnvironment, diagnose
 from infra.local.process import LocalEnvError
@@ -35,7 +36,7 @@ def friendly_errors(env: LocalEnvironment | None = None) -> Iterator[None]:
     """Known failures become one clear message (and what to do) and exit code 1, never a traceback."""
     try:
         yield
-    except (LocalEnvError, EngineError, FileNotFoundError) as exc:
+    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         hint = diagnose(exc, env) if env is not None and isinstance(exc, EngineError) else ""
         if hint:
