@@ -1,5 +1,6 @@
 """Fixtures for integration tests: a real embedded environment (moto server + OpenBao) in a temp dir,
-and, for the provider tests, a plain moto server of each test module's own."""
+for the provider tests, a plain moto server of each test module's own, and for the OpenBao tests a real
+OpenBao of each test module's own."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 
 from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
+from infra.local.openbao import OpenBao
 from infra.local.paths import LocalPaths
 from tests.integration.moto_server import CREDENTIALS, moto_server
+from tests.integration.openbao_server import openbao_server as start_openbao_server
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +71,19 @@ def moto_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def openbao_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    """A real OpenBao of the requesting test module's own, up in a fresh LocalPaths root (named after the
+    module), stopped after the module; killed by its recorded PID if stopping it fails."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    with start_openbao_server(tmp_path_factory.mktemp(f"egov-{name}")) as bao:
+        yield bao
+
+
+@pytest.fixture(scope="module")
+def bao(openbao_server: OpenBao) -> OpenBao:
+    """The module's own OpenBao under the name the OpenBao tests use; a module that needs setup of its own
+    (tenants, data) overrides this fixture and builds on ``openbao_server``."""
+    return openbao_server

@@ -15,7 +15,6 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
@@ -25,30 +24,9 @@ from cryptography import x509
 from infra.local.openbao import OpenBao, find_bao
 from infra.local.paths import LocalPaths
 from infra.local.process import DaemonRecord, LocalEnvError, pid_alive, port_is_free, wait_until
+from tests.integration.openbao_server import stop_openbao
 
 pytestmark = pytest.mark.integration
-
-
-def _teardown(bao: OpenBao) -> None:
-    """down(), and if that failed, still kill the server this test started (by its recorded PID)."""
-    try:
-        bao.down()
-    finally:
-        record = DaemonRecord.load(bao.record_path)
-        if record is not None and pid_alive(record.pid):
-            cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace")
-            if str(bao.config_path) in cmdline:
-                os.kill(record.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov")))
-    try:
-        instance.up()
-        yield instance
-    finally:
-        _teardown(instance)
 
 
 @pytest.fixture
@@ -248,6 +226,6 @@ def test_port_taken_on_first_up_is_a_precise_error(fresh_paths: LocalPaths) -> N
             with pytest.raises(LocalEnvError, match=rf"127\.0\.0\.1:{port}\b"):
                 bao.up()
         finally:
-            _teardown(bao)
+            stop_openbao(bao)
         assert DaemonRecord.load(bao.record_path) is None
         assert not bao.ports_path.exists()  # a port that failed is not remembered for the next up

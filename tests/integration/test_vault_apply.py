@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
 import shutil
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +17,15 @@ import hvac
 import hvac.exceptions
 import pytest
 from cryptography import x509
-from typer.testing import CliRunner
 
-from infra.cli.main import app
 from infra.local.openbao import OpenBao
-from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, pid_alive
 from infra.vault.apply import ApplyError, apply_plan, make_plan
 from infra.vault.errors import VaultUnavailable
 from infra.vault.live import Connection, Observer, connect
 from infra.vault.model import load_desired
 from infra.vault.plan import Action
 from infra.vault.resources import build_resources
+from tests.integration.openbao_server import ns_client, pipeline_login, vault_cli
 
 pytestmark = pytest.mark.integration
 
@@ -57,28 +51,6 @@ EXTRA_TENANT = """\
 """
 
 
-def _teardown(bao: OpenBao) -> None:
-    """down(), and if that failed, still kill the server this module started (by its recorded PID)."""
-    try:
-        bao.down()
-    finally:
-        record = DaemonRecord.load(bao.record_path)
-        if record is not None and pid_alive(record.pid):
-            cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace")
-            if str(bao.config_path) in cmdline:
-                os.kill(record.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov-vault-apply")))
-    try:
-        instance.up()
-        yield instance
-    finally:
-        _teardown(instance)
-
-
 @pytest.fixture(scope="module")
 def desired(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("desired") / "tenants.yaml"
@@ -91,12 +63,6 @@ def conn(bao: OpenBao) -> Connection:
     return connect(bao.env())
 
 
-def _ns(bao: OpenBao, namespace: str = "", token: str | None = None) -> hvac.Client:
-    env = bao.env()
-    return hvac.Client(url=env["VAULT_ADDR"], token=token or env["VAULT_TOKEN"], verify=env["VAULT_CACERT"],
-                       namespace=namespace or None)
-
-
 def _with_tenant(path: Path, tenant_id: str) -> Path:
     """A copy of the desired file with one more tenant (the module's file stays as it is)."""
     copy = path.with_name(f"tenants-{tenant_id}.yaml")
@@ -104,19 +70,8 @@ def _with_tenant(path: Path, tenant_id: str) -> Path:
     return copy
 
 
-def _pipeline_login(bao: OpenBao, tenant: str) -> hvac.Client:
-    """Log in as the tenant's pipeline: role_id + a fresh secret_id (issued with the root token)."""
-    admin = _ns(bao, f"tenants/{tenant}")
-    role_id = admin.read("auth/approle/role/pipeline/role-id")["data"]["role_id"]
-    secret_id = admin.write_data("auth/approle/role/pipeline/secret-id")["data"]["secret_id"]
-    client = _ns(bao, f"tenants/{tenant}", token="none")
-    client.auth.approle.login(role_id=role_id, secret_id=secret_id)
-    return client
-
-
 def _cli(bao: OpenBao, *args: str, input: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["vault", *args], env={**bao.env(), "COLUMNS": "250"}, input=input)
-    return result.exit_code, " ".join(result.output.split())  # rich wraps messages at the terminal width
+    return vault_cli(bao.env(), *args, input=input)
 
 
 def _issuers(client: hvac.Client, mount: str) -> list[str]:
@@ -143,10 +98,10 @@ def test_apply_from_scratch_then_no_changes(bao: OpenBao, conn: Connection, desi
     assert apply_plan(conn, state, again).applied == ()
 
     # What OpenBao now holds, read with plain hvac clients.
-    root = _ns(bao)
+    root = ns_client(bao)
     assert sorted(root.sys.list_namespaces()["data"]["keys"]) == ["tenants/"]
-    assert sorted(_ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]) == ["alpha/", "bravo/"]
-    alpha = _ns(bao, "tenants/alpha")
+    assert sorted(ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]) == ["alpha/", "bravo/"]
+    alpha = ns_client(bao, "tenants/alpha")
     mounts = alpha.sys.list_mounted_secrets_engines()["data"]
     assert (mounts["kv/"]["type"], mounts["kv/"]["options"]["version"]) == ("kv", "2")
     assert mounts["transit/"]["type"] == "transit" and mounts["pki/"]["type"] == "pki"
@@ -154,7 +109,7 @@ def test_apply_from_scratch_then_no_changes(bao: OpenBao, conn: Connection, desi
     assert (key["type"], key["exportable"], key["allow_plaintext_backup"], key["deletion_allowed"]) == (
         "aes256-gcm96", False, False, False)
     assert key["auto_rotate_period"] == 90 * 24 * 3600
-    assert _ns(bao, "tenants/bravo").read("kv/config")["data"]["max_versions"] == 5
+    assert ns_client(bao, "tenants/bravo").read("kv/config")["data"]["max_versions"] == 5
     role = alpha.read("auth/approle/role/pipeline")["data"]
     assert (role["token_ttl"], role["token_max_ttl"], role["secret_id_num_uses"]) == (900, 3600, 1)
     assert sorted(role["token_bound_cidrs"]) == ["10.30.1.0/24", "127.0.0.1"]
@@ -180,7 +135,7 @@ def test_apply_from_scratch_then_no_changes(bao: OpenBao, conn: Connection, desi
 
 
 def test_reapply_never_regenerates_the_root_ca(bao: OpenBao, conn: Connection, desired: Path) -> None:
-    root = _ns(bao)
+    root = ns_client(bao)
     before = _issuers(root, "pki")
     pem = root.read("pki/cert/ca")["data"]["certificate"]
     renamed = desired.with_name("renamed-root.yaml")
@@ -196,13 +151,13 @@ def test_reapply_never_regenerates_the_root_ca(bao: OpenBao, conn: Connection, d
 
 
 def test_drift_is_corrected_field_by_field(bao: OpenBao, conn: Connection, desired: Path) -> None:
-    bravo = _ns(bao, "tenants/bravo")
+    bravo = ns_client(bao, "tenants/bravo")
     bravo.write_data("kv/config", data={"max_versions": 100})
     bravo.write_data("auth/approle/role/pipeline", data={"token_ttl": "45m", "token_bound_cidrs": ["0.0.0.0/0"]})
     bravo.write_data("transit/keys/bravo/config", data={"auto_rotate_period": "0"})
     bravo.write_data("pki/roles/bravo", data={"allowed_domains": ["bravo.egov.example", "alpha.egov.example"],
                                              "allow_subdomains": True, "allow_any_name": True})
-    _ns(bao, "tenants").adapter.request("PATCH", "/v1/sys/namespaces/bravo",
+    ns_client(bao, "tenants").adapter.request("PATCH", "/v1/sys/namespaces/bravo",
                                         json={"custom_metadata": {"department": "hijacked", "extra": "x"}},
                                         headers={"Content-Type": "application/merge-patch+json"})
     state = load_desired(desired)
@@ -228,13 +183,13 @@ def test_drift_is_corrected_field_by_field(bao: OpenBao, conn: Connection, desir
     apply_plan(conn, state, plan)
     assert make_plan(conn, state).empty
     assert bravo.read("auth/approle/role/pipeline")["data"]["token_bound_cidrs"] == ["127.0.0.1"]
-    assert _ns(bao, "tenants").read("sys/namespaces/bravo")["data"]["custom_metadata"] == {
+    assert ns_client(bao, "tenants").read("sys/namespaces/bravo")["data"]["custom_metadata"] == {
         "department": "Bravo Bureau", "managed_by": "egov vault apply", "offboarded": "false"}
 
 
 def test_new_domain_reissues_the_tenant_ca_and_keeps_the_old_issuer(
         bao: OpenBao, conn: Connection, desired: Path) -> None:
-    bravo = _ns(bao, "tenants/bravo")
+    bravo = ns_client(bao, "tenants/bravo")
     before = _issuers(bravo, "pki")
     old_default = bravo.read("pki/config/issuers")["data"]["default"]
     wider = desired.with_name("wider.yaml")
@@ -295,7 +250,7 @@ def test_cli_plan_and_apply(bao: OpenBao, desired: Path) -> None:
     extra = _with_tenant(desired, "charlie")
     code, output = _cli(bao, "apply", "--file", str(extra), input="n\n")
     assert code == 1 and "cancelled; nothing was changed" in output
-    assert "charlie/" not in _ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    assert "charlie/" not in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
 
     code, output = _cli(bao, "apply", "--file", str(extra), "--yes")
     assert code == 0, output
@@ -323,7 +278,7 @@ def test_audit_devices_are_verified_not_created(bao: OpenBao, conn: Connection, 
         'warning: audit device sys/audit/siem: is not enabled; declare it in the OpenBao server config (`audit '
         '"socket" "siem" { options { ... } }`) and restart or SIGHUP the server; OpenBao refuses to enable audit '
         "devices through the API"]
-    devices = _ns(bao).sys.list_enabled_audit_devices()["data"]
+    devices = ns_client(bao).sys.list_enabled_audit_devices()["data"]
     assert sorted(devices) == ["file-secondary/", "file/"]
 
 
@@ -333,7 +288,7 @@ def test_declared_tenant_removed_from_the_file_is_reported_not_deleted(
     assert plan.empty
     finding = next(f for f in plan.findings if f.subject == "namespace tenants/charlie")
     assert "apply never deletes a tenant" in finding.fix
-    assert "charlie/" in _ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    assert "charlie/" in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
 
 
 # ----------------------------------------------------------------------------- failures
@@ -353,7 +308,7 @@ def test_sealed_openbao_is_a_clear_error_and_nothing_is_applied(bao: OpenBao, de
         assert f"error: OpenBao at {bao.address} is sealed" in output
     finally:
         assert bao.up().healthy
-    assert "delta/" not in _ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    assert "delta/" not in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
     plan = make_plan(connect(bao.env()), load_desired(extra))
     assert len(plan.actions) == 12 and all(a.op == "create" for a in plan.actions)
 
@@ -409,10 +364,10 @@ def test_plan_changed_since_shown_is_refused(bao: OpenBao, desired: Path) -> Non
     plan = make_plan(conn, state)
     assert plan.empty
     # Someone else changes OpenBao after the plan was shown.
-    _ns(bao, "tenants/alpha").write_data("kv/config", data={"max_versions": 7})
+    ns_client(bao, "tenants/alpha").write_data("kv/config", data={"max_versions": 7})
     with pytest.raises(Exception, match="changed since the plan was shown"):
         apply_plan(conn, state, plan)
-    assert _ns(bao, "tenants/alpha").read("kv/config")["data"]["max_versions"] == 7
+    assert ns_client(bao, "tenants/alpha").read("kv/config")["data"]["max_versions"] == 7
     apply_plan(conn, state, make_plan(conn, state))
 
 
@@ -420,7 +375,7 @@ def test_plan_changed_since_shown_is_refused(bao: OpenBao, desired: Path) -> Non
 
 
 def test_operators_policy_can_run_apply_but_never_reads_tenant_data(bao: OpenBao, desired: Path) -> None:
-    root = _ns(bao)
+    root = ns_client(bao)
     token = root.auth.token.create(policies=["operators"], no_default_policy=True, ttl="10m")["auth"]["client_token"]
     operator = connect({**bao.env(), "VAULT_TOKEN": token})
     extra = _with_tenant(desired, "foxtrot")
@@ -429,8 +384,8 @@ def test_operators_policy_can_run_apply_but_never_reads_tenant_data(bao: OpenBao
     apply_plan(operator, load_desired(extra), plan)
     assert make_plan(operator, load_desired(extra)).empty
 
-    _ns(bao, "tenants/foxtrot").write_data("kv/data/db", data={"data": {"password": "op-must-not-see"}})
-    op_tenant = _ns(bao, "tenants/foxtrot", token=token)
+    ns_client(bao, "tenants/foxtrot").write_data("kv/data/db", data={"data": {"password": "op-must-not-see"}})
+    op_tenant = ns_client(bao, "tenants/foxtrot", token=token)
     forbidden: list[tuple[str, Any]] = [
         ("read KV data", lambda: op_tenant.read("kv/data/db")),
         ("read KV metadata", lambda: op_tenant.read("kv/metadata/db")),
@@ -441,11 +396,11 @@ def test_operators_policy_can_run_apply_but_never_reads_tenant_data(bao: OpenBao
                                                               data={"common_name": "a.foxtrot.egov.example"})),
         ("delete a key", lambda: op_tenant.delete("transit/keys/foxtrot")),
         ("trim a key", lambda: op_tenant.write_data("transit/keys/foxtrot/trim", data={"min_available_version": 1})),
-        ("delete a namespace", lambda: _ns(bao, "tenants", token=token).sys.delete_namespace("foxtrot")),
-        ("widen its own policy", lambda: _ns(bao, token=token).sys.create_or_update_acl_policy(
+        ("delete a namespace", lambda: ns_client(bao, "tenants", token=token).sys.delete_namespace("foxtrot")),
+        ("widen its own policy", lambda: ns_client(bao, token=token).sys.create_or_update_acl_policy(
             "operators", 'path "*" { capabilities = ["sudo", "read"] }')),
-        ("mint a token", lambda: _ns(bao, token=token).auth.token.create(policies=["operators"])),
-        ("disable a mount", lambda: _ns(bao, token=token).sys.disable_secrets_engine("pki_int")),
+        ("mint a token", lambda: ns_client(bao, token=token).auth.token.create(policies=["operators"])),
+        ("disable a mount", lambda: ns_client(bao, token=token).sys.disable_secrets_engine("pki_int")),
     ]
     for what, attempt in forbidden:
         with pytest.raises(hvac.exceptions.Forbidden):
@@ -459,7 +414,7 @@ def test_operators_policy_can_run_apply_but_never_reads_tenant_data(bao: OpenBao
 def test_offboarding_keeps_decryption_and_stops_everything_else(bao: OpenBao, desired: Path) -> None:
     path = desired.with_name("offboard.yaml")
     shutil.copy(desired, path)
-    pipeline = _pipeline_login(bao, "bravo")
+    pipeline = pipeline_login(bao, "bravo")
     secret = base64.b64encode(b"bravo archive record").decode()
     ciphertext = pipeline.write_data("transit/encrypt/bravo", data={"plaintext": secret})["data"]["ciphertext"]
     pipeline.write_data("kv/data/archive", data={"data": {"k": "v"}})
@@ -482,20 +437,20 @@ def test_offboarding_keeps_decryption_and_stops_everything_else(bao: OpenBao, de
         with pytest.raises(hvac.exceptions.Forbidden):
             attempt()
     # A new login still works, with the same reduced rights.
-    fresh = _pipeline_login(bao, "bravo")
+    fresh = pipeline_login(bao, "bravo")
     assert fresh.write_data("transit/decrypt/bravo", data={"ciphertext": ciphertext})["data"]["plaintext"] == secret
     with pytest.raises(hvac.exceptions.Forbidden):
         fresh.write_data("transit/encrypt/bravo", data={"plaintext": secret})
 
     # The key is kept, cannot be deleted, and no longer rotates; the namespace says it is offboarded.
-    admin = _ns(bao, "tenants/bravo")
+    admin = ns_client(bao, "tenants/bravo")
     key = admin.read("transit/keys/bravo")["data"]
     assert (key["deletion_allowed"], key["auto_rotate_period"]) == (False, 0)
     with pytest.raises(hvac.exceptions.InvalidRequest, match="deletion is not allowed"):
         admin.delete("transit/keys/bravo")
-    assert _ns(bao, "tenants").read("sys/namespaces/bravo")["data"]["custom_metadata"]["offboarded"] == "true"
+    assert ns_client(bao, "tenants").read("sys/namespaces/bravo")["data"]["custom_metadata"]["offboarded"] == "true"
     # Alpha is untouched, and everything has converged.
-    assert "transit/encrypt/alpha" in _ns(bao, "tenants/alpha").sys.read_acl_policy("pipeline")["data"]["policy"]
+    assert "transit/encrypt/alpha" in ns_client(bao, "tenants/alpha").sys.read_acl_policy("pipeline")["data"]["policy"]
     assert make_plan(connect(bao.env()), load_desired(path)).empty
     code, output = _cli(bao, "offboard", "bravo", "--file", str(path), "--yes")
     assert code == 0 and "no changes" in output

@@ -4,9 +4,6 @@ each certificate. The PKI is set up here with plain hvac: no dependency on the a
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +12,6 @@ from typer.testing import CliRunner
 
 from infra.cli.main import app
 from infra.local.openbao import OpenBao
-from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, pid_alive
 from infra.vault.certs import (
     CertificateRefused,
     Code,
@@ -30,21 +25,6 @@ pytestmark = pytest.mark.integration
 
 ROLE = "web"
 DOMAIN = "app.egov.test"
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov-certs")))
-    try:
-        instance.up()
-        yield instance
-    finally:
-        try:
-            instance.down()
-        finally:
-            record = DaemonRecord.load(instance.record_path)
-            if record is not None and pid_alive(record.pid):
-                os.kill(record.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

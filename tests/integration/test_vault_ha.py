@@ -24,8 +24,9 @@ import requests
 
 from infra.local.openbao import NODE_ID, OpenBao, find_bao
 from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, LocalEnvError, pid_alive, port_is_free, wait_until
+from infra.local.process import LocalEnvError, pid_alive, port_is_free, wait_until
 from infra.vault import transit
+from tests.integration.openbao_server import stop_openbao
 
 pytestmark = pytest.mark.integration
 
@@ -39,17 +40,6 @@ class Cluster:
     paths: LocalPaths
     values: dict[str, str] = field(default_factory=dict)  # kv path -> value written so far
     ciphertexts: dict[str, bytes] = field(default_factory=dict)  # ciphertext -> plaintext
-
-
-def _kill_leftovers(paths: LocalPaths) -> None:
-    """If down() failed, still kill the servers this module started (by recorded PID and config path)."""
-    for record_path in paths.openbao.glob("**/server.json"):
-        record = DaemonRecord.load(record_path)
-        config = record_path.with_name("config.hcl")
-        if record is not None and pid_alive(record.pid):
-            cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace")
-            if str(config) in cmdline:
-                os.kill(record.pid, signal.SIGKILL)
 
 
 def _client(bao: OpenBao, address: str, timeout: int = 5) -> hvac.Client:
@@ -93,10 +83,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                                      strict=True))
         yield state
     finally:
-        try:
-            OpenBao(paths).down()
-        finally:
-            _kill_leftovers(paths)
+        stop_openbao(OpenBao(paths))  # down() stops every node; if it fails, kill what this module started
 
 
 def test_single_node_grows_into_three_voters_and_keeps_its_data(cluster: Cluster) -> None:
@@ -243,8 +230,5 @@ def test_fresh_three_node_cluster_from_nothing(tmp_path: Path) -> None:
         ciphertext = transit.encrypt(bao.client(node=3), OpenBao.PULUMI_KEY, [b"fresh"])
         assert transit.decrypt(bao.client(node=2), OpenBao.PULUMI_KEY, ciphertext) == [b"fresh"]
     finally:
-        try:
-            bao.down()
-        finally:
-            _kill_leftovers(paths)
+        stop_openbao(bao)
     assert all(node.role == "stopped" for node in bao.nodes())

@@ -20,25 +20,9 @@ import hvac.exceptions
 import pytest
 
 from infra.local.openbao import AUDIT_PATH, AUDIT_SECONDARY_PATH, OpenBao
-from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, pid_alive, wait_until
+from infra.local.process import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov-audit")))
-    try:
-        instance.up()
-        yield instance
-    finally:
-        try:
-            instance.down()
-        finally:
-            record = DaemonRecord.load(instance.record_path)
-            if record is not None and pid_alive(record.pid):
-                os.kill(record.pid, signal.SIGKILL)
 
 
 def _request(client: hvac.Client) -> str:

@@ -5,28 +5,20 @@ What the server holds is checked with plain hvac clients, never through the code
 
 from __future__ import annotations
 
-import base64
-import os
-import re
-import signal
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
 import hvac.exceptions
 import pytest
-from typer.testing import CliRunner
 
-from infra.cli.main import app
 from infra.local.openbao import OpenBao
-from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, pid_alive
 from infra.vault.apply import apply_plan, make_plan, seal_tenant_namespace, unseal_tenant_namespace
 from infra.vault.errors import NamespaceSealed, PlanRefused, VaultOpsError
 from infra.vault.live import Connection, connect
 from infra.vault.model import parse_desired
 from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, unseal_stored
+from tests.integration.openbao_server import b64, ns_client, vault_cli
 
 pytestmark = pytest.mark.integration
 
@@ -46,27 +38,6 @@ tenants:
 """
 
 
-def _teardown(bao: OpenBao) -> None:
-    try:
-        bao.down()
-    finally:
-        record = DaemonRecord.load(bao.record_path)
-        if record is not None and pid_alive(record.pid):
-            cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace")
-            if str(bao.config_path) in cmdline:
-                os.kill(record.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov-vault-sealable")))
-    try:
-        instance.up()
-        yield instance
-    finally:
-        _teardown(instance)
-
-
 @pytest.fixture(scope="module")
 def desired(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("desired") / "tenants.yaml"
@@ -84,26 +55,15 @@ def conn(bao: OpenBao) -> Connection:
     return connect(_env(bao))
 
 
-def _ns(bao: OpenBao, namespace: str = "") -> hvac.Client:
-    env = bao.env()
-    return hvac.Client(url=env["VAULT_ADDR"], token=env["VAULT_TOKEN"], verify=env["VAULT_CACERT"],
-                       namespace=namespace or None)
-
-
 def _seal_status(bao: OpenBao, tenant: str) -> dict[str, object]:
-    body = _ns(bao, "tenants").adapter.request("GET", f"/v1/sys/namespaces/{tenant}/seal-status")
+    body = ns_client(bao, "tenants").adapter.request("GET", f"/v1/sys/namespaces/{tenant}/seal-status")
     assert isinstance(body, dict)
     return dict(body["data"])
 
 
 def _cli(bao: OpenBao, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["vault", *args], env={**_env(bao), "COLUMNS": "250"})
     # rich wraps at the terminal width and draws tables with box characters: keep only the words
-    return result.exit_code, " ".join(re.sub(r"[\u2500-\u257f]", " ", result.output).split())
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+    return vault_cli(_env(bao), *args, boxes=False)
 
 
 def test_apply_creates_the_sealable_namespace_unseals_it_and_keeps_the_shares_0600(
@@ -128,7 +88,7 @@ def test_apply_creates_the_sealable_namespace_unseals_it_and_keeps_the_shares_06
     assert (_seal_status(bao, "alpha")["t"], _seal_status(bao, "alpha")["n"]) == (2, 3)
     with pytest.raises(hvac.exceptions.InvalidRequest, match="namespace is not sealable"):
         _seal_status(bao, "bravo")
-    alpha = _ns(bao, "tenants/alpha")
+    alpha = ns_client(bao, "tenants/alpha")
     assert {"kv/", "transit/", "pki/"} <= set(alpha.sys.list_mounted_secrets_engines()["data"])
     again = make_plan(conn, state)
     assert again.empty and again.findings == () and again.skipped == ()
@@ -138,9 +98,9 @@ def test_apply_creates_the_sealable_namespace_unseals_it_and_keeps_the_shares_06
 
 def test_sealing_one_tenant_leaves_the_other_and_the_root_namespace_working(
         bao: OpenBao, conn: Connection, desired: Path) -> None:
-    alpha, bravo, root = _ns(bao, "tenants/alpha"), _ns(bao, "tenants/bravo"), _ns(bao)
+    alpha, bravo, root = ns_client(bao, "tenants/alpha"), ns_client(bao, "tenants/bravo"), ns_client(bao)
     alpha.secrets.kv.v2.create_or_update_secret("db", {"password": "alpha-pw"}, mount_point="kv")
-    alpha_ct = alpha.secrets.transit.encrypt_data("alpha", _b64("alpha data"), mount_point="transit")["data"][
+    alpha_ct = alpha.secrets.transit.encrypt_data("alpha", b64("alpha data"), mount_point="transit")["data"][
         "ciphertext"]
     bravo.secrets.kv.v2.create_or_update_secret("db", {"password": "bravo-pw"}, mount_point="kv")
 
@@ -155,7 +115,7 @@ def test_sealing_one_tenant_leaves_the_other_and_the_root_namespace_working(
     with pytest.raises(hvac.exceptions.VaultDown, match="namespace is sealed"):
         alpha.secrets.transit.decrypt_data("alpha", alpha_ct, mount_point="transit")
     with pytest.raises(hvac.exceptions.VaultDown, match="namespace is sealed"):
-        alpha.secrets.transit.encrypt_data("alpha", _b64("more"), mount_point="transit")
+        alpha.secrets.transit.encrypt_data("alpha", b64("more"), mount_point="transit")
     with pytest.raises(NamespaceSealed, match=r"namespace tenants/alpha at .* is sealed on its own, so GET "
                                               r"kv/data/db was refused .*egov vault unseal-tenant alpha"):
         conn.call("GET", "tenants/alpha", "kv/data/db")
@@ -164,13 +124,13 @@ def test_sealing_one_tenant_leaves_the_other_and_the_root_namespace_working(
     assert bravo.secrets.kv.v2.read_secret_version("db", mount_point="kv", raise_on_deleted_version=True)[
         "data"]["data"] == {"password": "bravo-pw"}
     bravo.secrets.kv.v2.create_or_update_secret("db", {"password": "bravo-pw-2"}, mount_point="kv")
-    ct = bravo.secrets.transit.encrypt_data("bravo", _b64("bravo data"), mount_point="transit")["data"]["ciphertext"]
-    assert bravo.secrets.transit.decrypt_data("bravo", ct, mount_point="transit")["data"]["plaintext"] == _b64(
+    ct = bravo.secrets.transit.encrypt_data("bravo", b64("bravo data"), mount_point="transit")["data"]["ciphertext"]
+    assert bravo.secrets.transit.decrypt_data("bravo", ct, mount_point="transit")["data"]["plaintext"] == b64(
         "bravo data")
-    root_ct = root.secrets.transit.encrypt_data("pulumi-secrets", _b64("state"))["data"]["ciphertext"]
-    assert root.secrets.transit.decrypt_data("pulumi-secrets", root_ct)["data"]["plaintext"] == _b64("state")
+    root_ct = root.secrets.transit.encrypt_data("pulumi-secrets", b64("state"))["data"]["ciphertext"]
+    assert root.secrets.transit.decrypt_data("pulumi-secrets", root_ct)["data"]["plaintext"] == b64("state")
     assert root.sys.read_seal_status()["sealed"] is False
-    assert "alpha/" in _ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    assert "alpha/" in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
 
     code, output = _cli(bao, "seal-tenant", "alpha", "--file", str(desired))
     assert (code, output) == (0, "namespace tenants/alpha of tenant 'alpha' is already sealed; nothing was changed")
@@ -192,7 +152,7 @@ def test_reapply_while_sealed_reports_it_skips_its_resources_and_applies_the_oth
     assert plan.seal_states[0].describe() == "own seal: SEALED (2 of 3 key shares unseal it)"
 
     apply_plan(conn, state, plan)  # a warning: the other tenant is applied
-    assert _ns(bao, "tenants/bravo").read("kv/config")["data"]["max_versions"] == 7
+    assert ns_client(bao, "tenants/bravo").read("kv/config")["data"]["max_versions"] == 7
     assert _seal_status(bao, "alpha")["sealed"] is True  # never unsealed unless asked
 
     code, output = _cli(bao, "plan", "--file", str(desired))
@@ -210,11 +170,11 @@ def test_unseal_brings_the_data_back_and_a_second_apply_changes_nothing(
     keys = bao.dir / "namespaces" / "alpha.json"
     code, output = _cli(bao, "unseal-tenant", "alpha", "--file", str(desired))
     assert (code, output) == (0, f"unsealed namespace tenants/alpha of tenant 'alpha' with the key shares in {keys}")
-    alpha = _ns(bao, "tenants/alpha")
+    alpha = ns_client(bao, "tenants/alpha")
     assert alpha.secrets.kv.v2.read_secret_version("db", mount_point="kv", raise_on_deleted_version=True)[
         "data"]["data"] == {"password": "alpha-pw"}
-    ct = alpha.secrets.transit.encrypt_data("alpha", _b64("back"), mount_point="transit")["data"]["ciphertext"]
-    assert alpha.secrets.transit.decrypt_data("alpha", ct, mount_point="transit")["data"]["plaintext"] == _b64("back")
+    ct = alpha.secrets.transit.encrypt_data("alpha", b64("back"), mount_point="transit")["data"]["ciphertext"]
+    assert alpha.secrets.transit.decrypt_data("alpha", ct, mount_point="transit")["data"]["plaintext"] == b64("back")
 
     code, output = _cli(bao, "unseal-tenant", "alpha", "--file", str(desired))
     assert (code, output) == (0, "namespace tenants/alpha of tenant 'alpha' is not sealed; nothing was changed")
@@ -277,11 +237,11 @@ def test_new_sealable_namespace_needs_somewhere_for_its_shares(bao: OpenBao, des
         f"{KEYS_DIR_VARIABLE} to a directory on the key custodians' handover medium and plan again"]
     with pytest.raises(PlanRefused):
         apply_plan(conn, state, plan)
-    assert "charlie/" not in _ns(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    assert "charlie/" not in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
 
 
 def test_operators_can_plan_seal_and_unseal_a_tenant(bao: OpenBao, desired: Path) -> None:
-    token = _ns(bao).auth.token.create(policies=["operators"], no_default_policy=True, ttl="10m")["auth"][
+    token = ns_client(bao).auth.token.create(policies=["operators"], no_default_policy=True, ttl="10m")["auth"][
         "client_token"]
     operator = connect({**_env(bao), "VAULT_TOKEN": token})
     state = parse_desired(desired.with_name("bravo-changed.yaml").read_text(), "t.yaml")
@@ -296,11 +256,11 @@ def test_after_a_server_restart_the_tenant_namespace_is_sealed_until_unsealed(ba
     bao.down()
     bao.up()  # unseals OpenBao itself with init.json, not the tenant namespace
     assert _seal_status(bao, "alpha")["sealed"] is True
-    assert _ns(bao, "tenants/bravo").secrets.kv.v2.read_secret_version(
+    assert ns_client(bao, "tenants/bravo").secrets.kv.v2.read_secret_version(
         "db", mount_point="kv", raise_on_deleted_version=True)["data"]["data"] == {"password": "bravo-pw-2"}
     changed = str(desired.with_name("bravo-changed.yaml"))
     assert _cli(bao, "unseal-tenant", "alpha", "--file", changed)[0] == 0
-    assert _ns(bao, "tenants/alpha").secrets.kv.v2.read_secret_version(
+    assert ns_client(bao, "tenants/alpha").secrets.kv.v2.read_secret_version(
         "db", mount_point="kv", raise_on_deleted_version=True)["data"]["data"] == {"password": "alpha-pw"}
 
 

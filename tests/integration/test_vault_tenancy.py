@@ -5,15 +5,11 @@ that records every request without a secret in clear. No mocks; one server for t
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import http.client
 import json
-import os
-import signal
 import ssl
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,11 +21,10 @@ from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from infra.local.openbao import OpenBao
-from infra.local.paths import LocalPaths
-from infra.local.process import DaemonRecord, pid_alive
 from infra.vault.apply import apply_plan, make_plan
 from infra.vault.live import connect
 from infra.vault.model import parse_desired
+from tests.integration.openbao_server import b64, ns_client, pipeline_credentials, pipeline_login
 
 pytestmark = pytest.mark.integration
 
@@ -53,58 +48,18 @@ tenants:
 BRAVO_SECRET = f"bravo-db-password-{uuid.uuid4().hex}"
 
 
-def _teardown(bao: OpenBao) -> None:
-    try:
-        bao.down()
-    finally:
-        record = DaemonRecord.load(bao.record_path)
-        if record is not None and pid_alive(record.pid):
-            cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode(errors="replace")
-            if str(bao.config_path) in cmdline:
-                os.kill(record.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    instance = OpenBao(LocalPaths(tmp_path_factory.mktemp("egov-vault-tenancy")))
-    try:
-        instance.up()
-        state = parse_desired(TENANTS, "tenants.yaml")
-        conn = connect(instance.env())
-        apply_plan(conn, state, make_plan(conn, state))
-        _ns(instance, "tenants/bravo").write_data("kv/data/db", data={"data": {"password": BRAVO_SECRET}})
-        yield instance
-    finally:
-        _teardown(instance)
-
-
-def _ns(bao: OpenBao, namespace: str = "", token: str | None = None) -> hvac.Client:
-    env = bao.env()
-    return hvac.Client(url=env["VAULT_ADDR"], token=token or env["VAULT_TOKEN"], verify=env["VAULT_CACERT"],
-                       namespace=namespace or None)
-
-
-def _credentials(bao: OpenBao, tenant: str) -> tuple[str, str]:
-    admin = _ns(bao, f"tenants/{tenant}")
-    role_id = admin.read("auth/approle/role/pipeline/role-id")["data"]["role_id"]
-    secret_id = admin.write_data("auth/approle/role/pipeline/secret-id")["data"]["secret_id"]
-    return role_id, secret_id
-
-
-def _login(bao: OpenBao, tenant: str) -> hvac.Client:
-    role_id, secret_id = _credentials(bao, tenant)
-    client = _ns(bao, f"tenants/{tenant}", token="none")
-    client.auth.approle.login(role_id=role_id, secret_id=secret_id)
-    return client
+def bao(openbao_server: OpenBao) -> OpenBao:
+    state = parse_desired(TENANTS, "tenants.yaml")
+    conn = connect(openbao_server.env())
+    apply_plan(conn, state, make_plan(conn, state))
+    ns_client(openbao_server, "tenants/bravo").write_data("kv/data/db", data={"data": {"password": BRAVO_SECRET}})
+    return openbao_server
 
 
 @pytest.fixture(scope="module")
 def alpha(bao: OpenBao) -> hvac.Client:
-    return _login(bao, "alpha")
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+    return pipeline_login(bao, "alpha")
 
 
 # ----------------------------------------------------------------------------- isolation
@@ -133,7 +88,7 @@ def _raw(bao: OpenBao, method: str, path: str, token: str, namespace: str | None
 def test_own_paths_work_so_the_403s_below_mean_something(alpha: hvac.Client) -> None:
     alpha.write_data("kv/data/app", data={"data": {"k": "v"}})
     assert alpha.read("kv/data/app")["data"]["data"] == {"k": "v"}
-    assert alpha.write_data("transit/encrypt/alpha", data={"plaintext": _b64("x")})["data"]["ciphertext"].startswith(
+    assert alpha.write_data("transit/encrypt/alpha", data={"plaintext": b64("x")})["data"]["ciphertext"].startswith(
         "vault:v1:")
     assert alpha.write_data("pki/issue/alpha", data={"common_name": "api.alpha.egov.example", "ttl": "1h"})["data"][
         "certificate"]
@@ -171,7 +126,7 @@ def test_own_paths_work_so_the_403s_below_mean_something(alpha: hvac.Client) -> 
 ])
 def test_tenant_a_cannot_reach_tenant_b(bao: OpenBao, alpha: hvac.Client, method: str, path: str,
                                         namespace: str | None, status: int) -> None:
-    body = {"plaintext": _b64("x"), "ciphertext": "vault:v1:AAAA", "common_name": "www.bravo.egov.example"}
+    body = {"plaintext": b64("x"), "ciphertext": "vault:v1:AAAA", "common_name": "www.bravo.egov.example"}
     got, text = _raw(bao, method, path, alpha.token, namespace, body if method == "POST" else None)
     assert (got, BRAVO_SECRET in text) == (status, False), text
 
@@ -201,30 +156,30 @@ def test_tenant_a_token_cannot_grow_its_scope(bao: OpenBao, alpha: hvac.Client, 
 
 
 def test_approle_login_is_bound_to_the_pipeline_cidrs(bao: OpenBao) -> None:
-    role_id, secret_id = _credentials(bao, "locked")  # its pipeline runs in 10.99.0.0/24, we are 127.0.0.1
+    role_id, secret_id = pipeline_credentials(bao, "locked")  # its pipeline runs in 10.99.0.0/24, we are 127.0.0.1
     with pytest.raises(hvac.exceptions.InvalidRequest,
                        match=r'source address "127\.0\.0\.1" unauthorized by CIDR restrictions on the role'):
-        _ns(bao, "tenants/locked", token="none").auth.approle.login(role_id=role_id, secret_id=secret_id)
+        ns_client(bao, "tenants/locked", token="none").auth.approle.login(role_id=role_id, secret_id=secret_id)
 
 
 def test_secret_id_is_single_use_and_tokens_are_short(bao: OpenBao) -> None:
-    role_id, secret_id = _credentials(bao, "alpha")
-    client = _ns(bao, "tenants/alpha", token="none")
+    role_id, secret_id = pipeline_credentials(bao, "alpha")
+    client = ns_client(bao, "tenants/alpha", token="none")
     auth = client.auth.approle.login(role_id=role_id, secret_id=secret_id)["auth"]
     assert auth["lease_duration"] == 900 and auth["policies"] == ["pipeline"]
     with pytest.raises(hvac.exceptions.VaultError):
-        _ns(bao, "tenants/alpha", token="none").auth.approle.login(role_id=role_id, secret_id=secret_id)
+        ns_client(bao, "tenants/alpha", token="none").auth.approle.login(role_id=role_id, secret_id=secret_id)
 
 
 # ----------------------------------------------------------------------------- transit rotation
 
 
 def test_rotation_old_ciphertext_rewrap_and_min_decryption_version(bao: OpenBao, alpha: hvac.Client) -> None:
-    plaintext = _b64("record encrypted before rotation")
+    plaintext = b64("record encrypted before rotation")
     v1 = alpha.write_data("transit/encrypt/alpha", data={"plaintext": plaintext})["data"]["ciphertext"]
     assert v1.startswith("vault:v1:")
 
-    admin = _ns(bao, "tenants/alpha")
+    admin = ns_client(bao, "tenants/alpha")
     admin.write_data("transit/keys/alpha/rotate")
     v2 = alpha.write_data("transit/encrypt/alpha", data={"plaintext": plaintext})["data"]["ciphertext"]
     assert v2.startswith("vault:v2:")
@@ -271,7 +226,7 @@ def test_certificates_chain_to_the_platform_root_and_respect_max_ttl(bao: OpenBa
     leaf = x509.load_pem_x509_certificate(issued["certificate"].encode())
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
     assert lifetime <= dt.timedelta(days=30, minutes=1)  # capped at the role's max_ttl (30d), not 1 year
-    root = x509.load_pem_x509_certificate(_ns(bao).read("pki/cert/ca")["data"]["certificate"].encode())
+    root = x509.load_pem_x509_certificate(ns_client(bao).read("pki/cert/ca")["data"]["certificate"].encode())
     chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in issued["ca_chain"]]
     verifier = PolicyBuilder().store(Store([root])).build_server_verifier(x509.DNSName("api.alpha.egov.example"))
     built = verifier.verify(leaf, chain)
@@ -282,7 +237,7 @@ def test_certificates_chain_to_the_platform_root_and_respect_max_ttl(bao: OpenBa
 
 def test_name_constraints_stop_a_misconfigured_role(bao: OpenBao, alpha: hvac.Client) -> None:
     """Defence in depth: widen alpha's role by hand; the certificate is issued but no client accepts it."""
-    admin = _ns(bao, "tenants/alpha")
+    admin = ns_client(bao, "tenants/alpha")
     role = admin.read("pki/roles/alpha")["data"]
     admin.write_data("pki/roles/alpha", data={**role, "allowed_domains": ["alpha.egov.example",
                                                                           "bravo.egov.example"]})
@@ -295,7 +250,7 @@ def test_name_constraints_stop_a_misconfigured_role(bao: OpenBao, alpha: hvac.Cl
         assert plan.describe() == ["update certificate role tenants/alpha/pki/roles/alpha: allowed_domains: "
                                    "[alpha.egov.example, bravo.egov.example] -> [alpha.egov.example]"]
         apply_plan(conn, state, plan)
-    root = x509.load_pem_x509_certificate(_ns(bao).read("pki/cert/ca")["data"]["certificate"].encode())
+    root = x509.load_pem_x509_certificate(ns_client(bao).read("pki/cert/ca")["data"]["certificate"].encode())
     chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in issued["ca_chain"]]
     verifier = PolicyBuilder().store(Store([root])).build_server_verifier(x509.DNSName("www.bravo.egov.example"))
     with pytest.raises(VerificationError, match="no permitted name constraints matched"):
@@ -313,20 +268,20 @@ def test_audit_log_records_every_request_without_secrets_in_clear(bao: OpenBao) 
     marker = uuid.uuid4().hex
     kv_value = f"kv-secret-{marker}"
     plaintext = f"transit-plaintext-{marker}"
-    role_id, secret_id = _credentials(bao, "alpha")
-    client = _ns(bao, "tenants/alpha", token="none")
+    role_id, secret_id = pipeline_credentials(bao, "alpha")
+    client = ns_client(bao, "tenants/alpha", token="none")
     login = client.auth.approle.login(role_id=role_id, secret_id=secret_id)
     token = login["auth"]["client_token"]
 
     request_ids = [login["request_id"]]
     request_ids.append(client.write_data(f"kv/data/probe-{marker}", data={"data": {"value": kv_value}})["request_id"])
     request_ids.append(client.read(f"kv/data/probe-{marker}")["request_id"])
-    encrypted = client.write_data("transit/encrypt/alpha", data={"plaintext": _b64(plaintext)})
+    encrypted = client.write_data("transit/encrypt/alpha", data={"plaintext": b64(plaintext)})
     request_ids.append(encrypted["request_id"])
     request_ids.append(client.write_data("transit/decrypt/alpha", data={
         "ciphertext": encrypted["data"]["ciphertext"]})["request_id"])
     with pytest.raises(hvac.exceptions.Forbidden):  # refused requests are audited too
-        _ns(bao, "tenants/bravo", token=token).read(f"kv/data/denied-{marker}")
+        ns_client(bao, "tenants/bravo", token=token).read(f"kv/data/denied-{marker}")
 
     logs = [bao.audit_log, bao.audit_secondary_log]
     for log in logs:
@@ -339,7 +294,7 @@ def test_audit_log_records_every_request_without_secrets_in_clear(bao: OpenBao) 
         assert {e["request"]["namespace"]["path"] for e in denied} == {"tenants/bravo/"}
 
         raw = log.read_bytes()
-        for secret in (kv_value, plaintext, _b64(plaintext), _b64(kv_value), secret_id, token,
+        for secret in (kv_value, plaintext, b64(plaintext), b64(kv_value), secret_id, token,
                        bao.env()["VAULT_TOKEN"]):
             assert secret.encode() not in raw, f"{secret!r} appears in clear in {log}"
         assert f"probe-{marker}".encode() in raw  # paths are logged (not secret), so the grep above is meaningful
