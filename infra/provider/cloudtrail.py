@@ -16,21 +16,22 @@ string clears ``KmsKeyId``/``S3KeyPrefix``/CloudWatch Logs settings in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
+    rollback_error,
 )
-from infra.provider.iam import refine_diff, refuse_replacement_changes, set_inputs
+from infra.provider.iam import refuse_replacement_changes
 from infra.provider.kms import same_key
 
 TYPE_TOKEN = "egov:cloudtrail:Trail"
@@ -145,18 +146,10 @@ class TrailHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(
-            self, result, old_state, news, {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
-        )
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
 
     # -- create --------------------------------------------------------------------------
 
@@ -198,15 +191,10 @@ class TrailHandler(ResourceHandler):
         return CreateResult(resource_id=name, outputs=outputs)
 
     def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        try:
+        def undo() -> None:
             ctx.call("cloudtrail", "delete_trail", Name=name)
-            outcome = f"the trail {name} it had already created was deleted again, so nothing is left behind"
-        except ProviderError as exc:
-            outcome = f"the trail {name} it had already created could NOT be deleted ({exc}); delete it by hand"
-        detail = str(cause)
-        if not detail.startswith(str(ctx.resource)):
-            detail = f"{ctx.resource}: {detail}"
-        return ProviderError(f"{detail}\n(creating the trail failed half-way; {outcome})")
+
+        return rollback_error(ctx, "trail", name, cause, undo, adopt_hint=False)
 
     # -- read ----------------------------------------------------------------------------
 
@@ -248,9 +236,7 @@ class TrailHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
@@ -259,10 +245,7 @@ class TrailHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, given=news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: trail {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "trail", resource_id)
         refuse_replacement_changes(ctx, self, live, news)
         equal = {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
         changed = [
@@ -280,11 +263,14 @@ class TrailHandler(ResourceHandler):
             ctx.call("cloudtrail", "start_logging", Name=resource_id)
         elif not logging_wanted and live["isLogging"]:
             ctx.call("cloudtrail", "stop_logging", Name=resource_id)
-        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
-        if to_remove:
-            ctx.call("cloudtrail", "remove_tags", ResourceId=live["arn"], TagsList=[{"Key": k} for k in to_remove])
-        if to_set:
-            ctx.call("cloudtrail", "add_tags", ResourceId=live["arn"], TagsList=tagging.to_aws(to_set))
+        tagging.sync(
+            live["tags"],
+            news.get("tags") or {},
+            remove=lambda keys: ctx.call(
+                "cloudtrail", "remove_tags", ResourceId=live["arn"], TagsList=[{"Key": k} for k in keys]
+            ),
+            add=lambda tags: ctx.call("cloudtrail", "add_tags", ResourceId=live["arn"], TagsList=tagging.to_aws(tags)),
+        )
         outputs = self._describe(ctx, resource_id, given=news)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: trail {resource_id} disappeared during the update")
@@ -310,7 +296,7 @@ class TrailHandler(ResourceHandler):
         for start in range(0, len(arn_list), TAG_BATCH):
             batch = arn_list[start : start + TAG_BATCH]
             for item in ctx.call("cloudtrail", "list_tags", ResourceIdList=batch).get("ResourceTagList", []):
-                urn = next((t["Value"] for t in item.get("TagsList", []) if t["Key"] == tagging.OWNER_TAG), "")
+                urn = tagging.owner_urn(item.get("TagsList"))
                 if urn.startswith(urn_prefix) and item.get("ResourceId") in arns:
                     owned[arns[item["ResourceId"]]] = urn
         return owned

@@ -40,7 +40,6 @@ from infra.provider.ec2_network import (
     ipv4_cidr_problem,
     order_like,
     owned,
-    rollback_error,
     sync_tags,
     tag_specifications,
 )
@@ -53,7 +52,9 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
     is_unknown,
+    rollback_error,
 )
 
 NETWORK_ACL_TYPE = "egov:ec2:NetworkAcl"
@@ -184,9 +185,7 @@ class NetworkAclHandler(ResourceHandler):
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         order = state.get("subnetIds") or inputs.get("subnetIds")
         outputs = self._describe(ctx, resource_id, order) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_network_acls", "NetworkAcls", "NetworkAclId", urn_prefix)
@@ -196,10 +195,7 @@ class NetworkAclHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: network ACL {resource_id} no longer exists; run `pulumi refresh` and Pulumi "
-                "will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "network ACL", resource_id)
         wanted = [str(s) for s in news.get("subnetIds") or []]
         for subnet_id in wanted:
             if subnet_id not in live["subnetIds"]:
@@ -410,19 +406,14 @@ class NetworkAclEntryHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         acl_id, egress, number = self._parse(ctx, resource_id)
         if self._entry(ctx, acl_id, egress, number) is None:
-            raise ProviderError(
-                f"{ctx.resource}: network ACL entry {resource_id} no longer exists; run `pulumi refresh` and "
-                "Pulumi will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "network ACL entry", resource_id)
         ctx.call("ec2", "replace_network_acl_entry", **entry_params({**news, "networkAclId": acl_id}))
         outputs = self._describe(ctx, resource_id, news)
         if outputs is None:

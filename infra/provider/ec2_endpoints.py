@@ -39,7 +39,6 @@ from infra.provider.ec2_network import (
     mark_delete_before_replace,
     order_like,
     owned,
-    rollback_error,
     sync_tags,
     tag_specifications,
 )
@@ -52,7 +51,9 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
     is_unknown,
+    rollback_error,
 )
 
 VPC_ENDPOINT_TYPE = "egov:ec2:VpcEndpoint"
@@ -290,9 +291,7 @@ class VpcEndpointHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         found = owned(ctx, "describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", urn_prefix)
@@ -303,10 +302,7 @@ class VpcEndpointHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: VPC endpoint {resource_id} no longer exists; run `pulumi refresh` and Pulumi "
-                "will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "VPC endpoint", resource_id)
         params: dict[str, Any] = {}
         for name, add, remove in (
             ("routeTableIds", "AddRouteTableIds", "RemoveRouteTableIds"),

@@ -38,6 +38,7 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
 )
 
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
@@ -199,9 +200,7 @@ class FlowLogHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_flow_logs", "FlowLogs", "FlowLogId", urn_prefix)
@@ -211,10 +210,7 @@ class FlowLogHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: flow log {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "flow log", resource_id)
         sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
         outputs = self._describe(ctx, resource_id, news)
         if outputs is None:

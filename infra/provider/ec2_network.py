@@ -2,8 +2,8 @@
 
 The other network families live next door (``ec2_routes``, ``ec2_security``, ``ec2_acl``,
 ``ec2_endpoints``, ``ec2_flowlogs``) and use the helpers defined here, so that every family
-validates CIDRs, finds owned leftovers, syncs tags, rolls back half-done creates and
-waits out AWS's lingering dependencies the same way.
+validates CIDRs, finds owned leftovers, syncs tags and waits out AWS's lingering
+dependencies the same way (half-done creates are rolled back with ``handler.rollback_error``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -27,7 +27,9 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     contains_unknown,
+    gone_on_update,
     is_unknown,
+    rollback_error,
 )
 
 SUBNET_TYPE = "egov:ec2:Subnet"
@@ -142,10 +144,6 @@ def describe_one(
     return dict(items[0]) if items else None
 
 
-def owner_urn(item: Mapping[str, Any]) -> str:
-    return next((str(t.get("Value", "")) for t in item.get("Tags", []) or [] if t.get("Key") == tagging.OWNER_TAG), "")
-
-
 def owned(
     ctx: HandlerContext,
     method: str,
@@ -154,18 +152,24 @@ def owned(
     urn_prefix: str,
     *,
     server_filter: bool = True,
+    skip_states: Collection[str] = (),
 ) -> dict[str, str]:
     """Ids of items whose OWNER_TAG starts with ``urn_prefix``, mapped to that URN.
 
-    ``server_filter=False`` for describe calls that have no ``tag-key`` filter
-    (DescribeSecurityGroupRules documents only ``tag:<key>``): list all, filter here.
+    The tag-key filter only narrows the listing (moto ignores it for some types, e.g. transit
+    gateway route tables and attachments); the tags themselves decide. ``server_filter=False``
+    for describe calls that have no ``tag-key`` filter (DescribeSecurityGroupRules documents
+    only ``tag:<key>``): list all, filter here. Items whose ``State`` is in ``skip_states``
+    (on their way out) are left out.
     """
     params: dict[str, Any] = {}
     if server_filter:
         params["Filters"] = [ec2_filter("tag-key", tagging.OWNER_TAG)]
     found: dict[str, str] = {}
     for item in ctx.collect("ec2", method, list_key, **params):
-        urn = owner_urn(item)
+        if item.get("State") in skip_states:
+            continue
+        urn = tagging.owner_urn(item.get("Tags"))
         if urn and urn.startswith(urn_prefix):
             found[str(item[id_key])] = urn
     return found
@@ -178,11 +182,12 @@ def tag_specifications(ctx: HandlerContext, resource_type: str, tags: Mapping[st
 
 def sync_tags(ctx: HandlerContext, resource_id: str, current: Mapping[str, str], desired: Mapping[str, str]) -> None:
     """Make the user tags on ``resource_id`` equal ``desired`` (the owner tag is left alone)."""
-    to_set, to_remove = tagging.plan(current, desired)
-    if to_remove:
-        ctx.call("ec2", "delete_tags", Resources=[resource_id], Tags=[{"Key": key} for key in to_remove])
-    if to_set:
-        ctx.call("ec2", "create_tags", Resources=[resource_id], Tags=tagging.to_aws(to_set))
+    tagging.sync(
+        current,
+        desired,
+        remove=lambda keys: ctx.call("ec2", "delete_tags", Resources=[resource_id], Tags=[{"Key": k} for k in keys]),
+        add=lambda tags: ctx.call("ec2", "create_tags", Resources=[resource_id], Tags=tagging.to_aws(tags)),
+    )
 
 
 def ec2_arn(ctx: HandlerContext, kind: str, resource_id: str, owner: str | None) -> str | None:
@@ -195,32 +200,6 @@ def ec2_arn(ctx: HandlerContext, kind: str, resource_id: str, owner: str | None)
     if not partition or not owner:
         return None
     return f"arn:{partition}:ec2:{ctx.clients.config.region}:{owner}:{kind}/{resource_id}"
-
-
-def rollback_error(
-    ctx: HandlerContext,
-    kind: str,
-    resource_id: str,
-    cause: Exception,
-    undo: Callable[[], None],
-) -> ProviderError:
-    """Undo a half-done create and say what happened; the caller raises the result.
-
-    The experimental provider API cannot report a partially created resource, so the
-    honest option is to leave nothing behind, or to say exactly what was left.
-    """
-    try:
-        undo()
-        outcome = f"the {kind} {resource_id} it had already created was deleted again, so nothing is left behind"
-    except ProviderError as exc:
-        outcome = (
-            f"the {kind} {resource_id} it had already created could NOT be deleted ({exc}); delete it by hand "
-            f"or adopt it with `pulumi import {ctx.resource.type_token} {ctx.resource.name} {resource_id}`"
-        )
-    detail = str(cause)
-    if not detail.startswith(str(ctx.resource)):
-        detail = f"{ctx.resource}: {detail}"
-    return ProviderError(f"{detail}\n(creating the {kind} failed half-way; {outcome})")
 
 
 def delete_with_grace(
@@ -451,9 +430,7 @@ class SubnetHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_subnets", "Subnets", "SubnetId", urn_prefix)
@@ -463,10 +440,7 @@ class SubnetHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: subnet {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "subnet", resource_id)
         sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
         wanted = bool(news.get("mapPublicIpOnLaunch", False))
         if wanted != live["mapPublicIpOnLaunch"]:
@@ -576,9 +550,7 @@ class InternetGatewayHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_internet_gateways", "InternetGateways", "InternetGatewayId", urn_prefix)
@@ -588,10 +560,7 @@ class InternetGatewayHandler(ResourceHandler):
     ) -> dict[str, Any]:
         gateway = self._gateway(ctx, resource_id)
         if gateway is None:
-            raise ProviderError(
-                f"{ctx.resource}: internet gateway {resource_id} no longer exists; run `pulumi refresh` and "
-                "Pulumi will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "internet gateway", resource_id)
         wanted = news.get("vpcId") or None
         for vpc_id in self._attached_vpcs(gateway):
             if vpc_id != wanted:

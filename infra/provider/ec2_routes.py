@@ -34,7 +34,6 @@ from infra.provider.ec2_network import (
     ipv4_cidr_problem,
     order_like,
     owned,
-    rollback_error,
     sync_tags,
     tag_specifications,
 )
@@ -50,7 +49,9 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     contains_unknown,
+    gone_on_update,
     is_unknown,
+    rollback_error,
 )
 
 ROUTE_TABLE_TYPE = "egov:ec2:RouteTable"
@@ -331,9 +332,7 @@ class RouteTableHandler(ResourceHandler):
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         order = state.get("routes") or inputs.get("routes")
         outputs = self._describe(ctx, resource_id, order) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_route_tables", "RouteTables", "RouteTableId", urn_prefix)
@@ -343,10 +342,7 @@ class RouteTableHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: route table {resource_id} no longer exists; run `pulumi refresh` and Pulumi "
-                "will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "route table", resource_id)
         desired = [canonical_route(r) for r in news.get("routes") or []]
         self.apply_routes(ctx, resource_id, plan_routes(live["routes"], desired))
         sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
@@ -481,9 +477,7 @@ class RouteTableAssociationHandler(ResourceHandler):
             subnet_id=subnet_id if isinstance(subnet_id, str) else None,
             association_id=resource_id or None,
         )
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]

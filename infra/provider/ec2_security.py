@@ -42,7 +42,6 @@ from infra.provider.ec2_network import (
     ipv4_cidr_problem,
     mark_delete_before_replace,
     owned,
-    rollback_error,
     sync_tags,
     tag_specifications,
 )
@@ -56,7 +55,9 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
     is_unknown,
+    rollback_error,
 )
 
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
@@ -200,9 +201,7 @@ class SecurityGroupHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(ctx, "describe_security_groups", "SecurityGroups", "GroupId", urn_prefix)
@@ -212,10 +211,7 @@ class SecurityGroupHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: security group {resource_id} no longer exists; run `pulumi refresh` and "
-                "Pulumi will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "security group", resource_id)
         sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
@@ -384,9 +380,7 @@ class SecurityGroupRuleHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(
@@ -403,10 +397,7 @@ class SecurityGroupRuleHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: security group rule {resource_id} no longer exists; run `pulumi refresh` and "
-                "Pulumi will create it again on the next update"
-            )
+            raise gone_on_update(ctx, "security group rule", resource_id)
         sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
@@ -647,10 +638,9 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        outputs.pop("groupName")
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        if outputs is not None:
+            outputs.pop("groupName")
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
@@ -789,7 +779,7 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
         # Which rules are managed is the program's word (the last applied inputs), not the cloud's.
         managed = _id_list(inputs["managedRuleIds"] if "managedRuleIds" in inputs else state.get("managedRuleIds"))
         outputs = self._outputs(resource_id, managed, unmanaged_rules(group_rules(ctx, resource_id), managed))
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]

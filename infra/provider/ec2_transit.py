@@ -48,6 +48,7 @@ from typing import Any
 from botocore.parsers import ResponseParserError
 
 from infra.provider import tags as tagging
+from infra.provider.ec2_network import ec2_filter, owned
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CheckResult,
@@ -59,8 +60,10 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     contains_unknown,
+    gone_on_update,
     is_unknown,
     property_path,
+    rollback_error,
 )
 
 TRANSIT_GATEWAY = "egov:ec2:TransitGateway"
@@ -121,10 +124,6 @@ def _call(ctx: HandlerContext, method: str, **params: Any) -> dict[str, Any]:
         ) from exc
 
 
-def _filter(name: str, *values: str) -> dict[str, Any]:
-    return {"Name": name, "Values": list(values)}
-
-
 def _id_failure(prop: str, value: Any, kind: str) -> Failure | None:
     """A failure when ``value`` is not an id of ``kind``, saying what it looks like instead."""
     if not isinstance(value, str) or is_unknown(value):
@@ -144,27 +143,12 @@ def _tag_map(tag_list: Iterable[dict[str, Any]] | None) -> dict[str, str]:
 
 
 def _update_tags(ctx: HandlerContext, resource_id: str, live: dict[str, str], desired: dict[str, str]) -> None:
-    to_set, to_remove = tagging.plan(live, desired)
-    if to_remove:
-        _call(ctx, "delete_tags", Resources=[resource_id], Tags=[{"Key": key} for key in to_remove])
-    if to_set:
-        _call(ctx, "create_tags", Resources=[resource_id], Tags=tagging.to_aws(to_set))
-
-
-def _owned(ctx: HandlerContext, method: str, list_key: str, id_key: str, urn_prefix: str) -> dict[str, str]:
-    """Ids of live objects carrying an OWNER_TAG under ``urn_prefix``.
-
-    The tag-key filter narrows the listing where the cloud supports it (moto ignores it for route tables
-    and attachments); the tags themselves decide.
-    """
-    owned: dict[str, str] = {}
-    for item in ctx.collect("ec2", method, list_key, Filters=[_filter("tag-key", tagging.OWNER_TAG)]):
-        if item.get("State") in GONE:
-            continue
-        urn = _tag_map(item.get("Tags")).get(tagging.OWNER_TAG, "")
-        if urn.startswith(urn_prefix):
-            owned[str(item[id_key])] = urn
-    return owned
+    tagging.sync(
+        live,
+        desired,
+        remove=lambda keys: _call(ctx, "delete_tags", Resources=[resource_id], Tags=[{"Key": k} for k in keys]),
+        add=lambda tags: _call(ctx, "create_tags", Resources=[resource_id], Tags=tagging.to_aws(tags)),
+    )
 
 
 def _await_state(
@@ -198,35 +182,6 @@ def _await_state(
         if seen[0] is not None and "timed out" in str(exc):
             raise ProviderError(f"{exc} (last state: {seen[0]})") from exc
         raise
-
-
-def _rollback(
-    ctx: HandlerContext, noun: str, resource_id: str, cause: Exception, undo: Callable[[], None]
-) -> ProviderError:
-    """The error for a create that failed after the object existed, having tried to remove it again.
-
-    The experimental provider API cannot report a partially created resource, so the honest option is
-    to leave nothing behind, or to say exactly what is left.
-    """
-    try:
-        undo()
-        outcome = f"the {noun} {resource_id} it had already created was deleted again, so nothing is left behind"
-    except Exception as exc:  # report whatever stopped the cleanup; the original failure stays the cause
-        outcome = (
-            f"the {noun} {resource_id} it had already created could NOT be deleted ({exc}); delete it by hand "
-            f"or adopt it with `pulumi import {ctx.resource.type_token} {ctx.resource.name} {resource_id}`"
-        )
-    detail = str(cause)
-    if not detail.startswith(str(ctx.resource)):
-        detail = f"{ctx.resource}: {detail}"
-    return ProviderError(f"{detail}\n(creating the {noun} failed half-way; {outcome})")
-
-
-def _gone_on_update(ctx: HandlerContext, noun: str, resource_id: str) -> ProviderError:
-    return ProviderError(
-        f"{ctx.resource}: {noun} {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-        "create it again on the next update"
-    )
 
 
 def _check_unchanged(ctx: HandlerContext, live: dict[str, Any], news: dict[str, Any], names: Iterable[str]) -> None:
@@ -419,24 +374,26 @@ class TransitGatewayHandler(ResourceHandler):
             if outputs is None:
                 raise ProviderError(f"{ctx.resource}: transit gateway {tgw_id} disappeared right after it was created")
         except Exception as exc:
-            raise _rollback(ctx, "transit gateway", tgw_id, exc, lambda: self.delete(ctx, tgw_id, {})) from exc
+            raise rollback_error(
+                ctx, "transit gateway", tgw_id, exc, lambda: self.delete(ctx, tgw_id, {}), catch=Exception
+            ) from exc
         return CreateResult(resource_id=tgw_id, outputs=outputs)
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return _owned(ctx, "describe_transit_gateways", "TransitGateways", "TransitGatewayId", urn_prefix)
+        return owned(
+            ctx, "describe_transit_gateways", "TransitGateways", "TransitGatewayId", urn_prefix, skip_states=GONE
+        )
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         tgw = self._get(ctx, resource_id)
         if tgw is None or tgw.get("State") in GONE:
-            raise _gone_on_update(ctx, "transit gateway", resource_id)
+            raise gone_on_update(ctx, "transit gateway", resource_id)
         live = self._outputs(tgw)
         _check_unchanged(ctx, live, news, ("description", "amazonSideAsn"))
         # Planned against what exists now, so an update also repairs drift.
@@ -483,7 +440,7 @@ class TransitGatewayHandler(ResourceHandler):
                 "ec2",
                 "describe_transit_gateway_attachments",
                 "TransitGatewayAttachments",
-                Filters=[_filter("transit-gateway-id", tgw_id)],
+                Filters=[ec2_filter("transit-gateway-id", tgw_id)],
             )
         except ProviderError:
             attachments = []
@@ -589,22 +546,23 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
             if outputs is None:
                 raise ProviderError(f"{ctx.resource}: route table {table_id} disappeared right after it was created")
         except Exception as exc:
-            raise _rollback(ctx, "route table", table_id, exc, lambda: self.delete(ctx, table_id, {})) from exc
+            raise rollback_error(
+                ctx, "route table", table_id, exc, lambda: self.delete(ctx, table_id, {}), catch=Exception
+            ) from exc
         return CreateResult(resource_id=table_id, outputs=outputs)
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return _owned(
+        return owned(
             ctx,
             "describe_transit_gateway_route_tables",
             "TransitGatewayRouteTables",
             "TransitGatewayRouteTableId",
             urn_prefix,
+            skip_states=GONE,
         )
 
     def update(
@@ -612,7 +570,7 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
     ) -> dict[str, Any]:
         table = self._get(ctx, resource_id)
         if table is None or table.get("State") in GONE:
-            raise _gone_on_update(ctx, "route table", resource_id)
+            raise gone_on_update(ctx, "route table", resource_id)
         _check_unchanged(ctx, {"transitGatewayId": table.get("TransitGatewayId")}, news, ("transitGatewayId",))
         _update_tags(ctx, resource_id, _tag_map(table.get("Tags")), news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
@@ -772,24 +730,28 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
                     f"{ctx.resource}: attachment {attachment_id} disappeared right after it was created"
                 )
         except Exception as exc:
-            raise _rollback(
-                ctx, "transit gateway attachment", attachment_id, exc, lambda: self.delete(ctx, attachment_id, {})
+            raise rollback_error(
+                ctx,
+                "transit gateway attachment",
+                attachment_id,
+                exc,
+                lambda: self.delete(ctx, attachment_id, {}),
+                catch=Exception,
             ) from exc
         return CreateResult(resource_id=attachment_id, outputs=outputs)
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         outputs = self._describe(ctx, resource_id) if resource_id else None
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return _owned(
+        return owned(
             ctx,
             "describe_transit_gateway_vpc_attachments",
             "TransitGatewayVpcAttachments",
             "TransitGatewayAttachmentId",
             urn_prefix,
+            skip_states=GONE,
         )
 
     def update(
@@ -797,7 +759,7 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
     ) -> dict[str, Any]:
         attachment = self._get(ctx, resource_id)
         if attachment is None or attachment.get("State") in GONE:
-            raise _gone_on_update(ctx, "transit gateway attachment", resource_id)
+            raise gone_on_update(ctx, "transit gateway attachment", resource_id)
         live = self._outputs(attachment)
         _check_unchanged(ctx, live, news, ("transitGatewayId", "vpcId"))
         wanted = set(news.get("subnetIds") or [])
@@ -892,7 +854,7 @@ class _RouteTableLink(ResourceHandler):
                 ctx,
                 self.list_method,
                 TransitGatewayRouteTableId=table_id,
-                Filters=[_filter("transit-gateway-attachment-id", attachment_id)],
+                Filters=[ec2_filter("transit-gateway-attachment-id", attachment_id)],
             ).get(self.list_key, [])
         except ApiError as exc:
             if exc.code in self.not_found:
@@ -939,7 +901,9 @@ class _RouteTableLink(ResourceHandler):
                     f"{ctx.resource}: the {self.noun} {resource_id} disappeared right after it was made"
                 )
         except Exception as exc:
-            raise _rollback(ctx, self.noun, resource_id, exc, lambda: self.delete(ctx, resource_id, {})) from exc
+            raise rollback_error(
+                ctx, self.noun, resource_id, exc, lambda: self.delete(ctx, resource_id, {}), catch=Exception
+            ) from exc
         return CreateResult(resource_id=resource_id, outputs=outputs)
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
@@ -947,9 +911,7 @@ class _RouteTableLink(ResourceHandler):
             return ReadResult.gone()
         table_id, attachment_id = _split_id(ctx, resource_id, _LINK_ID)
         outputs = self._describe(ctx, table_id, attachment_id)
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
@@ -958,7 +920,7 @@ class _RouteTableLink(ResourceHandler):
         table_id, attachment_id = _split_id(ctx, resource_id, _LINK_ID)
         outputs = self._describe(ctx, table_id, attachment_id)
         if outputs is None:
-            raise _gone_on_update(ctx, self.noun, resource_id)
+            raise gone_on_update(ctx, self.noun, resource_id)
         _check_unchanged(ctx, outputs, news, ("transitGatewayAttachmentId", "transitGatewayRouteTableId"))
         return outputs
 
@@ -1167,7 +1129,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
                 ctx,
                 "search_transit_gateway_routes",
                 TransitGatewayRouteTableId=table_id,
-                Filters=[_filter("route-search.exact-match", cidr), _filter("type", "static")],
+                Filters=[ec2_filter("route-search.exact-match", cidr), ec2_filter("type", "static")],
             ).get("Routes", [])
         except ApiError as exc:
             if exc.code in ROUTE_TABLE_NOT_FOUND:
@@ -1240,7 +1202,9 @@ class TransitGatewayRouteHandler(ResourceHandler):
             if outputs is None:
                 raise ProviderError(f"{ctx.resource}: the route {resource_id} disappeared right after it was created")
         except Exception as exc:
-            raise _rollback(ctx, "route", resource_id, exc, lambda: self.delete(ctx, resource_id, {})) from exc
+            raise rollback_error(
+                ctx, "route", resource_id, exc, lambda: self.delete(ctx, resource_id, {}), catch=Exception
+            ) from exc
         return CreateResult(resource_id=resource_id, outputs=outputs)
 
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
@@ -1249,9 +1213,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
         table_id, cidr = _split_id(ctx, resource_id, _ROUTE_ID)
         known = state.get("transitGatewayAttachmentId") or inputs.get("transitGatewayAttachmentId")
         outputs = self._describe(ctx, table_id, cidr, known if isinstance(known, str) else None)
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
@@ -1260,7 +1222,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
         known = old_state.get("transitGatewayAttachmentId")
         live = self._describe(ctx, table_id, cidr, known if isinstance(known, str) else None)
         if live is None:
-            raise _gone_on_update(ctx, "route", resource_id)
+            raise gone_on_update(ctx, "route", resource_id)
         _check_unchanged(ctx, live, news, ("destinationCidrBlock", "transitGatewayRouteTableId"))
         wanted = None if news.get("blackhole") else news.get("transitGatewayAttachmentId")
         have = None if live["blackhole"] else live.get("transitGatewayAttachmentId")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.provider import tags as tagging
+from infra.provider.ec2_network import ec2_filter, owned, sync_tags
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,
@@ -18,6 +19,8 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
+    half_done_error,
     is_unknown,
 )
 
@@ -169,10 +172,7 @@ class VpcHandler(ResourceHandler):
                 )
         except ProviderError as exc:
             outcome = f"the VPC {vpc_id} it had already created could NOT be deleted ({exc}); delete it by hand"
-        detail = str(cause)
-        if not detail.startswith(str(ctx.resource)):
-            detail = f"{ctx.resource}: {detail}"
-        return ProviderError(f"{detail}\n(creating the VPC failed half-way; {outcome})")
+        return half_done_error(ctx, "VPC", cause, outcome)
 
     def _wait_available(self, ctx: HandlerContext, vpc_id: str) -> None:
         def available() -> bool:
@@ -242,21 +242,21 @@ class VpcHandler(ResourceHandler):
                 "describe_security_groups",
                 "SecurityGroups",
                 "GroupId",
-                [_filter("vpc-id", vpc_id), _filter("group-name", "default")],
+                [ec2_filter("vpc-id", vpc_id), ec2_filter("group-name", "default")],
             ),
             "defaultNetworkAclId": self._first_id(
                 ctx,
                 "describe_network_acls",
                 "NetworkAcls",
                 "NetworkAclId",
-                [_filter("vpc-id", vpc_id), _filter("default", "true")],
+                [ec2_filter("vpc-id", vpc_id), ec2_filter("default", "true")],
             ),
             "mainRouteTableId": self._first_id(
                 ctx,
                 "describe_route_tables",
                 "RouteTables",
                 "RouteTableId",
-                [_filter("vpc-id", vpc_id), _filter("association.main", "true")],
+                [ec2_filter("vpc-id", vpc_id), ec2_filter("association.main", "true")],
             ),
         }
 
@@ -271,18 +271,10 @@ class VpcHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=self.inputs_from_outputs(outputs))
+        return self.read_result(resource_id, outputs)
 
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        vpcs = ctx.collect("ec2", "describe_vpcs", "Vpcs", Filters=[_filter("tag-key", tagging.OWNER_TAG)])
-        owned = {}
-        for vpc in vpcs:
-            urn = next((t["Value"] for t in vpc.get("Tags", []) if t["Key"] == tagging.OWNER_TAG), "")
-            if urn.startswith(urn_prefix):
-                owned[str(vpc["VpcId"])] = urn
-        return owned
+        return owned(ctx, "describe_vpcs", "Vpcs", "VpcId", urn_prefix)
 
     # -- update --------------------------------------------------------------------------
 
@@ -291,10 +283,7 @@ class VpcHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: VPC {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "VPC", resource_id)
         for name in ("cidrBlock", "instanceTenancy"):
             wanted = news.get(name)
             if wanted is not None and not is_unknown(wanted) and wanted != live.get(name):
@@ -304,11 +293,7 @@ class VpcHandler(ResourceHandler):
                 )
         # Tags and DNS are planned against what exists now, not the possibly stale state,
         # so an update also repairs drift in the properties it manages.
-        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
-        if to_remove:
-            ctx.call("ec2", "delete_tags", Resources=[resource_id], Tags=[{"Key": key} for key in to_remove])
-        if to_set:
-            ctx.call("ec2", "create_tags", Resources=[resource_id], Tags=tagging.to_aws(to_set))
+        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
         self._apply_dns(
             ctx,
             resource_id,
@@ -367,7 +352,7 @@ class VpcHandler(ResourceHandler):
     def dependents(self, ctx: HandlerContext, vpc_id: str) -> list[Dependent]:
         """Best-effort list of what keeps a VPC from being deleted, worded for a person."""
         found: list[Dependent] = []
-        in_vpc = [_filter("vpc-id", vpc_id)]
+        in_vpc = [ec2_filter("vpc-id", vpc_id)]
 
         def collect(
             method: str,
@@ -434,7 +419,7 @@ class VpcHandler(ResourceHandler):
             text = f"transit gateway attachment {a['TransitGatewayAttachmentId']} to {a.get('TransitGatewayId')}"
             return Dependent(text, transient=state in ("pending", "deleting", "modifying"))
 
-        attached = [_filter("attachment.vpc-id", vpc_id)]
+        attached = [ec2_filter("attachment.vpc-id", vpc_id)]
         collect("describe_subnets", "Subnets", subnet, in_vpc)
         collect("describe_internet_gateways", "InternetGateways", internet_gateway, attached)
         collect("describe_nat_gateways", "NatGateways", nat_gateway, in_vpc)
@@ -454,10 +439,6 @@ class Dependent:
 
     description: str
     transient: bool = False
-
-
-def _filter(name: str, value: str) -> dict[str, Any]:
-    return {"Name": name, "Values": [value]}
 
 
 def _label(item: dict[str, Any]) -> str:

@@ -265,6 +265,50 @@ class HandlerContext:
             delay = min(delay * 2, max_delay)
 
 
+def gone_on_update(ctx: HandlerContext, noun: str, resource_id: str) -> ProviderError:
+    """The error an ``update`` raises when the ``noun`` it should change has vanished from the cloud."""
+    return ProviderError(
+        f"{ctx.resource}: {noun} {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
+        "create it again on the next update"
+    )
+
+
+def half_done_error(ctx: HandlerContext, kind: str, cause: Exception, outcome: str) -> ProviderError:
+    """The error for a create of a ``kind`` that failed after the cloud object existed; ``outcome``
+    says what became of that object."""
+    detail = str(cause)
+    if not detail.startswith(str(ctx.resource)):
+        detail = f"{ctx.resource}: {detail}"
+    return ProviderError(f"{detail}\n(creating the {kind} failed half-way; {outcome})")
+
+
+def rollback_error(
+    ctx: HandlerContext,
+    kind: str,
+    resource_id: str,
+    cause: Exception,
+    undo: Callable[[], None],
+    *,
+    catch: type[Exception] = ProviderError,
+    adopt_hint: bool = True,
+) -> ProviderError:
+    """Undo a half-done create and say what happened; the caller raises the result.
+
+    The experimental provider API cannot report a partially created resource, so the
+    honest option is to leave nothing behind, or to say exactly what was left. A failure
+    of ``undo`` of type ``catch`` is reported (``Exception``: whatever stopped the cleanup);
+    ``adopt_hint`` adds how to adopt what is left instead of deleting it by hand.
+    """
+    try:
+        undo()
+        outcome = f"the {kind} {resource_id} it had already created was deleted again, so nothing is left behind"
+    except catch as exc:
+        outcome = f"the {kind} {resource_id} it had already created could NOT be deleted ({exc}); delete it by hand"
+        if adopt_hint:
+            outcome += f" or adopt it with `pulumi import {ctx.resource.type_token} {ctx.resource.name} {resource_id}`"
+    return half_done_error(ctx, kind, cause, outcome)
+
+
 class ResourceHandler(ABC):
     """Base class of one resource family; subclasses set ``type_token`` and ``properties``."""
 
@@ -359,7 +403,43 @@ class ResourceHandler(ABC):
             if spec.replace_on_change:
                 replaces.append(spec.name)
         stables = [] if replaces else list(self.output_only_names)
-        return DiffResult(changes=bool(detailed), replaces=replaces, detailed=detailed, diffs=diffs, stables=stables)
+        result = DiffResult(changes=bool(detailed), replaces=replaces, detailed=detailed, diffs=diffs, stables=stables)
+        return self._without_equivalent_changes(result, old_state, news)
+
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        """Per property, whether an old and a new value that differ by ``==`` still mean the same thing
+        (a policy re-serialised, a key id versus its ARN); the diff leaves such changes out."""
+        return {}
+
+    def _without_equivalent_changes(
+        self, result: DiffResult, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> DiffResult:
+        """Drop the changed properties whose old and new values are ``equivalent_values``."""
+        dropped: set[str] = set()
+        for name, same in self.equivalent_values(old_state, news).items():
+            if name not in result.diffs:
+                continue
+            old, new = old_state.get(name), news.get(name)
+            if is_unknown(new):
+                continue
+            if same(old, new):
+                dropped.add(name)
+        if not dropped:
+            return result
+        detailed = {path: kind for path, kind in result.detailed.items() if path not in dropped}
+        replaces = [name for name in result.replaces if name not in dropped]
+        diffs = [name for name in result.diffs if name not in dropped]
+        stables = [] if replaces else list(self.output_only_names)
+        return DiffResult(
+            changes=bool(detailed),
+            replaces=replaces,
+            detailed=detailed,
+            diffs=diffs,
+            stables=stables,
+            delete_before_replace=result.delete_before_replace,
+        )
 
     # -- previews (no cloud calls, by construction: the provider never calls create/update then)
 
@@ -381,6 +461,19 @@ class ResourceHandler(ABC):
     def inputs_from_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
         """The inputs that would produce ``outputs`` (used by refresh and import)."""
         return {p.name: copy.deepcopy(outputs[p.name]) for p in self.input_specs if p.name in outputs}
+
+    def read_result(
+        self, resource_id: str, outputs: dict[str, Any] | None, *, omit_null_inputs: bool = False
+    ) -> ReadResult:
+        """What ``read`` returns for freshly described ``outputs`` (None: the resource is gone), with the
+        inputs reconstructed from them. ``omit_null_inputs`` leaves out the unset (null) ones, so an
+        imported resource's inputs pass check unchanged."""
+        if outputs is None:
+            return ReadResult.gone()
+        inputs = self.inputs_from_outputs(outputs)
+        if omit_null_inputs:
+            inputs = {name: value for name, value in inputs.items() if value is not None}
+        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=inputs)
 
     # -- cloud operations ------------------------------------------------------------------
 

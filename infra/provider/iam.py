@@ -29,12 +29,12 @@ from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
     is_unknown,
 )
 
@@ -166,52 +166,6 @@ def prefer_given(given: Any, live: Any, same: Callable[[Any, Any], bool]) -> Any
     return live
 
 
-# -- diff refinement -------------------------------------------------------------------------
-
-
-def refine_diff(
-    handler: ResourceHandler,
-    result: DiffResult,
-    old_state: Mapping[str, Any],
-    news: Mapping[str, Any],
-    equivalent: Mapping[str, Callable[[Any, Any], bool]],
-) -> DiffResult:
-    """Drop the changed properties whose old and new values are ``equivalent``.
-
-    The generic diff compares values with ``==``; this takes out changes that are only another
-    spelling of the same thing (a policy re-serialised, a key id versus its ARN).
-    """
-    dropped: set[str] = set()
-    for name, same in equivalent.items():
-        if name not in result.diffs:
-            continue
-        old, new = old_state.get(name), news.get(name)
-        if is_unknown(new):
-            continue
-        if same(old, new):
-            dropped.add(name)
-    if not dropped:
-        return result
-    detailed = {path: kind for path, kind in result.detailed.items() if path not in dropped}
-    replaces = [name for name in result.replaces if name not in dropped]
-    diffs = [name for name in result.diffs if name not in dropped]
-    stables = [] if replaces else list(handler.output_only_names)
-    return DiffResult(
-        changes=bool(detailed),
-        replaces=replaces,
-        detailed=detailed,
-        diffs=diffs,
-        stables=stables,
-        delete_before_replace=result.delete_before_replace,
-    )
-
-
-def set_inputs(handler: ResourceHandler, outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs that reproduce ``outputs`` (refresh, import), leaving out the unset (null) ones,
-    so an imported resource's inputs pass check unchanged."""
-    return {name: value for name, value in handler.inputs_from_outputs(dict(outputs)).items() if value is not None}
-
-
 def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
     """IAM names: 1..limit characters of letters, digits and ``+=,.@_-``."""
     if is_unknown(value) or not isinstance(value, str):
@@ -293,16 +247,10 @@ class RoleHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(self, result, old_state, news, {"assumeRolePolicy": policies_equal})
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"assumeRolePolicy": policies_equal}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
@@ -348,19 +296,14 @@ class RoleHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, given=news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: role {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "role", resource_id)
         refuse_replacement_changes(ctx, self, live, news)
         if not policies_equal(live["assumeRolePolicy"], news["assumeRolePolicy"]):
             ctx.call("iam", "update_assume_role_policy", RoleName=resource_id, PolicyDocument=news["assumeRolePolicy"])
@@ -368,11 +311,12 @@ class RoleHandler(ResourceHandler):
         duration = int(news.get("maxSessionDuration") or MIN_SESSION)
         if description != live["description"] or duration != live["maxSessionDuration"]:
             ctx.call("iam", "update_role", RoleName=resource_id, Description=description, MaxSessionDuration=duration)
-        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
-        if to_remove:
-            ctx.call("iam", "untag_role", RoleName=resource_id, TagKeys=to_remove)
-        if to_set:
-            ctx.call("iam", "tag_role", RoleName=resource_id, Tags=tagging.to_aws(to_set))
+        tagging.sync(
+            live["tags"],
+            news.get("tags") or {},
+            remove=lambda keys: ctx.call("iam", "untag_role", RoleName=resource_id, TagKeys=keys),
+            add=lambda tags: ctx.call("iam", "tag_role", RoleName=resource_id, Tags=tagging.to_aws(tags)),
+        )
         outputs = self._describe(ctx, resource_id, given=news)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: role {resource_id} disappeared during the update")
@@ -426,7 +370,7 @@ class RoleHandler(ResourceHandler):
                 if exc.code == NO_SUCH_ENTITY:
                     continue
                 raise
-            urn = next((t["Value"] for t in tags if t["Key"] == tagging.OWNER_TAG), "")
+            urn = tagging.owner_urn(tags)
             if urn.startswith(urn_prefix):
                 owned[name] = urn
         return owned
@@ -490,16 +434,10 @@ class RolePolicyHandler(ResourceHandler):
             failures.append(Failure("policy", problem))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(self, result, old_state, news, {"policy": policies_equal})
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"policy": policies_equal}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         role, name = inputs["role"], inputs["name"]
@@ -537,9 +475,7 @@ class RolePolicyHandler(ResourceHandler):
             return ReadResult.gone()
         role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
         outputs = self._describe(ctx, role, name, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]

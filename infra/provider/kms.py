@@ -19,7 +19,7 @@ takes the API default ENCRYPT_DECRYPT.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -27,21 +27,19 @@ from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CheckResult,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    half_done_error,
     is_unknown,
 )
 from infra.provider.iam import (
     policies_equal,
     policy_problem,
     prefer_given,
-    refine_diff,
     refuse_replacement_changes,
-    set_inputs,
 )
 
 KEY_TYPE = "egov:kms:Key"
@@ -195,16 +193,9 @@ class KeyHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
         def policy_same(old: Any, new: Any) -> bool:
             return new is None or policies_equal(old, new)  # unset: whatever the key has
 
@@ -212,7 +203,7 @@ class KeyHandler(ResourceHandler):
             # The period only means something while rotation is on.
             return not news.get("enableKeyRotation", True) and not old_state.get("enableKeyRotation", True)
 
-        return refine_diff(self, result, old_state, news, {"policy": policy_same, "rotationPeriodInDays": period_same})
+        return {"policy": policy_same, "rotationPeriodInDays": period_same}
 
     # -- create --------------------------------------------------------------------------
 
@@ -250,10 +241,7 @@ class KeyHandler(ResourceHandler):
                 f"the KMS key {key_id} it had already created could NOT be scheduled for deletion ({exc}); "
                 f"schedule it by hand or adopt it with `pulumi import {KEY_TYPE} {ctx.resource.name} {key_id}`"
             )
-        detail = str(cause)
-        if not detail.startswith(str(ctx.resource)):
-            detail = f"{ctx.resource}: {detail}"
-        return ProviderError(f"{detail}\n(creating the KMS key failed half-way; {outcome})")
+        return half_done_error(ctx, "KMS key", cause, outcome)
 
     def _apply_rotation(
         self, ctx: HandlerContext, key_id: str, wanted: Mapping[str, Any], have: tuple[bool, int | None]
@@ -307,7 +295,7 @@ class KeyHandler(ResourceHandler):
         outputs = self._describe(ctx, key_id_of(resource_id), given={**state, **inputs})
         if outputs is None:
             return ReadResult.gone()
-        return ReadResult(resource_id=outputs["keyId"], outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(outputs["keyId"], outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
@@ -339,11 +327,12 @@ class KeyHandler(ResourceHandler):
         )
         if not enabled and live["enabled"]:
             ctx.call("kms", "disable_key", KeyId=resource_id)
-        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
-        if to_remove:
-            ctx.call("kms", "untag_resource", KeyId=resource_id, TagKeys=to_remove)
-        if to_set:
-            ctx.call("kms", "tag_resource", KeyId=resource_id, Tags=_kms_tags(to_set))
+        tagging.sync(
+            live["tags"],
+            news.get("tags") or {},
+            remove=lambda keys: ctx.call("kms", "untag_resource", KeyId=resource_id, TagKeys=keys),
+            add=lambda tags: ctx.call("kms", "tag_resource", KeyId=resource_id, Tags=_kms_tags(tags)),
+        )
         outputs = self._describe(ctx, resource_id, given=news)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: KMS key {resource_id} disappeared during the update")
@@ -425,16 +414,10 @@ class AliasHandler(ResourceHandler):
             failures.append(Failure("targetKeyId", f"targetKeyId {target!r} is an alias; an alias must point to a key"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(self, result, old_state, news, {"targetKeyId": same_key})
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"targetKeyId": same_key}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
@@ -463,9 +446,7 @@ class AliasHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]

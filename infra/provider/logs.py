@@ -14,21 +14,22 @@ accepts any retention value; AWS and this handler accept only the values in RETE
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    gone_on_update,
+    rollback_error,
 )
-from infra.provider.iam import refine_diff, refuse_replacement_changes, set_inputs
+from infra.provider.iam import refuse_replacement_changes
 from infra.provider.kms import same_key
 
 TYPE_TOKEN = "egov:logs:LogGroup"
@@ -117,16 +118,10 @@ class LogGroupHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(self, result, old_state, news, {"kmsKeyId": same_key})
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"kmsKeyId": same_key}
 
     # -- create --------------------------------------------------------------------------
 
@@ -158,15 +153,10 @@ class LogGroupHandler(ResourceHandler):
         return CreateResult(resource_id=name, outputs=outputs)
 
     def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        try:
+        def undo() -> None:
             ctx.call("logs", "delete_log_group", logGroupName=name)
-            outcome = f"the log group {name} it had already created was deleted again, so nothing is left behind"
-        except ProviderError as exc:
-            outcome = f"the log group {name} it had already created could NOT be deleted ({exc}); delete it by hand"
-        detail = str(cause)
-        if not detail.startswith(str(ctx.resource)):
-            detail = f"{ctx.resource}: {detail}"
-        return ProviderError(f"{detail}\n(creating the log group failed half-way; {outcome})")
+
+        return rollback_error(ctx, "log group", name, cause, undo, adopt_hint=False)
 
     # -- read ----------------------------------------------------------------------------
 
@@ -196,9 +186,7 @@ class LogGroupHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
@@ -207,10 +195,7 @@ class LogGroupHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, given=news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: log group {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "log group", resource_id)
         refuse_replacement_changes(ctx, self, live, news)
         key = news.get("kmsKeyId")
         if not same_key(key, live["kmsKeyId"]):
@@ -224,11 +209,12 @@ class LogGroupHandler(ResourceHandler):
                 ctx.call("logs", "delete_retention_policy", logGroupName=resource_id)
             else:
                 ctx.call("logs", "put_retention_policy", logGroupName=resource_id, retentionInDays=days)
-        to_set, to_remove = tagging.plan(live["tags"], news.get("tags") or {})
-        if to_remove:
-            ctx.call("logs", "untag_resource", resourceArn=live["arn"], tagKeys=to_remove)
-        if to_set:
-            ctx.call("logs", "tag_resource", resourceArn=live["arn"], tags=to_set)
+        tagging.sync(
+            live["tags"],
+            news.get("tags") or {},
+            remove=lambda keys: ctx.call("logs", "untag_resource", resourceArn=live["arn"], tagKeys=keys),
+            add=lambda tags: ctx.call("logs", "tag_resource", resourceArn=live["arn"], tags=tags),
+        )
         outputs = self._describe(ctx, resource_id, given=news)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: log group {resource_id} disappeared during the update")

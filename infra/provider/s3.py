@@ -23,7 +23,7 @@ back by ID, status, prefix and the three day counts this resource manages; other
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -31,13 +31,14 @@ from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CheckResult,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
     ReadResult,
     ResourceHandler,
     contains_unknown,
+    gone_on_update,
+    half_done_error,
     is_unknown,
     property_path,
 )
@@ -45,9 +46,7 @@ from infra.provider.iam import (
     policies_equal,
     policy_problem,
     prefer_given,
-    refine_diff,
     refuse_replacement_changes,
-    set_inputs,
 )
 from infra.provider.kms import same_key
 
@@ -315,16 +314,10 @@ class BucketHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Any = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return refine_diff(self, result, old_state, news, {"policy": policies_equal, "kmsKeyId": same_key})
+    def equivalent_values(
+        self, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> Mapping[str, Callable[[Any, Any], bool]]:
+        return {"policy": policies_equal, "kmsKeyId": same_key}
 
     # -- create --------------------------------------------------------------------------
 
@@ -381,10 +374,7 @@ class BucketHandler(ResourceHandler):
                 )
         except ProviderError as exc:
             outcome = f"the bucket {name} it had already created could NOT be deleted ({exc}); delete it by hand"
-        detail = str(cause)
-        if not detail.startswith(str(ctx.resource)):
-            detail = f"{ctx.resource}: {detail}"
-        return ProviderError(f"{detail}\n(creating the bucket failed half-way; {outcome})")
+        return half_done_error(ctx, "bucket", cause, outcome)
 
     def _configure(
         self, ctx: HandlerContext, name: str, wanted: Mapping[str, Any], live: Mapping[str, Any] | None
@@ -457,11 +447,7 @@ class BucketHandler(ResourceHandler):
     def _apply_tags(self, ctx: HandlerContext, name: str, wanted: Mapping[str, str], *, creating: bool) -> None:
         """PutBucketTagging replaces the whole set, so the owner tag is carried over (or set on create)."""
         current = [] if creating else self._optional(ctx, name, "tags", "get_bucket_tagging", "TagSet") or []
-        owner = (
-            ctx.resource.urn
-            if creating
-            else next((t["Value"] for t in current if t.get("Key") == tagging.OWNER_TAG), None)
-        )
+        owner = ctx.resource.urn if creating else tagging.owner_urn(current)
         if not creating and tagging.from_aws(current) == dict(wanted):
             return
         full = {**wanted, **({tagging.OWNER_TAG: owner} if owner else {})}
@@ -475,7 +461,7 @@ class BucketHandler(ResourceHandler):
             tag_set = self._optional(ctx, name, "tags", "get_bucket_tagging", "TagSet") or []
         except ProviderError:
             return None
-        return next((t["Value"] for t in tag_set if t.get("Key") == tagging.OWNER_TAG), None)
+        return tagging.owner_urn(tag_set) or None
 
     # -- read ----------------------------------------------------------------------------
 
@@ -547,9 +533,7 @@ class BucketHandler(ResourceHandler):
         if not resource_id:
             return ReadResult.gone()
         outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        if outputs is None:
-            return ReadResult.gone()
-        return ReadResult(resource_id=resource_id, outputs=outputs, inputs=set_inputs(self, outputs))
+        return self.read_result(resource_id, outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
@@ -558,10 +542,7 @@ class BucketHandler(ResourceHandler):
     ) -> dict[str, Any]:
         live = self._describe(ctx, resource_id, given=news)
         if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: bucket {resource_id} no longer exists; run `pulumi refresh` and Pulumi will "
-                "create it again on the next update"
-            )
+            raise gone_on_update(ctx, "bucket", resource_id)
         refuse_replacement_changes(ctx, self, live, news)
         # Planned against what exists now, so an update also repairs drift.
         self._configure(ctx, resource_id, news, live)

@@ -7,7 +7,7 @@ update.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from infra.provider.handler import Failure, is_unknown, property_path
@@ -72,8 +72,29 @@ def from_aws(tag_list: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tag_list or () if not is_reserved(str(tag["Key"]))}
 
 
+def owner_urn(tag_list: Iterable[Mapping[str, Any]] | None) -> str:
+    """The URN in an AWS tag list's OWNER_TAG, or "" when the resource does not carry it."""
+    return next((str(t.get("Value", "")) for t in tag_list or () if t.get("Key") == OWNER_TAG), "")
+
+
 def plan(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """What to set (new or changed values) and which keys to remove to go from current to desired."""
     to_set = {key: value for key, value in desired.items() if current.get(key) != value}
     to_remove = sorted(key for key in current if key not in desired and not is_reserved(key))
     return to_set, to_remove
+
+
+def sync(
+    current: Mapping[str, str],
+    desired: Mapping[str, str],
+    *,
+    remove: Callable[[list[str]], Any],
+    add: Callable[[dict[str, str]], Any],
+) -> None:
+    """Go from the ``current`` to the ``desired`` tags with the service's own calls: ``remove`` the
+    keys that go, then ``add`` the new and changed ones; each runs only when it has something to do."""
+    to_set, to_remove = plan(current, desired)
+    if to_remove:
+        remove(to_remove)
+    if to_set:
+        add(to_set)
