@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
+
+// engineHealthInterval is how often we check that the engine is still there (upstream plugins use the same).
+const engineHealthInterval = 5 * time.Minute
 
 // userActionableExit is the exit code pulumi-language-python-exec uses after it has shown the user an error.
 const userActionableExit = 32
@@ -60,12 +64,28 @@ func main() {
 		cmdutil.Exit(err)
 	}
 
+	// Stop serving on SIGINT, or when the engine that started us stops answering health checks: an engine
+	// that dies without closing its plugins must not leave this process behind.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, engineHealthInterval, cancel); err != nil {
+			cmdutil.Exit(fmt.Errorf("could not start the engine health check: %w", err))
+		}
+	}
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
+
 	host := &pythonHost{engineAddress: engineAddress, executor: executor}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
 		},
+		Cancel: stop,
 	})
 	if err != nil {
 		cmdutil.Exit(fmt.Errorf("could not start language host RPC server: %w", err))
