@@ -45,11 +45,9 @@ from abc import abstractmethod
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from botocore.parsers import ResponseParserError
-
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import ec2_filter, owned
-from infra.provider.errors import ApiError, ProviderError
+from infra.provider.ec2_network import ec2_filter, owned, sync_tags
+from infra.provider.errors import ApiError, ProviderError, UnreadableResponse
 from infra.provider.handler import (
     CheckResult,
     CreateResult,
@@ -103,27 +101,6 @@ _IDS: dict[str, tuple[re.Pattern[str], str]] = {
 # -- shared helpers ------------------------------------------------------------------------------
 
 
-class UnreadableResponse(ProviderError):
-    """The endpoint answered with something that is not an EC2 API response (e.g. an HTML error page)."""
-
-
-def _call(ctx: HandlerContext, method: str, **params: Any) -> dict[str, Any]:
-    """``ctx.call("ec2", ...)``, with unparseable answers also turned into an error naming the resource.
-
-    botocore raises a bare ResponseParserError when the body is not XML, which moto 5.2.5 sends for
-    operations it lacks and for ids it does not know; that error would name neither resource nor call.
-    """
-    try:
-        return ctx.call("ec2", method, **params)
-    except ResponseParserError as exc:
-        operation = ctx.client("ec2").meta.method_to_api_mapping.get(method, method)
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
-        raise UnreadableResponse(
-            f"{ctx.resource}: ec2:{operation} got an answer that is not an EC2 API response "
-            f"(the endpoint may not implement this operation): {first_line}"
-        ) from exc
-
-
 def _id_failure(prop: str, value: Any, kind: str) -> Failure | None:
     """A failure when ``value`` is not an id of ``kind``, saying what it looks like instead."""
     if not isinstance(value, str) or is_unknown(value):
@@ -140,15 +117,6 @@ def _id_failure(prop: str, value: Any, kind: str) -> Failure | None:
 def _tag_map(tag_list: Iterable[dict[str, Any]] | None) -> dict[str, str]:
     """All tags as a map, reserved ones included."""
     return {str(t["Key"]): str(t.get("Value", "")) for t in tag_list or ()}
-
-
-def _update_tags(ctx: HandlerContext, resource_id: str, live: dict[str, str], desired: dict[str, str]) -> None:
-    tagging.sync(
-        live,
-        desired,
-        remove=lambda keys: _call(ctx, "delete_tags", Resources=[resource_id], Tags=[{"Key": k} for k in keys]),
-        add=lambda tags: _call(ctx, "create_tags", Resources=[resource_id], Tags=tagging.to_aws(tags)),
-    )
 
 
 def _await_state(
@@ -302,7 +270,7 @@ class TransitGatewayHandler(ResourceHandler):
 
     def _get(self, ctx: HandlerContext, tgw_id: str) -> dict[str, Any] | None:
         try:
-            found = _call(ctx, "describe_transit_gateways", TransitGatewayIds=[tgw_id]).get("TransitGateways", [])
+            found = ctx.call("ec2", "describe_transit_gateways", TransitGatewayIds=[tgw_id]).get("TransitGateways", [])
         except ApiError as exc:
             if exc.code in TGW_NOT_FOUND:
                 return None
@@ -367,7 +335,7 @@ class TransitGatewayHandler(ResourceHandler):
         }
         if inputs.get("description"):
             params["Description"] = inputs["description"]
-        tgw_id = str(_call(ctx, "create_transit_gateway", **params)["TransitGateway"]["TransitGatewayId"])
+        tgw_id = str(ctx.call("ec2", "create_transit_gateway", **params)["TransitGateway"]["TransitGatewayId"])
         try:
             self._wait_available(ctx, tgw_id)
             outputs = self._describe(ctx, tgw_id)
@@ -400,9 +368,9 @@ class TransitGatewayHandler(ResourceHandler):
         changed = {key: news[name] for name, key in _TGW_OPTIONS if news.get(name) and news[name] != live[name]}
         if changed:
             self._wait_available(ctx, resource_id)  # a gateway still modifying refuses another change
-            _call(ctx, "modify_transit_gateway", TransitGatewayId=resource_id, Options=changed)
+            ctx.call("ec2", "modify_transit_gateway", TransitGatewayId=resource_id, Options=changed)
             self._wait_available(ctx, resource_id)
-        _update_tags(ctx, resource_id, _tag_map(tgw.get("Tags")), news.get("tags") or {})
+        sync_tags(ctx, resource_id, _tag_map(tgw.get("Tags")), news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: transit gateway {resource_id} disappeared during the update")
@@ -418,7 +386,7 @@ class TransitGatewayHandler(ResourceHandler):
             return
         if current != "deleting":
             try:
-                _call(ctx, "delete_transit_gateway", TransitGatewayId=resource_id)
+                ctx.call("ec2", "delete_transit_gateway", TransitGatewayId=resource_id)
             except ApiError as exc:
                 if exc.code in TGW_NOT_FOUND:
                     return
@@ -496,9 +464,9 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
 
     def _get(self, ctx: HandlerContext, table_id: str) -> dict[str, Any] | None:
         try:
-            found = _call(ctx, "describe_transit_gateway_route_tables", TransitGatewayRouteTableIds=[table_id]).get(
-                "TransitGatewayRouteTables", []
-            )
+            found = ctx.call(
+                "ec2", "describe_transit_gateway_route_tables", TransitGatewayRouteTableIds=[table_id]
+            ).get("TransitGatewayRouteTables", [])
         except ApiError as exc:
             if exc.code in ROUTE_TABLE_NOT_FOUND:
                 return None
@@ -522,8 +490,8 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
         }
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
-        response = _call(
-            ctx,
+        response = ctx.call(
+            "ec2",
             "create_transit_gateway_route_table",
             TransitGatewayId=inputs["transitGatewayId"],
             TagSpecifications=[
@@ -572,7 +540,7 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
         if table is None or table.get("State") in GONE:
             raise gone_on_update(ctx, "route table", resource_id)
         _check_unchanged(ctx, {"transitGatewayId": table.get("TransitGatewayId")}, news, ("transitGatewayId",))
-        _update_tags(ctx, resource_id, _tag_map(table.get("Tags")), news.get("tags") or {})
+        sync_tags(ctx, resource_id, _tag_map(table.get("Tags")), news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: route table {resource_id} disappeared during the update")
@@ -584,7 +552,7 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
             return
         if current != "deleting":
             try:
-                _call(ctx, "delete_transit_gateway_route_table", TransitGatewayRouteTableId=resource_id)
+                ctx.call("ec2", "delete_transit_gateway_route_table", TransitGatewayRouteTableId=resource_id)
             except ApiError as exc:
                 if exc.code in ROUTE_TABLE_NOT_FOUND:
                     return
@@ -665,8 +633,8 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
 
     def _get(self, ctx: HandlerContext, attachment_id: str) -> dict[str, Any] | None:
         try:
-            found = _call(
-                ctx, "describe_transit_gateway_vpc_attachments", TransitGatewayAttachmentIds=[attachment_id]
+            found = ctx.call(
+                "ec2", "describe_transit_gateway_vpc_attachments", TransitGatewayAttachmentIds=[attachment_id]
             ).get("TransitGatewayVpcAttachments", [])
         except ApiError as exc:
             if exc.code in ATTACHMENT_NOT_FOUND:
@@ -707,8 +675,8 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         wanted_tags = {**(inputs.get("tags") or {}), tagging.OWNER_TAG: ctx.resource.urn}
-        response = _call(
-            ctx,
+        response = ctx.call(
+            "ec2",
             "create_transit_gateway_vpc_attachment",
             TransitGatewayId=inputs["transitGatewayId"],
             VpcId=inputs["vpcId"],
@@ -723,7 +691,7 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
             have = _tag_map(attachment.get("Tags"))
             missing = {key: value for key, value in wanted_tags.items() if have.get(key) != value}
             if missing:
-                _call(ctx, "create_tags", Resources=[attachment_id], Tags=tagging.to_aws(missing))
+                ctx.call("ec2", "create_tags", Resources=[attachment_id], Tags=tagging.to_aws(missing))
             outputs = self._describe(ctx, attachment_id)
             if outputs is None:
                 raise ProviderError(
@@ -772,9 +740,9 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
                 params["AddSubnetIds"] = add
             if remove:
                 params["RemoveSubnetIds"] = remove
-            _call(ctx, "modify_transit_gateway_vpc_attachment", **params)
+            ctx.call("ec2", "modify_transit_gateway_vpc_attachment", **params)
             self._wait_available(ctx, resource_id)
-        _update_tags(ctx, resource_id, _tag_map(attachment.get("Tags")), news.get("tags") or {})
+        sync_tags(ctx, resource_id, _tag_map(attachment.get("Tags")), news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
             raise ProviderError(f"{ctx.resource}: attachment {resource_id} disappeared during the update")
@@ -787,7 +755,7 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
             return
         if current != "deleting":
             try:
-                _call(ctx, "delete_transit_gateway_vpc_attachment", TransitGatewayAttachmentId=resource_id)
+                ctx.call("ec2", "delete_transit_gateway_vpc_attachment", TransitGatewayAttachmentId=resource_id)
             except ApiError as exc:
                 if exc.code in ATTACHMENT_NOT_FOUND:
                     return
@@ -850,8 +818,8 @@ class _RouteTableLink(ResourceHandler):
 
     def _get(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> dict[str, Any] | None:
         try:
-            items = _call(
-                ctx,
+            items = ctx.call(
+                "ec2",
                 self.list_method,
                 TransitGatewayRouteTableId=table_id,
                 Filters=[ec2_filter("transit-gateway-attachment-id", attachment_id)],
@@ -984,16 +952,16 @@ class TransitGatewayRouteTableAssociationHandler(_RouteTableLink):
         return result
 
     def _link(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
-        _call(
-            ctx,
+        ctx.call(
+            "ec2",
             "associate_transit_gateway_route_table",
             TransitGatewayRouteTableId=table_id,
             TransitGatewayAttachmentId=attachment_id,
         )
 
     def _unlink(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
-        _call(
-            ctx,
+        ctx.call(
+            "ec2",
             "disassociate_transit_gateway_route_table",
             TransitGatewayRouteTableId=table_id,
             TransitGatewayAttachmentId=attachment_id,
@@ -1013,16 +981,16 @@ class TransitGatewayRouteTablePropagationHandler(_RouteTableLink):
     not_found = PROPAGATION_NOT_FOUND
 
     def _link(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
-        _call(
-            ctx,
+        ctx.call(
+            "ec2",
             "enable_transit_gateway_route_table_propagation",
             TransitGatewayRouteTableId=table_id,
             TransitGatewayAttachmentId=attachment_id,
         )
 
     def _unlink(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
-        _call(
-            ctx,
+        ctx.call(
+            "ec2",
             "disable_transit_gateway_route_table_propagation",
             TransitGatewayRouteTableId=table_id,
             TransitGatewayAttachmentId=attachment_id,
@@ -1125,8 +1093,8 @@ class TransitGatewayRouteHandler(ResourceHandler):
     def _find(self, ctx: HandlerContext, table_id: str, cidr: str) -> dict[str, Any] | None:
         """The static route for exactly ``cidr`` (any state), or None."""
         try:
-            routes = _call(
-                ctx,
+            routes = ctx.call(
+                "ec2",
                 "search_transit_gateway_routes",
                 TransitGatewayRouteTableId=table_id,
                 Filters=[ec2_filter("route-search.exact-match", cidr), ec2_filter("type", "static")],
@@ -1173,7 +1141,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
             params["TransitGatewayAttachmentId"] = attachment
         else:
             params["Blackhole"] = True
-        _call(ctx, "create_transit_gateway_route", **params)
+        ctx.call("ec2", "create_transit_gateway_route", **params)
 
     def _wait_settled(self, ctx: HandlerContext, table_id: str, cidr: str) -> None:
         _await_state(
@@ -1247,7 +1215,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
         else:
             params["Blackhole"] = True
         try:
-            _call(ctx, "replace_transit_gateway_route", **params)
+            ctx.call("ec2", "replace_transit_gateway_route", **params)
             return
         except ApiError as exc:
             if exc.code not in UNSUPPORTED_CODES:
@@ -1275,7 +1243,9 @@ class TransitGatewayRouteHandler(ResourceHandler):
 
     def _delete_route(self, ctx: HandlerContext, table_id: str, cidr: str) -> None:
         try:
-            _call(ctx, "delete_transit_gateway_route", TransitGatewayRouteTableId=table_id, DestinationCidrBlock=cidr)
+            ctx.call(
+                "ec2", "delete_transit_gateway_route", TransitGatewayRouteTableId=table_id, DestinationCidrBlock=cidr
+            )
         except ApiError as exc:
             if exc.code not in ROUTE_NOT_FOUND:
                 raise

@@ -77,6 +77,23 @@ def from_client_error(exc: ClientError, *, resource: ResourceRef | None, service
     return ApiError(text, code=code, operation=operation, status=status if isinstance(status, int) else None)
 
 
+class UnreadableResponse(ProviderError):
+    """The endpoint answered with something that is not an API response (e.g. an HTML error page)."""
+
+
+def from_unparseable_response(
+    exc: Exception, *, resource: ResourceRef | None, service: str, operation: str
+) -> UnreadableResponse:
+    """botocore raises a bare ResponseParserError when the body is not XML/JSON, which moto 5.2.5 sends for
+    operations it lacks and for ids it does not know; that error would name neither resource nor call."""
+    who = f"{resource}: " if resource is not None else ""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+    return UnreadableResponse(
+        f"{who}{service}:{operation} got an answer that is not an {service.upper()} API response "
+        f"(the endpoint may not implement this operation): {first_line}"
+    )
+
+
 def from_botocore_error(
     exc: BotoCoreError, *, resource: ResourceRef | None, service: str, operation: str
 ) -> ProviderError:

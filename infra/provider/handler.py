@@ -27,9 +27,16 @@ from enum import Enum
 from typing import Any, ClassVar, Final, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from infra.provider.clients import ClientFactory
-from infra.provider.errors import ProviderError, ResourceRef, from_botocore_error, from_client_error
+from infra.provider.errors import (
+    ProviderError,
+    ResourceRef,
+    from_botocore_error,
+    from_client_error,
+    from_unparseable_response,
+)
 
 
 class Unknown:
@@ -240,6 +247,9 @@ class HandlerContext:
         except BotoCoreError as exc:
             operation = client.meta.method_to_api_mapping.get(method, method)
             raise from_botocore_error(exc, resource=self.resource, service=service, operation=operation) from exc
+        except ResponseParserError as exc:
+            operation = client.meta.method_to_api_mapping.get(method, method)
+            raise from_unparseable_response(exc, resource=self.resource, service=service, operation=operation) from exc
 
     def wait_until(
         self,

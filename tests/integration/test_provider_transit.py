@@ -12,7 +12,6 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import CheckRequest, ConfigureRequest, CreateRequest, DeleteRequest
 from pulumi.runtime import rpc
 
-from infra.provider import ec2_transit
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.ec2_transit import (
     ASSOCIATION,
@@ -196,14 +195,14 @@ def test_transit_gateway_delete_names_attachments_in_the_way(
     ctx = make_ctx(TRANSIT_GATEWAY)
     tgw_id = _boto_tgw(ec2)
     attachment_id = _boto_attachment(ec2, tgw_id, 90)
-    real_call = ec2_transit._call
+    real_call = HandlerContext.call
 
-    def refusing(context: HandlerContext, method: str, **params: Any) -> dict[str, Any]:
+    def refusing(context: HandlerContext, service: str, method: str, **params: Any) -> dict[str, Any]:
         if method == "delete_transit_gateway":
             raise ApiError("ec2:DeleteTransitGateway failed with IncorrectState", code="IncorrectState", operation="")
-        return real_call(context, method, **params)
+        return real_call(context, service, method, **params)
 
-    monkeypatch.setattr(ec2_transit, "_call", refusing)
+    monkeypatch.setattr(HandlerContext, "call", refusing)
     with pytest.raises(ProviderError) as raised:
         handler.delete(ctx, tgw_id, {})
     message = str(raised.value)
@@ -504,8 +503,8 @@ def test_route_failed_create_leaves_nothing_behind(
 def test_unreadable_answers_name_the_resource(make_ctx: Callable[[str], HandlerContext]) -> None:
     ctx = make_ctx(ROUTE)
     with pytest.raises(UnreadableResponse) as raised:
-        ec2_transit._call(
-            ctx,
+        ctx.call(
+            "ec2",
             "replace_transit_gateway_route",
             TransitGatewayRouteTableId="tgw-rtb-1",
             DestinationCidrBlock="10.0.0.0/8",
