@@ -29,9 +29,9 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     gone_on_update,
+    refuse_replacement_changes,
     rollback_error,
 )
-from infra.provider.iam import refuse_replacement_changes
 from infra.provider.kms import same_key
 
 TYPE_TOKEN = "egov:cloudtrail:Trail"

@@ -61,6 +61,7 @@ from infra.provider.handler import (
     gone_on_update,
     is_unknown,
     property_path,
+    refuse_replacement_changes,
     rollback_error,
 )
 
@@ -150,17 +151,6 @@ def _await_state(
         if seen[0] is not None and "timed out" in str(exc):
             raise ProviderError(f"{exc} (last state: {seen[0]})") from exc
         raise
-
-
-def _check_unchanged(ctx: HandlerContext, live: dict[str, Any], news: dict[str, Any], names: Iterable[str]) -> None:
-    """Replace-on-change properties must match reality in update; otherwise the diff was wrong."""
-    for name in names:
-        wanted = news.get(name)
-        if wanted is not None and not contains_unknown(wanted) and wanted != live.get(name):
-            raise ProviderError(
-                f"{ctx.resource}: {name} cannot change in place ({live.get(name)!r} -> {wanted!r}); "
-                "it needs a replacement, which the diff should have requested"
-            )
 
 
 _LINK_ID = ("transit gateway attachment id", "tgw-attach-0123456789abcdef0")
@@ -363,7 +353,7 @@ class TransitGatewayHandler(ResourceHandler):
         if tgw is None or tgw.get("State") in GONE:
             raise gone_on_update(ctx, "transit gateway", resource_id)
         live = self._outputs(tgw)
-        _check_unchanged(ctx, live, news, ("description", "amazonSideAsn"))
+        refuse_replacement_changes(ctx, self, live, news)
         # Planned against what exists now, so an update also repairs drift.
         changed = {key: news[name] for name, key in _TGW_OPTIONS if news.get(name) and news[name] != live[name]}
         if changed:
@@ -539,7 +529,7 @@ class TransitGatewayRouteTableHandler(ResourceHandler):
         table = self._get(ctx, resource_id)
         if table is None or table.get("State") in GONE:
             raise gone_on_update(ctx, "route table", resource_id)
-        _check_unchanged(ctx, {"transitGatewayId": table.get("TransitGatewayId")}, news, ("transitGatewayId",))
+        refuse_replacement_changes(ctx, self, {"transitGatewayId": table.get("TransitGatewayId")}, news)
         sync_tags(ctx, resource_id, _tag_map(table.get("Tags")), news.get("tags") or {})
         outputs = self._describe(ctx, resource_id)
         if outputs is None:
@@ -729,7 +719,7 @@ class TransitGatewayVpcAttachmentHandler(ResourceHandler):
         if attachment is None or attachment.get("State") in GONE:
             raise gone_on_update(ctx, "transit gateway attachment", resource_id)
         live = self._outputs(attachment)
-        _check_unchanged(ctx, live, news, ("transitGatewayId", "vpcId"))
+        refuse_replacement_changes(ctx, self, live, news)
         wanted = set(news.get("subnetIds") or [])
         have = set(live["subnetIds"])
         add, remove = sorted(wanted - have), sorted(have - wanted)
@@ -889,7 +879,7 @@ class _RouteTableLink(ResourceHandler):
         outputs = self._describe(ctx, table_id, attachment_id)
         if outputs is None:
             raise gone_on_update(ctx, self.noun, resource_id)
-        _check_unchanged(ctx, outputs, news, ("transitGatewayAttachmentId", "transitGatewayRouteTableId"))
+        refuse_replacement_changes(ctx, self, outputs, news)
         return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
@@ -1191,7 +1181,7 @@ class TransitGatewayRouteHandler(ResourceHandler):
         live = self._describe(ctx, table_id, cidr, known if isinstance(known, str) else None)
         if live is None:
             raise gone_on_update(ctx, "route", resource_id)
-        _check_unchanged(ctx, live, news, ("destinationCidrBlock", "transitGatewayRouteTableId"))
+        refuse_replacement_changes(ctx, self, live, news)
         wanted = None if news.get("blackhole") else news.get("transitGatewayAttachmentId")
         have = None if live["blackhole"] else live.get("transitGatewayAttachmentId")
         if wanted != have or bool(news.get("blackhole")) != live["blackhole"]:

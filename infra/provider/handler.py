@@ -599,3 +599,19 @@ class HandlerRegistry:
 
     def __contains__(self, type_token: object) -> bool:
         return type_token in self._handlers
+
+
+def refuse_replacement_changes(
+    ctx: HandlerContext, handler: ResourceHandler, live: Mapping[str, Any], news: Mapping[str, Any]
+) -> None:
+    """Update must never be asked to change a replace-on-change property; say so if it is."""
+    for spec in handler.input_specs:
+        if not spec.replace_on_change:
+            continue
+        wanted = spec.normalize(news.get(spec.name))
+        have = live.get(spec.name)
+        if wanted is not None and not contains_unknown(wanted) and wanted != have:
+            raise ProviderError(
+                f"{ctx.resource}: {spec.name} cannot change in place ({have!r} -> {wanted!r}); "
+                "it needs a replacement, which the diff should have requested"
+            )

@@ -36,6 +36,7 @@ from infra.provider.handler import (
     ResourceHandler,
     gone_on_update,
     is_unknown,
+    refuse_replacement_changes,
 )
 
 ROLE_TYPE = "egov:iam:Role"
@@ -374,22 +375,6 @@ class RoleHandler(ResourceHandler):
             if urn.startswith(urn_prefix):
                 owned[name] = urn
         return owned
-
-
-def refuse_replacement_changes(
-    ctx: HandlerContext, handler: ResourceHandler, live: Mapping[str, Any], news: Mapping[str, Any]
-) -> None:
-    """Update must never be asked to change a replace-on-change property; say so if it is."""
-    for spec in handler.input_specs:
-        if not spec.replace_on_change:
-            continue
-        wanted = spec.normalize(news.get(spec.name))
-        have = live.get(spec.name)
-        if wanted is not None and not is_unknown(wanted) and wanted != have:
-            raise ProviderError(
-                f"{ctx.resource}: {spec.name} cannot change in place ({have!r} -> {wanted!r}); "
-                "it needs a replacement, which the diff should have requested"
-            )
 
 
 # -- egov:iam:RolePolicy ---------------------------------------------------------------------

@@ -34,12 +34,12 @@ from infra.provider.handler import (
     ResourceHandler,
     half_done_error,
     is_unknown,
+    refuse_replacement_changes,
 )
 from infra.provider.iam import (
     policies_equal,
     policy_problem,
     prefer_given,
-    refuse_replacement_changes,
 )
 
 KEY_TYPE = "egov:kms:Key"

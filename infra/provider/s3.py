@@ -41,12 +41,12 @@ from infra.provider.handler import (
     half_done_error,
     is_unknown,
     property_path,
+    refuse_replacement_changes,
 )
 from infra.provider.iam import (
     policies_equal,
     policy_problem,
     prefer_given,
-    refuse_replacement_changes,
 )
 from infra.provider.kms import same_key
 
