@@ -53,10 +53,14 @@ class Topology:
         return found
 
 
+def stack_vpcs(ec2: Any, stack_names: list[str]) -> list[dict[str, Any]]:
+    """The VPCs our components tagged with any of these stack names."""
+    return list(ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": stack_names}])["Vpcs"])
+
+
 def topology(ec2: Any, stack_names: list[str]) -> Topology:
     topo = Topology()
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": stack_names}])["Vpcs"]
-    for vpc in vpcs:
+    for vpc in stack_vpcs(ec2, stack_names):
         zone = _tags(vpc).get("egov:zone")
         if zone:
             topo.vpcs[zone] = vpc

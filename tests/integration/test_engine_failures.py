@@ -12,12 +12,13 @@ import pytest
 from infra.engine import EngineError, Stack, engine_env, pulumi_binary
 from infra.local.environment import LocalEnvironment, diagnose
 from infra.recovery import recover
+from tests.integration.cloud_walk import stack_vpcs
 
 pytestmark = pytest.mark.integration
 
 
 def our_vpcs(ec2: Any, stack: Stack) -> list[dict[str, Any]]:
-    return list(ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])["Vpcs"])
+    return stack_vpcs(ec2, [stack.name])
 
 
 def test_sealed_openbao_is_named_with_the_fix(stack_factory: Callable[..., Stack],

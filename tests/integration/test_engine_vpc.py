@@ -10,6 +10,7 @@ import pytest
 
 from infra.engine import EngineError, Stack
 from infra.local.environment import LocalEnvironment
+from tests.integration.cloud_walk import stack_vpcs
 
 pytestmark = pytest.mark.integration
 
@@ -17,8 +18,7 @@ SECRET = "ops-9f2c@egov.example.cn"
 
 
 def our_vpcs(ec2: Any, stack: Stack) -> list[dict[str, Any]]:
-    resp = ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])
-    return list(resp["Vpcs"])
+    return stack_vpcs(ec2, [stack.name])
 
 
 def tags_of(vpc: dict[str, Any]) -> dict[str, str]:

@@ -379,7 +379,7 @@ def test_config_errors_stop_before_anything_is_created(
 
     resources = stack.export()["deployment"].get("resources", [])
     assert [r["type"] for r in resources if r["type"].startswith("egov:")] == []
-    assert ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])["Vpcs"] == []
+    assert cloud_walk.stack_vpcs(ec2, [stack.name]) == []
     assert ec2.describe_transit_gateways(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])[
         "TransitGateways"
     ] == []
@@ -411,7 +411,7 @@ def test_deploy_region_must_be_the_platform_region(
         f"the core stack was not deployed: the provider deploys to 'cn-north-1' but {platform_file} declares "
         "region 'cn-northwest-1'"
     ) in engine_output(failed.value)
-    assert ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])["Vpcs"] == []
+    assert cloud_walk.stack_vpcs(ec2, [stack.name]) == []
 
     # A provider pointed outside the allowlist is refused even when the platform file is right.
     outside = stack_factory(kind="core")
@@ -422,7 +422,7 @@ def test_deploy_region_must_be_the_platform_region(
         f"the core stack was not deployed: region 'ap-east-1' is outside the allowed regions "
         f"(cn-north-1, cn-northwest-1) of {PLATFORM_FILE}: data stays in the country"
     ) in engine_output(failed.value)
-    assert ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [outside.name]}])["Vpcs"] == []
+    assert cloud_walk.stack_vpcs(ec2, [outside.name]) == []
 
 
 # -- teardown --------------------------------------------------------------------------------------
@@ -444,7 +444,7 @@ def test_destroy_bridge_then_core_leaves_nothing(
     core.destroy()
 
     names = [core.name, bridge.name]
-    assert ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": names}])["Vpcs"] == []
+    assert cloud_walk.stack_vpcs(ec2, names) == []
     gateways = ec2.describe_transit_gateways(TransitGatewayIds=[outputs["transitGatewayId"]])["TransitGateways"]
     assert all(g["State"] in ("deleted", "deleting") for g in gateways)
     attachments = ec2.describe_transit_gateway_vpc_attachments(
