@@ -24,7 +24,7 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
         Problem(
             str(path),
             "",
-            "not valid YAML at line 4, column 1: expected ',' or '}', but got '<stream end>' "
+            "not valid YAML at line 4, column 1: did not find expected ',' or '}' "
             "(while parsing a flow mapping that starts at line 3)",
             "fix the YAML syntax there",
             4,
@@ -39,7 +39,7 @@ def test_bad_indentation(tmp_path: Path) -> None:
         Problem(
             str(path),
             "",
-            "not valid YAML at line 2, column 21: mapping values are not allowed here",
+            "not valid YAML at line 2, column 21: mapping values are not allowed in this context",
             "fix the YAML syntax there",
             2,
         ),
