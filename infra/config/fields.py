@@ -25,9 +25,12 @@ MAX_PREFIX = 28
 MAX_PORT_ENTRIES = 9
 MAX_FLOW_ID = 3000
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+# The platform's address pools: every VPC and subnet block lies inside one (RFC 1918 private space).
+ADDRESS_POOLS = tuple(IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+NAME_RE = re.compile(r"[a-z][a-z0-9-]*")  # always .fullmatch: "$" also matches before a final "\n"
 # What AWS accepts in a security-group rule description (the purpose ends up there).
-DESCRIPTION_RE = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
+DESCRIPTION_RE = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ def parse_cidr(value: Any) -> IPv4Network | Invalid:
         return Invalid(
             f"'{text}' is a /{loose.prefixlen}; VPC and subnet blocks must be between /{MIN_PREFIX} and /{MAX_PREFIX}",
             f"use a block from /{MIN_PREFIX} to /{MAX_PREFIX} (the cloud's limits)",
+        )
+    if not any(loose.subnet_of(pool) for pool in ADDRESS_POOLS):
+        pools = ", ".join(str(pool) for pool in ADDRESS_POOLS)
+        return Invalid(
+            f"'{text}' is not inside the platform's private address pools ({pools}); a public block would "
+            "collide with the Internet the extranet must stay isolated from",
+            "use a block from the private pools, e.g. 10.70.0.0/16",
         )
     return loose
 
@@ -121,7 +131,7 @@ def _port_range(item: Any) -> PortRange | Invalid:
     if isinstance(item, bool) or not isinstance(item, int | str):
         return Invalid(f"{shape}, got {item!r}", "write ports as numbers, e.g. ports: [443, 8443-8444]")
     text = str(item).strip()
-    match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", text)
+    match = re.fullmatch(r"([0-9]+)(?: *- *([0-9]+))?", text)
     if match is None:
         return Invalid(
             f"'{text}' is not a port or a range like 8443-8444", "write ports as numbers, e.g. ports: [443, 8443-8444]"
@@ -157,7 +167,7 @@ Ports = Annotated[tuple[PortRange, ...], BeforeValidator(_ports), PlainSerialize
 
 def name_problem(value: str, what: str, max_length: int) -> Invalid | None:
     """Names become resource names and nftables comments: keep them short and plain."""
-    if NAME_RE.match(value) and len(value) <= max_length:
+    if NAME_RE.fullmatch(value) and len(value) <= max_length:
         return None
     suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "name"
     if not suggestion[0].isalpha():

@@ -78,8 +78,8 @@ def _purpose(value: Any) -> str:
             f"purpose has {len(text)} characters; at most {PURPOSE_MAX} fit a security-group rule description",
             "shorten it; details belong in the change ticket",
         )
-    if not DESCRIPTION_RE.match(text):
-        bad = "".join(dict.fromkeys(char for char in text if not DESCRIPTION_RE.match(char)))
+    if not DESCRIPTION_RE.fullmatch(text):
+        bad = "".join(dict.fromkeys(char for char in text if not DESCRIPTION_RE.fullmatch(char)))
         raise custom_error(
             "purpose",
             f"purpose contains characters a security-group rule description cannot hold: {bad!r}",

@@ -29,7 +29,7 @@ INSPECTION_TIER = "inspection"
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 ZONE_NAME_MAX = 20
 TIER_NAME_MAX = 20
-_CN_REGION = re.compile(r"^cn-[a-z]+-\d+$")
+_CN_REGION = re.compile(r"cn-[a-z]+-[0-9]+")
 
 
 class Network(BaseModel):
@@ -156,9 +156,9 @@ def _check_region(data: Mapping[str, Any], out: Collector) -> list[str] | None:
     allowed_raw = data.get("allowed_regions", list(DEFAULT_ALLOWED_REGIONS))
     listed = allowed_raw if isinstance(allowed_raw, list) else []
     # Only mainland-China regions count, even if the file lists others: both locks must hold.
-    allowed = [item for item in listed if isinstance(item, str) and _CN_REGION.match(item)]
+    allowed = [item for item in listed if isinstance(item, str) and _CN_REGION.fullmatch(item)]
     for index, item in enumerate(listed):
-        if isinstance(item, str) and not _CN_REGION.match(item):
+        if isinstance(item, str) and not _CN_REGION.fullmatch(item):
             out.add(
                 ("allowed_regions", index),
                 f"'{item}' is not a mainland-China region; personal and government data must stay in the "

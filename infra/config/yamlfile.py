@@ -80,19 +80,29 @@ def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[A
     if len(text) > limits.max_bytes:  # each character is at least one byte: no need to encode it all
         raise ConfigError([_too_big(file, None, limits)])
     try:
-        size = len(text.encode("utf-8"))
+        encoded = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         line = text.count("\n", 0, exc.start) + 1
         raise ConfigError([Problem(file, "", f"not valid text (character {exc.start + 1} is a lone surrogate)",
                                    "save the file as UTF-8", line)]) from None
-    if size > limits.max_bytes:
-        raise ConfigError([_too_big(file, size, limits)])
+    if len(encoded) > limits.max_bytes:
+        raise ConfigError([_too_big(file, len(encoded), limits)])
     loader = _Loader(text)
     try:
         return _Composer(loader, file, limits).document()
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_syntax_problem(exc, file)]) from None
-    except yaml.YAMLError as exc:  # a reader error without a position (e.g. a control character)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        # libyaml counts bytes of the UTF-8 text, PyYAML characters.
+        libyaml = _Loader is not yaml.SafeLoader
+        before = encoded[: exc.position].decode("utf-8", "replace") if libyaml else text[: exc.position]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        shown = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise ConfigError([Problem(file, "", f"not valid YAML at line {line}, column {column}: character {shown!r} "
+                                   f"is not allowed ({exc.reason})", "remove it or write it as an escape in a "
+                                   "double-quoted string", line)]) from None
+    except yaml.YAMLError as exc:
         raise ConfigError([Problem(file, "", f"not valid YAML: {exc}", "fix the YAML syntax")]) from None
     finally:
         loader.dispose()

@@ -13,20 +13,27 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infra.config.problems import ConfigError
+from infra.config.problems import Problem as ConfigProblem
+from infra.config.yamlfile import parse_yaml, read_yaml
 from infra.vault.errors import DesiredStateError, Problem
 
 HOUR = 3600
 DAY = 24 * HOUR
 # CA/Browser Forum cap on leaf lifetimes (398 days) minus a day of clock skew.
 MAX_LEAF_TTL = 397 * DAY
-_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+# Patterns are always used with .fullmatch: "$" also matches before a final "\n".
+_DURATION = re.compile(r"([0-9]+)(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": HOUR, "d": DAY}
-_TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_AUDIT_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_TENANT_ID = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_AUDIT_PATH = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Where pipeline runners can be: the private address pools (RFC 1918, RFC 4193) and this host (local runs).
+# A pipeline CIDR must lie inside one of them, so no public range and nothing wider than a pool can be bound.
+RUNNER_POOLS = tuple(ipaddress.ip_network(block) for block in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "fc00::/7", "::1/128"))
 
 
 class _Invalid(ValueError):
@@ -52,7 +59,7 @@ def parse_duration(value: object) -> int:
             raise _Invalid(f"{value} is negative", "write a positive duration like 15m, 1h or 90d")
         return value
     if isinstance(value, str):
-        match = _DURATION.match(value.strip())
+        match = _DURATION.fullmatch(value.strip())
         if match:
             return int(match.group(1)) * _UNITS[match.group(2)]
     raise _Invalid(f"{value!r} is not a duration",
@@ -90,7 +97,7 @@ def _check_domain(value: str) -> str:
     if value != value.lower():
         raise _Invalid(f"{value!r} has upper-case letters", f"write it in lower case: {value.lower()!r}")
     labels = value.split(".")
-    if len(labels) < 2 or len(value) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise _Invalid(f"{value!r} is not a valid DNS domain with at least two labels",
                        "write it like finance.egov.example: letters, digits and inner hyphens, dot-separated")
     return value
@@ -110,7 +117,21 @@ def _check_cidr(value: object) -> str:
     if network.prefixlen == 0:
         raise _Invalid(f"{text!r} matches every address, so the binding would bind nothing",
                        "list only the pipeline runners' own subnets")
+    if not _inside_a_pool(network):
+        pools = ", ".join(str(pool) for pool in RUNNER_POOLS)
+        raise _Invalid(f"{text!r} is not inside the private address pools pipeline runners live in ({pools}); a "
+                       "token could be obtained from addresses outside the platform",
+                       "list only the pipeline runners' own private subnets, e.g. 10.20.8.0/24")
     return text
+
+
+def _inside_a_pool(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    for pool in RUNNER_POOLS:
+        v4 = isinstance(network, ipaddress.IPv4Network) and isinstance(pool, ipaddress.IPv4Network)
+        v6 = isinstance(network, ipaddress.IPv6Network) and isinstance(pool, ipaddress.IPv6Network)
+        if (v4 or v6) and network.subnet_of(pool):  # type: ignore[arg-type]
+            return True
+    return False
 
 
 def _check_text(value: object) -> str:
@@ -146,7 +167,8 @@ class PkiSettings(_Strict):
     @field_validator("url_base")
     @classmethod
     def _https(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith(("https://", "http://")) or value.endswith("/")):
+        if value is not None and (not value.startswith(("https://", "http://")) or value.endswith("/")
+                                  or not value.isprintable() or " " in value):
             raise _Invalid(f"{value!r} is not a base URL",
                            "write the OpenBao address clients reach, like https://bao.egov.example:8200 "
                            "(no trailing slash)")
@@ -173,7 +195,7 @@ class AuditDevice(_Strict):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        if not _AUDIT_PATH.match(value):
+        if not _AUDIT_PATH.fullmatch(value):
             raise _Invalid(f"{value!r} is not an audit device path",
                            "write it without slashes, like file or file-secondary")
         return value
@@ -259,7 +281,7 @@ class Tenant(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _TENANT_ID.match(value):
+        if not _TENANT_ID.fullmatch(value):
             raise _Invalid(f"{value!r} is not a tenant id",
                            "use 2-32 characters: lower-case letters, digits and inner hyphens, starting with a "
                            "letter (it becomes the namespace tenants/<id>)")
@@ -445,15 +467,15 @@ def _split_field(sub_field: str) -> tuple[int | str, ...]:
 
 
 def parse_desired(text: str, file: str) -> DesiredState:
-    """Validate YAML text; every problem at once, as :class:`DesiredStateError`."""
+    """Validate YAML text through the hardened loader; every problem at once, as :class:`DesiredStateError`."""
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DesiredStateError([Problem(file, where, f"is not valid YAML ({problem})",
-                                         "fix the syntax there")]) from exc
+        raw, _ = parse_yaml(text, file)
+    except ConfigError as exc:
+        raise DesiredStateError([_from_config(problem) for problem in exc.problems]) from None
+    return _validate(raw, file)
+
+
+def _validate(raw: Any, file: str) -> DesiredState:
     if not isinstance(raw, dict):
         raise DesiredStateError([Problem(file, "", "must be a mapping with `version: 1`, `platform` and `tenants`",
                                          "see policies/vault/tenants.yaml for the layout")])
@@ -463,12 +485,23 @@ def parse_desired(text: str, file: str) -> DesiredState:
         raise DesiredStateError(_problems(exc, file, raw)) from exc
 
 
+def _from_config(problem: ConfigProblem) -> Problem:
+    """A loader problem (size, anchors, nesting, duplicate keys, syntax) in this file's problem format."""
+    where = f"line {problem.line}" if problem.line is not None else ""
+    if problem.field:
+        field = f"{problem.field} ({where})" if where else problem.field
+    else:  # a syntax error already says where it is
+        field = "" if where in problem.message else where
+    return Problem(problem.file, field, problem.message, problem.hint)
+
+
 def load_desired(path: Path) -> DesiredState:
-    """Read and validate the desired-state file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """Read and validate the desired-state file (size-capped, through the hardened loader)."""
+    if not path.exists():
         raise DesiredStateError([Problem(str(path), "", "does not exist",
-                                         "create it (policies/vault/tenants.yaml shows the layout) or pass --file")]
-                                ) from None
-    return parse_desired(text, str(path))
+                                         "create it (policies/vault/tenants.yaml shows the layout) or pass --file")])
+    try:
+        raw, _ = read_yaml(path)
+    except ConfigError as exc:
+        raise DesiredStateError([_from_config(problem) for problem in exc.problems]) from None
+    return _validate(raw, str(path))

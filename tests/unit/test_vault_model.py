@@ -165,8 +165,9 @@ def test_ca_lifetimes_must_shrink() -> None:
 
 
 def test_yaml_syntax_error_names_line_and_column() -> None:
-    assert _one("version: 1\ntenants: [\n  - id: x\n") .startswith(
-        "tenants.yaml: line 3, column 3: is not valid YAML (")
+    assert _one("version: 1\ntenants: [\n  - id: x\n") == (
+        "tenants.yaml: not valid YAML at line 3, column 3: did not find expected node content (while parsing a flow "
+        "node that starts at line 3); fix the YAML syntax there")
 
 
 def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
