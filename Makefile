@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/core_bridge.py
 	$(PY) bench/vault.py
+	$(PY) bench/config.py
 
 down:
 	@test -x $(EGOV) && $(EGOV) local down || true

@@ -25,6 +25,7 @@ from infra.config.fields import (
     parse_ports,
 )
 from infra.config.platform import EXTRANET, INTERNET, SHARED, Platform
+from infra.config.portclaims import PortClaims
 from infra.config.problems import Collector, LineIndex, PathPart, Problem, custom_error
 from infra.config.yamlfile import read_yaml
 
@@ -168,12 +169,15 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
     flows = data.get("flows") if isinstance(data, Mapping) else None
     if not isinstance(flows, list):
         return []
-    zones = sorted(platform.zones)
+    zones = _Zones(sorted(platform.zones))
     ids = [raw.get("id") for raw in flows if isinstance(raw, Mapping)]
     next_id = max([value for value in ids if isinstance(value, int) and not isinstance(value, bool)], default=0) + 1
     names: dict[str, int] = {}
     numbers: dict[int, int] = {}
-    seen: list[tuple[int, str, tuple[str, str, str], tuple[PortRange, ...]]] = []
+    # Per (source, destination, protocol): who first allowed each port (icmp: who first allowed it at all).
+    claims: dict[tuple[str, str, str], PortClaims] = {}
+    first_icmp: dict[tuple[str, str, str], int] = {}
+    labels: dict[int, tuple[str, tuple[PortRange, ...]]] = {}
     for index, raw in enumerate(flows):
         if not isinstance(raw, Mapping):
             continue
@@ -220,26 +224,39 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
         if isinstance(ports, Invalid) or not isinstance(source, str) or not isinstance(destination, str):
             continue
         key = (source, destination, protocol)
-        for other_index, other_name, other_key, other_ports in seen:
-            if other_key != key:
-                continue
-            clash = [item for item in ports if any(item.overlaps(old) for old in other_ports)]
-            if protocol == "icmp" or clash:
-                what = "icmp" if protocol == "icmp" else f"{protocol} {','.join(str(item) for item in clash)}"
-                out.add(
-                    (*path, "protocol" if protocol == "icmp" else "ports"),
-                    f"{what} from {source} to {destination} is already allowed by flow '{other_name}' "
-                    f"(flows[{other_index}])",
-                    "merge the two flows or drop the duplicate: every rule has one owner",
-                )
-                break
-        seen.append((index, name or label, key, ports))
+        labels[index] = (name or label, ports)
+        if protocol == "icmp":
+            earlier = first_icmp.setdefault(key, index)
+            other_index = earlier if earlier != index else None
+        else:
+            index_of_key = claims.setdefault(key, PortClaims())
+            other_index = index_of_key.owner(ports)
+            index_of_key.claim(ports, index)
+        if other_index is None:
+            continue
+        other_name, other_ports = labels[other_index]
+        clash = [item for item in ports if any(item.overlaps(old) for old in other_ports)]
+        what = "icmp" if protocol == "icmp" else f"{protocol} {','.join(str(item) for item in clash)}"
+        out.add(
+            (*path, "protocol" if protocol == "icmp" else "ports"),
+            f"{what} from {source} to {destination} is already allowed by flow '{other_name}' (flows[{other_index}])",
+            "merge the two flows or drop the duplicate: every rule has one owner",
+        )
     return out.problems
 
 
-def _kind(value: str, zones: Sequence[str]) -> str:
+class _Zones:
+    """The platform's zone names, as a set for lookups and as the texts messages list (computed once)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = set(names)
+        self.known = ", ".join(names)
+        self.others = ", ".join(zone for zone in names if zone not in (EXTRANET, INTERNET))
+
+
+def _kind(value: str, zones: _Zones) -> str:
     """``zone``, ``any`` (every address), ``cidr`` (some address range) or ``unknown``."""
-    if value in zones:
+    if value in zones.names:
         return "zone"
     if value.strip().lower() in _ANY_WORDS:
         return "any"
@@ -251,12 +268,12 @@ def _kind(value: str, zones: Sequence[str]) -> str:
 
 
 def _check_endpoints(
-    path: tuple[PathPart, ...], label: str, source: Any, destination: Any, zones: Sequence[str], out: Collector
+    path: tuple[PathPart, ...], label: str, source: Any, destination: Any, zones: _Zones, out: Collector
 ) -> None:
     ends = {"source": source, "destination": destination}
     kinds = {end: _kind(value, zones) if isinstance(value, str) else "invalid" for end, value in ends.items()}
     reported: set[str] = set()
-    others = ", ".join(zone for zone in zones if zone not in (EXTRANET, INTERNET))
+    others = zones.others
     if destination == EXTRANET:
         if source == INTERNET:
             out.add(
@@ -288,7 +305,7 @@ def _check_endpoints(
                 f"name the zone the traffic goes to: one of {others}",
             )
             reported.add("destination")
-    known = ", ".join(zones)
+    known = zones.known
     for end, value in ends.items():
         if end in reported or not isinstance(value, str):
             continue
