@@ -2,7 +2,8 @@
 and compiled, and the region the provider will deploy to, checked against the platform's allowlist.
 
 Any problem stops the program with a ``pulumi.RunError`` carrying the ``ConfigError`` text (file,
-field, line, why and the fix), before a single resource is registered.
+field, line, why and the fix), before a single resource is registered; whatever a hostile file does,
+the engine shows that message, never a Python traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from infra.config import (
     load_flows,
     load_platform,
 )
+from infra.config.problems import unexpected_problem
 
 PROJECT_DIR = POLICIES_DIR.parent
 
@@ -60,6 +62,9 @@ def load_policy(kind: str) -> Policy:
         plan = compile_bridge(platform, flows)
     except ConfigError as exc:
         raise pulumi.RunError(f"the {kind} stack was not deployed; nothing was created.\n{exc}") from None
+    except Exception as exc:  # the loaders raise only ConfigError; this keeps a missed case out of a traceback
+        problem = unexpected_problem(f"{platform_file} and {flows_file}", exc)
+        raise pulumi.RunError(f"the {kind} stack was not deployed; nothing was created.\n{problem}") from None
     region = deploy_region()
     if region is None:
         raise pulumi.RunError(

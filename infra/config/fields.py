@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-from infra.config.problems import custom_error
+from infra.config.problems import custom_error, shown
 
 # AWS accepts VPC and subnet blocks from /16 to /28.
 MIN_PREFIX = 16
@@ -47,7 +47,8 @@ def parse_cidr(value: Any) -> IPv4Network | Invalid:
         value = str(value)
     if not isinstance(value, str):
         return Invalid(
-            f"expected a CIDR such as 10.20.0.0/16, got {value!r}", "write the network and prefix length: a.b.c.d/n"
+            f"expected a CIDR such as 10.20.0.0/16, got {shown(value)}",
+            "write the network and prefix length: a.b.c.d/n",
         )
     text = value.strip()
     if "/" not in text:
@@ -129,7 +130,7 @@ def parse_ports(value: Any) -> tuple[PortRange, ...] | Invalid:
 def _port_range(item: Any) -> PortRange | Invalid:
     shape = "expected a port (443), a range ('8443-8444') or a list of them"
     if isinstance(item, bool) or not isinstance(item, int | str):
-        return Invalid(f"{shape}, got {item!r}", "write ports as numbers, e.g. ports: [443, 8443-8444]")
+        return Invalid(f"{shape}, got {shown(item)}", "write ports as numbers, e.g. ports: [443, 8443-8444]")
     text = str(item).strip()
     match = re.fullmatch(r"([0-9]+)(?: *- *([0-9]+))?", text)
     if match is None:
@@ -173,7 +174,7 @@ def name_problem(value: str, what: str, max_length: int) -> Invalid | None:
     if not suggestion[0].isalpha():
         suggestion = f"x-{suggestion}"
     return Invalid(
-        f"{what} '{value}' must be lower-case letters, digits and dashes, start with a letter and be at most "
+        f"{what} {shown(value)} must be lower-case letters, digits and dashes, start with a letter and be at most "
         f"{max_length} characters: it is part of resource names",
         f"rename it, e.g. '{suggestion[:max_length]}'",
     )

@@ -26,7 +26,7 @@ from infra.config.fields import (
 )
 from infra.config.platform import EXTRANET, INTERNET, SHARED, Platform
 from infra.config.portclaims import PortClaims
-from infra.config.problems import Collector, LineIndex, PathPart, Problem, custom_error
+from infra.config.problems import Collector, LineIndex, PathPart, Problem, custom_error, loading, shown
 from infra.config.yamlfile import read_yaml
 
 Protocol = Literal["tcp", "udp", "icmp"]
@@ -40,7 +40,9 @@ _ANY_WORDS = frozenset({"any", "all", "*"})
 
 def _flow_id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise custom_error("flow_id", f"expected a whole number id, got {value!r}", "write the id as a number, e.g. 7")
+        raise custom_error(
+            "flow_id", f"expected a whole number id, got {shown(value)}", "write the id as a number, e.g. 7"
+        )
     if not 1 <= value <= MAX_FLOW_ID:
         raise custom_error(
             "flow_id",
@@ -52,7 +54,7 @@ def _flow_id(value: Any) -> int:
 
 def _flow_name(value: Any) -> str:
     if not isinstance(value, str):
-        raise custom_error("flow_name", f"expected a name, got {value!r}", "e.g. name: extranet-to-shared-api")
+        raise custom_error("flow_name", f"expected a name, got {shown(value)}", "e.g. name: extranet-to-shared-api")
     invalid = name_problem(value, "flow name", FLOW_NAME_MAX)
     if invalid is not None:
         raise custom_error("flow_name", invalid.message, invalid.hint)
@@ -64,7 +66,7 @@ def _protocol(value: Any) -> str:
         return value.strip().lower()
     raise custom_error(
         "protocol",
-        f"{value!r} is not an allowed protocol; a flow names exactly one of tcp, udp or icmp (BND-06)",
+        f"{shown(value)} is not an allowed protocol; a flow names exactly one of tcp, udp or icmp (BND-06)",
         "use tcp, udp or icmp; for several protocols declare one flow each",
     )
 
@@ -140,9 +142,11 @@ class FlowAllowlist(BaseModel):
 
 
 def load_flows(path: str | Path, platform: Platform) -> FlowAllowlist:
-    """Read the flows file and validate it against ``platform``; ``ConfigError`` lists every problem."""
-    data, lines = read_yaml(path)
-    return validate_flows(data, platform, str(path), lines)
+    """Read the flows file and validate it against ``platform``; ``ConfigError`` lists every problem (and is all
+    it raises)."""
+    with loading(str(path)):
+        data, lines = read_yaml(path)
+        return validate_flows(data, platform, str(path), lines)
 
 
 def validate_flows(
@@ -151,11 +155,12 @@ def validate_flows(
     """Validate an already-parsed flows document against ``platform``."""
     out = Collector(file, lines)
     allowlist: FlowAllowlist | None = None
-    try:
-        allowlist = FlowAllowlist.model_validate(data)
-    except ValidationError as exc:
-        out.add_validation_error(exc, FlowAllowlist)
-    out.extend(flow_problems(data, platform, out.file, out.lines))
+    with loading(file):
+        try:
+            allowlist = FlowAllowlist.model_validate(data)
+        except ValidationError as exc:
+            out.add_validation_error(exc, FlowAllowlist)
+        out.extend(flow_problems(data, platform, out.file, out.lines))
     out.raise_if_any()
     if allowlist is None:  # unreachable: a failed model always leaves a problem
         raise RuntimeError("flows failed validation without a problem")

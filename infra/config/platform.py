@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, ValidationError
 
 from infra.config.fields import Cidr, name_problem, parse_cidr
-from infra.config.problems import Collector, LineIndex, PathPart, Problem, format_path
+from infra.config.problems import Collector, LineIndex, PathPart, Problem, format_path, loading
 from infra.config.yamlfile import read_yaml
 
 EXTRANET = "extranet"
@@ -80,20 +80,22 @@ class Platform(BaseModel):
 
 
 def load_platform(path: str | Path) -> Platform:
-    """Read and validate the platform file; ``ConfigError`` lists every problem."""
-    data, lines = read_yaml(path)
-    return validate_platform(data, str(path), lines)
+    """Read and validate the platform file; ``ConfigError`` lists every problem (and is all it raises)."""
+    with loading(str(path)):
+        data, lines = read_yaml(path)
+        return validate_platform(data, str(path), lines)
 
 
 def validate_platform(data: Any, file: str = "<platform>", lines: LineIndex | None = None) -> Platform:
     """Validate an already-parsed platform document (``file`` and ``lines`` only label problems)."""
     out = Collector(file, lines)
     platform: Platform | None = None
-    try:
-        platform = Platform.model_validate(data)
-    except ValidationError as exc:
-        out.add_validation_error(exc, Platform)
-    out.extend(platform_problems(data, out.file, out.lines))
+    with loading(file):
+        try:
+            platform = Platform.model_validate(data)
+        except ValidationError as exc:
+            out.add_validation_error(exc, Platform)
+        out.extend(platform_problems(data, out.file, out.lines))
     out.raise_if_any()
     if platform is None:  # unreachable: a failed model always leaves a problem
         raise RuntimeError("platform failed validation without a problem")

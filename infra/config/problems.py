@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
@@ -109,6 +110,42 @@ class Collector:
             raise ConfigError(sorted(self.problems, key=lambda problem: problem.line or 0))
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a hostile file must not turn a message into megabytes."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value):,} characters)"
+    text = repr(value) if not isinstance(value, list | tuple | dict) or len(value) <= 20 else ""
+    if not text or len(text) > limit:
+        kind = type(value).__name__
+        size = f" of {len(value):,} items" if isinstance(value, list | tuple | dict) else ""
+        return f"<a {kind}{size}>"
+    return text
+
+
+UNEXPECTED_HINT = "nothing was created or changed; this is a bug in egov, not in the file: report it with the file"
+
+
+def unexpected_problem(file: str, exc: BaseException) -> Problem:
+    """The one problem for a failure no check foresaw: it names the file and the error, never a traceback."""
+    reason = (str(exc).splitlines() or [""])[0][:200]
+    return Problem(file, "", f"could not be validated ({type(exc).__name__}: {reason})", UNEXPECTED_HINT)
+
+
+@contextmanager
+def loading(file: str) -> Iterator[None]:
+    """Wrap reading and validating ``file``: whatever is raised leaves as ``ConfigError``.
+
+    The loader and the checks are built so that only ``ConfigError`` can come out (no recursion, capped
+    sizes); this is the backstop that keeps a missed case a clear message instead of a traceback.
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError([unexpected_problem(file, exc)]) from exc
+
+
 def custom_error(kind: str, message: str, hint: str) -> Exception:
     """An error for a pydantic validator that keeps our message and hint intact."""
     # The message goes through the context so braces in user input are never read as a template.
@@ -137,10 +174,10 @@ def _describe(item: Any, loc: Path, root: type[BaseModel]) -> tuple[str, str]:
     if kind == "string_type":
         return f"expected text, got {_kind_of(value)}", "quote the value"
     if kind == "bool_type":
-        return f"expected true or false, got {value!r}", "write true or false without quotes"
+        return f"expected true or false, got {shown(value)}", "write true or false without quotes"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {value!r}", "write a number without quotes"
-    return f"{item['msg']} (got {value!r})", "see the comment at the top of the file for the expected form"
+        return f"expected a whole number, got {shown(value)}", "write a number without quotes"
+    return f"{item['msg']} (got {shown(value)})", "see the comment at the top of the file for the expected form"
 
 
 def _kind_of(value: Any) -> str:
@@ -151,7 +188,7 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {shown(value)}"
     return repr(value)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infra.config.problems import ConfigError
+from infra.config.problems import ConfigError, shown, unexpected_problem
 from infra.config.problems import Problem as ConfigProblem
 from infra.config.yamlfile import parse_yaml, read_yaml
 from infra.vault.errors import DesiredStateError, Problem
@@ -53,7 +55,7 @@ class _Invalid(ValueError):
 def parse_duration(value: object) -> int:
     """``15m``, ``1h``, ``90d`` or whole seconds -> seconds; OpenBao's own format without fractions."""
     if isinstance(value, bool):
-        raise _Invalid(f"{value!r} is not a duration", "write a duration like 15m, 1h, 2160h or 90d")
+        raise _Invalid(f"{shown(value)} is not a duration", "write a duration like 15m, 1h, 2160h or 90d")
     if isinstance(value, int):
         if value < 0:
             raise _Invalid(f"{value} is negative", "write a positive duration like 15m, 1h or 90d")
@@ -62,7 +64,7 @@ def parse_duration(value: object) -> int:
         match = _DURATION.fullmatch(value.strip())
         if match:
             return int(match.group(1)) * _UNITS[match.group(2)]
-    raise _Invalid(f"{value!r} is not a duration",
+    raise _Invalid(f"{shown(value)} is not a duration",
                    "write a whole number followed by s, m, h or d, e.g. 15m, 1h, 2160h or 90d")
 
 
@@ -90,15 +92,15 @@ def key_params(key: CertKey) -> tuple[str, int]:
 
 def _check_domain(value: str) -> str:
     if not isinstance(value, str):
-        raise _Invalid(f"{value!r} is not a domain name", "write a DNS name like finance.egov.example")
+        raise _Invalid(f"{shown(value)} is not a domain name", "write a DNS name like finance.egov.example")
     if "*" in value:
-        raise _Invalid(f"{value!r} is a wildcard; wildcard certificates are never granted",
+        raise _Invalid(f"{shown(value)} is a wildcard; wildcard certificates are never granted",
                        f"list the parent domain ({value.lstrip('*.')!r}); its subdomains are allowed automatically")
     if value != value.lower():
-        raise _Invalid(f"{value!r} has upper-case letters", f"write it in lower case: {value.lower()!r}")
+        raise _Invalid(f"{shown(value)} has upper-case letters", f"write it in lower case: {value.lower()!r}")
     labels = value.split(".")
     if len(labels) < 2 or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise _Invalid(f"{value!r} is not a valid DNS domain with at least two labels",
+        raise _Invalid(f"{shown(value)} is not a valid DNS domain with at least two labels",
                        "write it like finance.egov.example: letters, digits and inner hyphens, dot-separated")
     return value
 
@@ -108,18 +110,18 @@ def _check_cidr(value: object) -> str:
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise _Invalid(f"{text!r} is not an IP network",
+        raise _Invalid(f"{shown(text)} is not an IP network",
                        "write it in CIDR notation like 10.20.8.0/24 (or 127.0.0.1/32 for one host)") from None
     if "/" not in text:
-        raise _Invalid(f"{text!r} has no prefix length", f"write it as {network.with_prefixlen!r}")
+        raise _Invalid(f"{shown(text)} has no prefix length", f"write it as {network.with_prefixlen!r}")
     if str(network) != text:
-        raise _Invalid(f"{text!r} has host bits set", f"write the network address: {str(network)!r}")
+        raise _Invalid(f"{shown(text)} has host bits set", f"write the network address: {str(network)!r}")
     if network.prefixlen == 0:
-        raise _Invalid(f"{text!r} matches every address, so the binding would bind nothing",
+        raise _Invalid(f"{shown(text)} matches every address, so the binding would bind nothing",
                        "list only the pipeline runners' own subnets")
     if not _inside_a_pool(network):
         pools = ", ".join(str(pool) for pool in RUNNER_POOLS)
-        raise _Invalid(f"{text!r} is not inside the private address pools pipeline runners live in ({pools}); a "
+        raise _Invalid(f"{shown(text)} is not inside the private address pools pipeline runners live in ({pools}); a "
                        "token could be obtained from addresses outside the platform",
                        "list only the pipeline runners' own private subnets, e.g. 10.20.8.0/24")
     return text
@@ -138,7 +140,7 @@ def _check_text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("empty", "write the department's name")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or len(value) > 120:
-        raise _Invalid(f"{value[:40]!r} has control characters or is longer than 120 characters",
+        raise _Invalid(f"{shown(value)} has control characters or is longer than 120 characters",
                        "write the name on one line, at most 120 characters")
     return value
 
@@ -169,7 +171,7 @@ class PkiSettings(_Strict):
     def _https(cls, value: str | None) -> str | None:
         if value is not None and (not value.startswith(("https://", "http://")) or value.endswith("/")
                                   or not value.isprintable() or " " in value):
-            raise _Invalid(f"{value!r} is not a base URL",
+            raise _Invalid(f"{shown(value)} is not a base URL",
                            "write the OpenBao address clients reach, like https://bao.egov.example:8200 "
                            "(no trailing slash)")
         return value
@@ -196,7 +198,7 @@ class AuditDevice(_Strict):
     @classmethod
     def _path(cls, value: str) -> str:
         if not _AUDIT_PATH.fullmatch(value):
-            raise _Invalid(f"{value!r} is not an audit device path",
+            raise _Invalid(f"{shown(value)} is not an audit device path",
                            "write it without slashes, like file or file-secondary")
         return value
 
@@ -282,7 +284,7 @@ class Tenant(_Strict):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _TENANT_ID.fullmatch(value):
-            raise _Invalid(f"{value!r} is not a tenant id",
+            raise _Invalid(f"{shown(value)} is not a tenant id",
                            "use 2-32 characters: lower-case letters, digits and inner hyphens, starting with a "
                            "letter (it becomes the namespace tenants/<id>)")
         return value
@@ -449,11 +451,11 @@ def _problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]:
                                     f"{hint}remove it or use one of: {', '.join(allowed)}"))
         elif kind == "literal_error":
             expected = (error.get("ctx") or {}).get("expected", "")
-            problems.append(Problem(file, field, f"{error['input']!r} is not allowed", f"use one of {expected}"))
+            problems.append(Problem(file, field, f"{shown(error['input'])} is not allowed", f"use one of {expected}"))
         elif kind == "too_short":
             problems.append(Problem(file, field, "is empty", "list at least one entry"))
         else:
-            problems.append(Problem(file, field, f"{error['msg']} (got {error['input']!r})",
+            problems.append(Problem(file, field, f"{error['msg']} (got {shown(error['input'])})",
                                     "correct the value"))
     return problems
 
@@ -468,11 +470,22 @@ def _split_field(sub_field: str) -> tuple[int | str, ...]:
 
 def parse_desired(text: str, file: str) -> DesiredState:
     """Validate YAML text through the hardened loader; every problem at once, as :class:`DesiredStateError`."""
-    try:
+    with _loading(file):
         raw, _ = parse_yaml(text, file)
+        return _validate(raw, file)
+
+
+@contextmanager
+def _loading(file: str) -> Iterator[None]:
+    """Reading and validating raise ``DesiredStateError`` and nothing else (see ``infra.config.problems.loading``)."""
+    try:
+        yield
+    except DesiredStateError:
+        raise
     except ConfigError as exc:
         raise DesiredStateError([_from_config(problem) for problem in exc.problems]) from None
-    return _validate(raw, file)
+    except Exception as exc:
+        raise DesiredStateError([_from_config(unexpected_problem(file, exc))]) from exc
 
 
 def _validate(raw: Any, file: str) -> DesiredState:
@@ -500,8 +513,6 @@ def load_desired(path: Path) -> DesiredState:
     if not path.exists():
         raise DesiredStateError([Problem(str(path), "", "does not exist",
                                          "create it (policies/vault/tenants.yaml shows the layout) or pass --file")])
-    try:
+    with _loading(str(path)):
         raw, _ = read_yaml(path)
-    except ConfigError as exc:
-        raise DesiredStateError([_from_config(problem) for problem in exc.problems]) from None
-    return _validate(raw, str(path))
+        return _validate(raw, str(path))
