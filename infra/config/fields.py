@@ -52,12 +52,13 @@ def parse_cidr(value: Any) -> IPv4Network | Invalid:
         )
     text = value.strip()
     if "/" not in text:
-        return Invalid(f"'{text}' has no prefix length", f"write the network and prefix length, e.g. {text}/16")
+        example = text if len(text) <= 40 and text.isprintable() else "10.20.0.0"
+        return Invalid(f"{shown(text)} has no prefix length", f"write the network and prefix length, e.g. {example}/16")
     try:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:
         return Invalid(
-            f"'{text}' is not a valid IPv4 CIDR", "write four numbers 0-255 and a prefix length, e.g. 10.20.0.0/16"
+            f"{shown(text)} is not a valid IPv4 CIDR", "write four numbers 0-255 and a prefix length, e.g. 10.20.0.0/16"
         )
     if not isinstance(loose, IPv4Network):
         return Invalid(f"'{text}' is IPv6; the address plan is IPv4 only", "use an IPv4 block such as 10.20.0.0/16")
@@ -135,7 +136,8 @@ def _port_range(item: Any) -> PortRange | Invalid:
     match = re.fullmatch(r"([0-9]+)(?: *- *([0-9]+))?", text)
     if match is None:
         return Invalid(
-            f"'{text}' is not a port or a range like 8443-8444", "write ports as numbers, e.g. ports: [443, 8443-8444]"
+            f"{shown(text)} is not a port or a range like 8443-8444",
+            "write ports as numbers, e.g. ports: [443, 8443-8444]",
         )
     start = int(match.group(1))
     end = int(match.group(2)) if match.group(2) is not None else start

@@ -188,12 +188,12 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
             continue
         path: tuple[PathPart, ...] = ("flows", index)
         name = raw.get("name") if isinstance(raw.get("name"), str) else None
-        label = f"'{name}'" if name else f"flows[{index}]"
+        label = shown(name) if name else f"flows[{index}]"
         if name is not None:
             if name in names:
                 out.add(
                     (*path, "name"),
-                    f"flow name '{name}' is already used by flows[{names[name]}]",
+                    f"flow name {shown(name)} is already used by flows[{names[name]}]",
                     "give each flow its own name",
                 )
             else:
@@ -204,7 +204,7 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
                 other = flows[numbers[number]].get("name")
                 out.add(
                     (*path, "id"),
-                    f"id {number} is already used by flows[{numbers[number]}] ('{other}')",
+                    f"id {number} is already used by flows[{numbers[number]}] ({shown(other)})",
                     f"use a free id, e.g. {next_id}",
                 )
             else:
@@ -226,8 +226,8 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
                 "remove ports",
             )
             continue
-        if isinstance(ports, Invalid) or not isinstance(source, str) or not isinstance(destination, str):
-            continue
+        if isinstance(ports, Invalid) or source not in zones.names or destination not in zones.names:
+            continue  # only flows between known zones can duplicate each other; the others are refused already
         key = (source, destination, protocol)
         labels[index] = (name or label, ports)
         if protocol == "icmp":
@@ -317,19 +317,19 @@ def _check_endpoints(
         if kinds[end] == "cidr" or (kinds[end] == "any" and "/" in value):
             out.add(
                 (*path, end),
-                f"'{value}' is an address range, not a zone; known zones: {known}",
+                f"{shown(value)} is an address range, not a zone; known zones: {known}",
                 "name the zone that holds these addresses; traffic from outside the platform does not cross the bridge",
             )
         elif kinds[end] in ("any", "unknown"):
             out.add(
                 (*path, end),
-                f"unknown zone '{value}'; known zones: {known}",
+                f"unknown zone {shown(value)}; known zones: {known}",
                 "use one of the known zones, or declare the zone under zones: in the platform file",
             )
     if isinstance(source, str) and source == destination and kinds["source"] == "zone":
         out.add(
             (*path, "destination"),
-            f"source and destination are both '{source}'; traffic inside a zone does not cross the bridge",
+            f"source and destination are both {shown(source)}; traffic inside a zone does not cross the bridge",
             "remove the flow; traffic inside a zone is governed by the zone's own security groups",
         )
 

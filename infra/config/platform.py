@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, ValidationError
 
 from infra.config.fields import Cidr, name_problem, parse_cidr
-from infra.config.problems import Collector, LineIndex, PathPart, Problem, format_path, loading
+from infra.config.problems import Collector, LineIndex, PathPart, Problem, format_path, loading, shown
 from infra.config.yamlfile import read_yaml
 
 EXTRANET = "extranet"
@@ -120,11 +120,11 @@ def platform_problems(data: Any, file: str, lines: LineIndex | None = None) -> l
             if zone.get("internet_gateway") is True and name != INTERNET:
                 out.add(
                     (*path, "internet_gateway"),
-                    f"only the internet zone may have an internet gateway; zone '{name}' reaches other zones "
+                    f"only the internet zone may have an internet gateway; zone {shown(name)} reaches other zones "
                     "through the bridge",
                     "remove internet_gateway or set it to false",
                 )
-            networks.append((path, f"zone '{name}'", zone))
+            networks.append((path, f"zone {shown(name)}", zone))
     bridge = data.get(BRIDGE)
     if isinstance(bridge, Mapping):
         subnets = bridge.get("subnets")
@@ -163,7 +163,7 @@ def _check_region(data: Mapping[str, Any], out: Collector) -> list[str] | None:
         if isinstance(item, str) and not _CN_REGION.fullmatch(item):
             out.add(
                 ("allowed_regions", index),
-                f"'{item}' is not a mainland-China region; personal and government data must stay in the "
+                f"{shown(item)} is not a mainland-China region; personal and government data must stay in the "
                 "country (PIPL art. 36)",
                 "remove it; allowed regions look like cn-north-1",
             )
@@ -178,7 +178,8 @@ def _check_region(data: Mapping[str, Any], out: Collector) -> list[str] | None:
         if allowed:
             out.add(
                 ("region",),
-                f"region '{region}' is outside the allowed regions ({', '.join(allowed)}): data stays in the country",
+                f"region {shown(region)} is outside the allowed regions ({', '.join(allowed)}): data stays in the "
+                "country",
                 f"set region to one of: {', '.join(allowed)}",
             )
         region = None  # checking the AZs against a rejected region would only add noise
@@ -198,12 +199,12 @@ def _check_region(data: Mapping[str, Any], out: Collector) -> list[str] | None:
         if not isinstance(az, str):
             continue
         if az in seen:
-            out.add(("availability_zones", index), f"'{az}' is listed twice", "list each availability zone once")
+            out.add(("availability_zones", index), f"{shown(az)} is listed twice", "list each availability zone once")
         seen.add(az)
         if isinstance(region, str) and not re.fullmatch(re.escape(region) + r"[a-z]", az):
             out.add(
                 ("availability_zones", index),
-                f"'{az}' is not an availability zone of region {region}",
+                f"{shown(az)} is not an availability zone of region {region}",
                 f"use names like {region}a, {region}b",
             )
     return azs
@@ -262,7 +263,7 @@ def _check_subnets(
                     inside = f"<a block inside {vpc}>" if vpc is not None else "<cidr>"
                     out.add(
                         tier_path,
-                        f"tier '{tier}' has no subnet in {az}; every tier spans all availability zones "
+                        f"tier {shown(tier)} has no subnet in {az}; every tier spans all availability zones "
                         f"({', '.join(azs)})",
                         f"add {az}: {inside}",
                     )
@@ -271,7 +272,7 @@ def _check_subnets(
             if azs is not None and az not in azs:
                 out.add(
                     subnet_path,
-                    f"'{az}' is not one of the platform's availability zones ({', '.join(azs)})",
+                    f"{shown(az)} is not one of the platform's availability zones ({', '.join(azs)})",
                     "use one of them, or add it to availability_zones",
                 )
             cidr = _lenient_cidr(raw)

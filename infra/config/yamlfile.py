@@ -126,7 +126,10 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     if exc.context and exc.problem:
         started = f" that starts at line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
         message += f" ({exc.context}{started})"
-    return Problem(file, "", message, "fix the YAML syntax there", line)
+    hint = "fix the YAML syntax there"
+    if "nesting depth" in str(exc.problem):  # libyaml's own cap on flow nesting ('[[[[...'), met before ours
+        hint = "flatten the structure; no input file needs this much nesting"
+    return Problem(file, "", message, hint, line)
 
 
 @dataclass
@@ -212,8 +215,10 @@ class _Composer:
             self._place(self._scalar(event, line), line)
             return
         if len(self.stack) >= self.limits.max_depth:
-            self._refuse(f"nested more than {self.limits.max_depth} levels deep",
-                         "flatten the structure; no input file needs this much nesting", line)
+            path = self._here()
+            field = format_path(path) if len(path) <= 6 else f"{format_path(path[:6])}... ({len(path)} levels down)"
+            raise _Refused(Problem(self.file, field, f"nested more than {self.limits.max_depth} levels deep",
+                                   "flatten the structure; no input file needs this much nesting", line))
         if self._expects_key():
             self._refuse("a mapping key is itself a list or mapping", "use plain text as keys", line)
         container: dict[Any, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
@@ -290,7 +295,7 @@ class _Composer:
                 value = self.loader.yaml_constructors[tag](self.loader, node)
             except (ValueError, OverflowError, yaml.YAMLError) as exc:
                 shown = event.value if len(event.value) <= 40 else event.value[:40] + "..."
-                reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
                 self._problem(f"cannot read {shown!r} as {tag.removeprefix(_TAG)}: {reason}",
                               "quote it if it is meant as text, or correct it", line)
         if is_key:

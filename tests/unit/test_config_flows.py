@@ -427,3 +427,88 @@ def test_problems_from_a_file_carry_lines(tmp_path: Path, platform: Platform) ->
             4,
         ),
     )
+
+
+# -- hostile values ---------------------------------------------------------------------------------------------
+
+
+def test_flow_name_with_a_trailing_newline(tmp_path: Path, platform: Platform) -> None:
+    # A newline in the name would end the nftables comment it is written into (`nft -c` then fails).
+    path = tmp_path / "flows.yaml"
+    path.write_text(
+        "flows:\n"
+        "  - id: 1\n"
+        '    name: "extranet-to-shared-api\\n"\n'
+        "    source: extranet\n"
+        "    destination: shared\n"
+        "    protocol: tcp\n"
+        "    ports: 443\n"
+        "    purpose: Online government services data exchange\n"
+        "    owner: Government Services and Data Administration\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_flows(path, platform)
+    assert caught.value.problems == (
+        Problem(
+            str(path),
+            "flows[0].name",
+            "flow name 'extranet-to-shared-api\\n' must be lower-case letters, digits and dashes, start with a letter "
+            "and be at most 48 characters: it is part of resource names",
+            "rename it, e.g. 'extranet-to-shared-api'",
+            3,
+        ),
+    )
+
+
+def test_zone_reference_with_a_trailing_newline_is_unknown(platform: Platform) -> None:
+    assert only_problem(platform, flow(destination="shared\n")) == Problem(
+        FILE, "flows[0].destination", f"unknown zone 'shared\\n'; {KNOWN}",
+        "use one of the known zones, or declare the zone under zones: in the platform file",
+    )
+
+
+@pytest.mark.parametrize(("source", "destination", "field"), [
+    ("0.0.0.0/1", "extranet", "source"),
+    ("128.0.0.0/1", "extranet", "source"),
+    ("extranet", "0.0.0.0/1", "destination"),
+])
+def test_half_of_the_internet_is_no_way_around_isolation(
+    platform: Platform, source: str, destination: str, field: str
+) -> None:
+    found = only_problem(platform, flow(name="half", source=source, destination=destination))
+    assert (found.field, found.message) == (
+        f"flows[0].{field}",
+        f"flow 'half' would let the address range {source} (which may be on the Internet) into the extranet; "
+        f"{ISOLATION}" if field == "source" else
+        f"flow 'half' would let the extranet reach the address range {destination} (which may be on the "
+        f"Internet); {ISOLATION}",
+    )
+
+
+def test_half_ranges_between_other_zones_are_still_not_zones(platform: Platform) -> None:
+    assert only_problem(platform, flow(source="0.0.0.0/1", destination="shared")) == Problem(
+        FILE, "flows[0].source", f"'0.0.0.0/1' is an address range, not a zone; {KNOWN}",
+        "name the zone that holds these addresses; traffic from outside the platform does not cross the bridge",
+    )
+
+
+def test_a_huge_value_is_shown_cut_short(platform: Platform) -> None:
+    found = only_problem(platform, flow(protocol="x" * 1_000_000))
+    assert found.message.startswith("'" + "x" * 60 + "'... (1,000,000 characters) is not an allowed protocol")
+    assert len(found.message) < 300
+
+
+# -- the duplicate check is indexed: same answers as comparing every pair ----------------------------------------
+
+
+def test_duplicates_among_many_flows_name_the_flow_that_already_allows_the_port(platform: Platform) -> None:
+    flows = [flow(id=i + 1, name=f"f{i}", ports=1000 + i) for i in range(500)]
+    flows.append(flow(id=501, name="wide", ports="1200-1299"))
+    flows.append(flow(id=502, name="inside-wide", ports=[1250, 2000]))
+    flows.append(flow(id=503, name="after-wide", ports="1600-1602"))
+    found = problems_of(platform, *flows)
+    assert [(problem.field, problem.message) for problem in found] == [
+        ("flows[500].ports", "tcp 1200-1299 from extranet to shared is already allowed by flow 'f200' (flows[200])"),
+        ("flows[501].ports", "tcp 1250 from extranet to shared is already allowed by flow 'f250' (flows[250])"),
+    ]

@@ -538,3 +538,125 @@ def test_problems_from_a_file_carry_lines(tmp_path: Path) -> None:
             22,
         ),
     ]
+
+
+# -- names end where they end: a trailing newline is not a name ------------------------------------------------
+
+
+def _rename_zone(old: str, new: str) -> Callable[[dict[str, Any]], None]:
+    def change(d: dict[str, Any]) -> None:
+        d["zones"] = {(new if name == old else name): value for name, value in d["zones"].items()}
+
+    return change
+
+
+def test_zone_name_with_a_trailing_newline(tmp_path: Path) -> None:
+    # Written as YAML, the way it reaches us: a double-quoted key with an escaped newline.
+    path = tmp_path / "platform.yaml"
+    text = PLATFORM_FILE.read_text(encoding="utf-8").replace("\n  shared:\n", '\n  "shared\\n":\n')
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index('  "shared\\n":') + 1
+    zones_line = text.splitlines().index("zones:") + 1
+    with pytest.raises(ConfigError) as caught:
+        load_platform(path)
+    assert caught.value.problems == (
+        Problem(str(path), "zones", "missing zone 'shared'; the platform needs extranet, internet, management and "
+                "shared", "add zones.shared with its cidr and subnets", zones_line),
+        Problem(str(path), "zones.shared\n", "zone name 'shared\\n' must be lower-case letters, digits and dashes, "
+                "start with a letter and be at most 20 characters: it is part of resource names",
+                "rename it, e.g. 'shared'", line),
+    )
+
+
+def test_extra_zone_named_with_a_trailing_newline() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["zones"]["extra\n"] = {
+            "cidr": "10.70.0.0/16",
+            "subnets": {"app": {"cn-north-1a": "10.70.0.0/24", "cn-north-1b": "10.70.1.0/24"}},
+        }
+
+    assert only_problem(doc(change)) == Problem(
+        FILE,
+        "zones.extra\n",
+        "zone name 'extra\\n' must be lower-case letters, digits and dashes, start with a letter and be at most "
+        "20 characters: it is part of resource names",
+        "rename it, e.g. 'extra'",
+    )
+
+
+def test_tier_name_with_a_trailing_newline() -> None:
+    def change(d: dict[str, Any]) -> None:
+        zone("shared", d)["subnets"]["app\n"] = zone("shared", d)["subnets"].pop("app")
+
+    assert only_problem(doc(change)) == Problem(
+        FILE,
+        "zones.shared.subnets.app\n",
+        "tier name 'app\\n' must be lower-case letters, digits and dashes, start with a letter and be at most "
+        "20 characters: it is part of resource names",
+        "rename it, e.g. 'app'",
+    )
+
+
+def test_region_names_with_a_trailing_newline() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["allowed_regions"] = ["cn-north-1\n"]
+        d["region"] = "cn-north-1\n"
+
+    assert problems_of(doc(change)) == [
+        Problem(FILE, "allowed_regions[0]", "'cn-north-1\\n' is not a mainland-China region; personal and government "
+                "data must stay in the country (PIPL art. 36)", "remove it; allowed regions look like cn-north-1"),
+        Problem(FILE, "allowed_regions", "no mainland-China region is allowed",
+                "list at least one, e.g. [cn-north-1, cn-northwest-1]"),
+    ]
+
+
+def test_availability_zone_with_a_trailing_newline() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["availability_zones"] = ["cn-north-1a", "cn-north-1b\n"]
+
+    found = problems_of(doc(change))
+    assert found[0] == Problem(FILE, "availability_zones[1]", "'cn-north-1b\\n' is not an availability zone of region "
+                               "cn-north-1", "use names like cn-north-1a, cn-north-1b")
+    # Every subnet in cn-north-1b is then outside the declared zones: each is reported, none accepted.
+    assert all(problem.field.endswith(("cn-north-1b", "app", "data", "web", "admin", "inspection"))
+               for problem in found[1:])
+
+
+# -- address pools: VPC and subnet blocks are private --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cidr", ["8.8.0.0/16", "100.64.0.0/16", "192.0.2.0/24", "11.0.0.0/16"])
+def test_public_vpc_block_is_refused(cidr: str) -> None:
+    network = IPv4Network(cidr)
+    subnets = [str(net) for net in list(network.subnets(prefixlen_diff=2))[:2]]
+
+    def change(d: dict[str, Any]) -> None:
+        d["zones"]["extra"] = {"cidr": cidr, "subnets": {"app": {"cn-north-1a": subnets[0],
+                                                                 "cn-north-1b": subnets[1]}}}
+
+    def refused(block: str, field: str) -> Problem:
+        return Problem(
+            FILE,
+            field,
+            f"'{block}' is not inside the platform's private address pools (10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16); a public block would collide with the Internet the extranet must stay isolated from",
+            "use a block from the private pools, e.g. 10.70.0.0/16",
+        )
+
+    assert problems_of(doc(change)) == [
+        refused(cidr, "zones.extra.cidr"),
+        refused(subnets[0], "zones.extra.subnets.app.cn-north-1a"),
+        refused(subnets[1], "zones.extra.subnets.app.cn-north-1b"),
+    ]
+
+
+@pytest.mark.parametrize("cidr", ["172.16.0.0/16", "192.168.0.0/16", "10.255.0.0/16"])
+def test_every_private_pool_is_usable(cidr: str) -> None:
+    network = IPv4Network(cidr)
+    subnets = list(network.subnets(new_prefix=24))[:2]
+
+    def change(d: dict[str, Any]) -> None:
+        d["zones"]["extra"] = {"cidr": cidr, "subnets": {"app": {"cn-north-1a": str(subnets[0]),
+                                                                 "cn-north-1b": str(subnets[1])}}}
+
+    assert validate_platform(doc(change), FILE).zones["extra"].cidr == network

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -181,3 +184,141 @@ def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
 def test_department_on_one_line() -> None:
     text = GOOD.replace("department: Health Commission", 'department: "Health\\nCommission"')
     assert "control characters" in _one(text)
+
+
+# -- hostile input: the same hardened loader as every other input file ---------------------------------------
+
+ANCHORS = "anchors and aliases are not accepted in input files (a few lines of them can expand to gigabytes)"
+
+
+@contextmanager
+def _within(seconds: float = 5.0) -> Iterator[None]:
+    """A generous bound: a refusal takes milliseconds; expanding or walking the file took minutes."""
+    start = time.perf_counter()
+    yield
+    assert time.perf_counter() - start < seconds
+
+
+def test_alias_bomb_in_tenants_is_refused_before_it_expands(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.yaml"
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(8)]
+    path.write_text("version: 1\nx:\n" + "".join(f"  {line}\n" for line in lines) + "tenants: [*i]\n",
+                    encoding="utf-8")
+    with _within(), pytest.raises(DesiredStateError) as caught:
+        load_desired(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}: x.a (line 3): YAML anchor '&a' refused: {ANCHORS}; remove the anchor and write the value out in "
+        "full where it is used"]
+
+
+def test_bare_alias_in_tenants_is_refused() -> None:
+    with _within():
+        assert _one("version: 1\ntenants: [*i]\n") == (
+            f"tenants.yaml: tenants[0] (line 2): YAML alias '*i' refused: {ANCHORS}; write the value out in full where "
+            "it is used")
+
+
+def test_duplicate_keys_in_tenants_are_refused() -> None:
+    # PyYAML alone keeps the last `pipeline_cidrs` silently: the reviewed first value would not be applied.
+    text = GOOD.replace("    pipeline_cidrs: [10.20.9.0/24]\n",
+                        "    pipeline_cidrs: [10.20.9.0/24]\n    pipeline_cidrs: [10.0.0.0/8]\n")
+    assert _problems(text) == [
+        "tenants.yaml: tenants[1].pipeline_cidrs (line 11): duplicate key 'pipeline_cidrs' (first at line 10); YAML "
+        "would silently keep only the last one; remove one of them or give it another name"]
+
+
+def test_duplicate_tenant_blocks_are_refused() -> None:
+    assert _problems("version: 1\ntenants: []\nplatform: {}\ntenants: []\n") == [
+        "tenants.yaml: tenants (line 4): duplicate key 'tenants' (first at line 2); YAML would silently keep only the "
+        "last one; remove one of them or give it another name"]
+
+
+def test_50_mb_tenants_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.yaml"
+    path.write_text("version: 1\n#" + "x" * (50 * 1024 * 1024) + "\n", encoding="utf-8")
+    size = path.stat().st_size
+    with _within(), pytest.raises(DesiredStateError) as caught:
+        load_desired(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}: the file is {size:,} bytes; input files may be at most 1,048,576 bytes; check that this is the "
+        "right file; a real configuration is far smaller (split it if it truly is not)"]
+
+
+def test_20000_deep_nesting_in_tenants_is_refused() -> None:
+    with _within():
+        assert _one("version: 1\ntenants: " + "[" * 20_000) == (
+            "tenants.yaml: not valid YAML at line 2, column 1009: exceeded maximum nesting depth (while increasing "
+            "flow level that starts at line 2); flatten the structure; no input file needs this much nesting")
+        assert _one("version: 1\ntenants:\n  " + "- " * 20_000 + "x\n") == (
+            "tenants.yaml: tenants[0][0][0][0][0]... (64 levels down) (line 3): nested more than 64 levels deep; "
+            "flatten the structure; no input file needs this much nesting")
+
+
+def test_a_directory_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(DesiredStateError, match=r": cannot read the file: Is a directory; check the path"):
+        load_desired(tmp_path)
+
+
+# -- every name field ends where it ends: a trailing newline is refused -------------------------------------------
+
+
+def test_tenant_id_with_a_trailing_newline() -> None:
+    # "finance\n" would become the namespace "tenants/finance\n".
+    assert _one(GOOD.replace("id: finance", 'id: "finance\\n"')) == (
+        "tenants.yaml: tenants[0].id (tenant 'finance\\n'): 'finance\\n' is not a tenant id; use 2-32 characters: "
+        "lower-case letters, digits and inner hyphens, starting with a letter (it becomes the namespace "
+        "tenants/<id>)")
+
+
+def test_domain_with_a_trailing_newline() -> None:
+    assert _one(GOOD.replace("[health.egov.example]", '["health.egov.example\\n"]')) == (
+        "tenants.yaml: tenants[1].domains[0] (tenant 'health'): 'health.egov.example\\n' is not a valid DNS domain "
+        "with at least two labels; write it like finance.egov.example: letters, digits and inner hyphens, "
+        "dot-separated")
+
+
+def test_audit_device_path_with_a_trailing_newline() -> None:
+    text = 'version: 1\nplatform:\n  audit_devices: [{path: "file\\n", type: file}, {path: file2, type: file}]\n'
+    assert _one(text) == (
+        "tenants.yaml: platform.audit_devices[0].path: 'file\\n' is not an audit device path; write it without "
+        "slashes, like file or file-secondary")
+
+
+def test_url_base_with_a_trailing_newline() -> None:
+    text = 'version: 1\nplatform:\n  pki: {url_base: "https://bao.egov.example:8200\\n"}\n'
+    assert _one(text) == (
+        "tenants.yaml: platform.pki.url_base: 'https://bao.egov.example:8200\\n' is not a base URL; write the "
+        "OpenBao address clients reach, like https://bao.egov.example:8200 (no trailing slash)")
+
+
+# -- pipeline CIDRs stay inside the private pools --------------------------------------------------------------
+
+POOLS = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, fc00::/7, ::1/128"
+
+
+def _outside(cidr: str) -> str:
+    return (f"'{cidr}' is not inside the private address pools pipeline runners live in ({POOLS}); a token could be "
+            "obtained from addresses outside the platform; list only the pipeline runners' own private subnets, "
+            "e.g. 10.20.8.0/24")
+
+
+def test_two_halves_of_the_internet_are_refused() -> None:
+    # Each half is not /0, but together they bind every address: the old check let this through.
+    text = GOOD.replace("[10.20.9.0/24]", "[0.0.0.0/1, 128.0.0.0/1]")
+    assert _problems(text) == [
+        f"tenants.yaml: tenants[1].pipeline_cidrs[0] (tenant 'health'): {_outside('0.0.0.0/1')}",
+        f"tenants.yaml: tenants[1].pipeline_cidrs[1] (tenant 'health'): {_outside('128.0.0.0/1')}",
+    ]
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/7", "8.8.8.0/24", "100.64.0.0/10", "2001:db8::/32", "::/1"])
+def test_public_or_wider_than_a_pool_is_refused(cidr: str) -> None:
+    text = GOOD.replace("[10.20.9.0/24]", f"['{cidr}']")
+    assert _one(text) == f"tenants.yaml: tenants[1].pipeline_cidrs[0] (tenant 'health'): {_outside(cidr)}"
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/8", "172.16.4.0/22", "192.168.1.0/24", "127.0.0.1/32", "fd12:3456::/48"])
+def test_private_runner_subnets_are_accepted(cidr: str) -> None:
+    text = GOOD.replace("[10.20.9.0/24]", f"['{cidr}']")
+    assert parse_desired(text, FILE).tenant("health").pipeline_cidrs == [cidr]
