@@ -226,7 +226,7 @@ def flow_problems(data: Any, platform: Platform, file: str, lines: LineIndex | N
                 "remove ports",
             )
             continue
-        if isinstance(ports, Invalid) or source not in zones.names or destination not in zones.names:
+        if isinstance(ports, Invalid) or not zones.holds(source) or not zones.holds(destination):
             continue  # only flows between known zones can duplicate each other; the others are refused already
         key = (source, destination, protocol)
         labels[index] = (name or label, ports)
@@ -257,6 +257,9 @@ class _Zones:
         self.names = set(names)
         self.known = ", ".join(names)
         self.others = ", ".join(zone for zone in names if zone not in (EXTRANET, INTERNET))
+
+    def holds(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.names
 
 
 def _kind(value: str, zones: _Zones) -> str:

@@ -23,11 +23,17 @@ Path = tuple[PathPart, ...]
 
 
 def format_path(path: Sequence[PathPart]) -> str:
-    """``("flows", 2, "source")`` -> ``flows[2].source``: the spelling used in every message."""
+    """``("flows", 2, "source")`` -> ``flows[2].source``: the spelling used in every message.
+
+    A key that would not read as one (empty, with a dot, bracket, line break or control character, or very
+    long) is shown quoted in brackets, ``zones['extra\\n']``, so the field is always visible and on one line.
+    """
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not part or len(part) > 60 or not part.isprintable() or any(char in part for char in ".[]"):
+            text += f"[{shown(part)}]"
         else:
             text += f".{part}" if text else part
     return text

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infra.config.problems import ConfigError, shown, unexpected_problem
+from infra.config.problems import ConfigError, format_path, shown, unexpected_problem
 from infra.config.problems import Problem as ConfigProblem
 from infra.config.yamlfile import parse_yaml, read_yaml
 from infra.vault.errors import DesiredStateError, Problem
@@ -394,9 +394,7 @@ class DesiredState(_Strict):
 
 def _field_name(loc: tuple[int | str, ...], raw: Any) -> str:
     """("tenants", 1, "domains", 0) -> "tenants[1].domains[0] (tenant 'health')"."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    text = format_path([part if isinstance(part, int) else str(part) for part in loc])
     if len(loc) >= 2 and loc[0] == "tenants" and isinstance(loc[1], int):
         try:
             tenant_id = raw["tenants"][loc[1]]["id"]

@@ -562,7 +562,7 @@ def test_zone_name_with_a_trailing_newline(tmp_path: Path) -> None:
     assert caught.value.problems == (
         Problem(str(path), "zones", "missing zone 'shared'; the platform needs extranet, internet, management and "
                 "shared", "add zones.shared with its cidr and subnets", zones_line),
-        Problem(str(path), "zones.shared\n", "zone name 'shared\\n' must be lower-case letters, digits and dashes, "
+        Problem(str(path), "zones['shared\\n']", "zone name 'shared\\n' must be lower-case letters, digits and dashes, "
                 "start with a letter and be at most 20 characters: it is part of resource names",
                 "rename it, e.g. 'shared'", line),
     )
@@ -577,7 +577,7 @@ def test_extra_zone_named_with_a_trailing_newline() -> None:
 
     assert only_problem(doc(change)) == Problem(
         FILE,
-        "zones.extra\n",
+        "zones['extra\\n']",
         "zone name 'extra\\n' must be lower-case letters, digits and dashes, start with a letter and be at most "
         "20 characters: it is part of resource names",
         "rename it, e.g. 'extra'",
@@ -590,7 +590,7 @@ def test_tier_name_with_a_trailing_newline() -> None:
 
     assert only_problem(doc(change)) == Problem(
         FILE,
-        "zones.shared.subnets.app\n",
+        "zones.shared.subnets['app\\n']",
         "tier name 'app\\n' must be lower-case letters, digits and dashes, start with a letter and be at most "
         "20 characters: it is part of resource names",
         "rename it, e.g. 'app'",
