@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, ValidationError
 
@@ -258,7 +258,7 @@ class _Zones:
         self.known = ", ".join(names)
         self.others = ", ".join(zone for zone in names if zone not in (EXTRANET, INTERNET))
 
-    def holds(self, value: Any) -> bool:
+    def holds(self, value: Any) -> TypeGuard[str]:
         return isinstance(value, str) and value in self.names
 
 
