@@ -134,7 +134,8 @@ UNEXPECTED_HINT = "nothing was created or changed; this is a bug in egov, not in
 def unexpected_problem(file: str, exc: BaseException) -> Problem:
     """The one problem for a failure no check foresaw: it names the file and the error, never a traceback."""
     reason = (str(exc).splitlines() or [""])[0][:200]
-    return Problem(file, "", f"could not be validated ({type(exc).__name__}: {reason})", UNEXPECTED_HINT)
+    what = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    return Problem(file, "", f"could not be validated ({what})", UNEXPECTED_HINT)
 
 
 @contextmanager

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from infra.config import PLATFORM_FILE, ConfigError, Problem, load_flows, load_platform
+from infra.config import platform as platform_module
 from infra.config.problems import LineIndex, format_path
 from infra.config.yamlfile import parse_yaml
+from infra.vault import model as vault_model
+from infra.vault.errors import DesiredStateError
 
 
 def error_of(path: Path) -> ConfigError:
@@ -124,3 +127,30 @@ def test_problem_and_error_text() -> None:
 def test_config_error_needs_a_problem() -> None:
     with pytest.raises(ValueError):
         ConfigError([])
+
+
+def test_an_unforeseen_failure_is_one_problem_naming_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loader and checks are built to raise only ConfigError; the backstop keeps a missed case (here
+    # simulated) a message instead of a traceback in `pulumi preview` or `egov`.
+    def boom(*_: object, **__: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(platform_module, "platform_problems", boom)
+    with pytest.raises(ConfigError) as caught:
+        load_platform(PLATFORM_FILE)
+    assert caught.value.problems == (
+        Problem(str(PLATFORM_FILE), "", "could not be validated (RecursionError: maximum recursion depth exceeded)",
+                "nothing was created or changed; this is a bug in egov, not in the file: report it with the file"),
+    )
+
+
+def test_an_unforeseen_failure_in_the_tenants_file_is_a_desired_state_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise MemoryError()
+
+    monkeypatch.setattr(vault_model, "_validate", boom)
+    with pytest.raises(DesiredStateError) as caught:
+        vault_model.parse_desired("version: 1\n", "tenants.yaml")
+    assert [str(problem) for problem in caught.value.problems] == [
+        "tenants.yaml: could not be validated (MemoryError); nothing was created or changed; this is a bug in "
+        "egov, not in the file: report it with the file"]
