@@ -20,6 +20,7 @@ Everything a file can do to the parser ends as one ``ConfigError``; callers catc
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def read_yaml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, L
     """The document at ``path`` and its line index; ``ConfigError`` for anything that is not a sane input file."""
     file = str(path)
     try:
+        # A device or a named pipe could block or never end: only regular files are input files.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            kind = "a directory" if os.path.isdir(path) else "not a regular file (a device, pipe or socket)"
+            problem = Problem(file, "", f"cannot read the file: it is {kind}", "pass the path of a YAML file")
+            raise ConfigError([problem])
         with open(path, "rb") as stream:
             raw = stream.read(limits.max_bytes + 1)
             if len(raw) > limits.max_bytes:

@@ -256,7 +256,7 @@ def test_20000_deep_nesting_in_tenants_is_refused() -> None:
 
 
 def test_a_directory_is_refused_not_a_traceback(tmp_path: Path) -> None:
-    with pytest.raises(DesiredStateError, match=r": cannot read the file: Is a directory; check the path"):
+    with pytest.raises(DesiredStateError, match=r": cannot read the file: it is a directory; pass the path of a YAML"):
         load_desired(tmp_path)
 
 
