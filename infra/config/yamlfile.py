@@ -64,8 +64,9 @@ def read_yaml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, L
         with open(path, "rb") as stream:
             raw = stream.read(limits.max_bytes + 1)
             if len(raw) > limits.max_bytes:
-                size = os.fstat(stream.fileno()).st_size
-                raise ConfigError([_too_big(file, size if size > limits.max_bytes else None, limits)])
+                size = max(os.fstat(stream.fileno()).st_size, len(raw))  # a file may grow while read
+                raise ConfigError([_too_big(file, f"{size:,} bytes" if size > len(raw) else
+                                            f"more than {limits.max_bytes:,} bytes", limits)])
     except FileNotFoundError:
         raise ConfigError([Problem(file, "", "file not found", "check the path")]) from None
     except OSError as exc:
@@ -84,7 +85,7 @@ def read_yaml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, L
 def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, LineIndex]:
     """Parse ``text`` (named ``file`` in problems) under ``limits``; every refusal is a ``ConfigError``."""
     if len(text) > limits.max_bytes:  # each character is at least one byte: no need to encode it all
-        raise ConfigError([_too_big(file, None, limits)])
+        raise ConfigError([_too_big(file, f"at least {len(text):,} bytes", limits)])
     try:
         encoded = text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -92,7 +93,7 @@ def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[A
         raise ConfigError([Problem(file, "", f"not valid text (character {exc.start + 1} is a lone surrogate)",
                                    "save the file as UTF-8", line)]) from None
     if len(encoded) > limits.max_bytes:
-        raise ConfigError([_too_big(file, len(encoded), limits)])
+        raise ConfigError([_too_big(file, f"{len(encoded):,} bytes", limits)])
     loader = _Loader(text)
     try:
         return _Composer(loader, file, limits).document()
@@ -114,8 +115,7 @@ def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[A
         loader.dispose()
 
 
-def _too_big(file: str, size: int | None, limits: Limits) -> Problem:
-    what = f"{size:,} bytes" if size is not None else "larger than the limit"
+def _too_big(file: str, what: str, limits: Limits) -> Problem:
     return Problem(
         file,
         "",

@@ -138,6 +138,9 @@ def test_devices_and_pipes_are_not_input_files(tmp_path: Path) -> None:
 def test_text_over_the_cap_is_refused_as_well() -> None:
     problems = parsed_problems("a: " + "é" * 600_000)  # 600,003 characters, 1,200,003 bytes
     assert problems[0].message == "the file is 1,200,003 bytes; input files may be at most 1,048,576 bytes"
+    # Far over the cap, the text is not even encoded to count its bytes.
+    problems = parsed_problems("a" * 2_000_000)
+    assert problems[0].message == "the file is at least 2,000,000 bytes; input files may be at most 1,048,576 bytes"
 
 
 # -- nesting and number of values ------------------------------------------------------------------------
