@@ -40,10 +40,10 @@ class LocalEnvironment:
         from infra.vault.live import connect
         from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, unseal_stored
 
-        keys_dir = self.vault.dir / "namespaces"
+        keys_dir = self.vault.namespace_keys_dir
         if not keys_dir.is_dir():
             return
-        conn = connect({**self.vault.env(), KEYS_DIR_VARIABLE: str(keys_dir)})
+        conn = connect({**self.vault.root_env(), KEYS_DIR_VARIABLE: str(keys_dir)})
         for message in unseal_stored(conn, KeyShareStore(keys_dir)):
             progress(message)
 
@@ -60,10 +60,12 @@ class LocalEnvironment:
         return self.vault.secrets_provider_url
 
     def env(self) -> dict[str, str]:
-        """Everything a shell (or the engine) needs to use this environment."""
+        """Everything a shell (or the engine) needs to use this environment; VAULT_TOKEN is Pulumi's own
+        token (encrypt/decrypt with its key only), never the root token."""
         return {
             **self.cloud.env(),
             **self.vault.env(),
+            "EGOV_HOME": str(self.paths.root),
             "PULUMI_BACKEND_URL": backend_url(self.paths),
             "PULUMI_HOME": str(self.paths.pulumi_home),
             **engine_settings(),

@@ -64,6 +64,7 @@ from infra.local.process import (
     stop_pid,
     wait_until,
 )
+from infra.local.pulumi_token import PulumiToken
 from infra.local.status import PartStatus
 from infra.local.tls import ServerTLS, ensure_server_tls, write_private_file
 
@@ -222,6 +223,7 @@ class OpenBao:
         self.audit_log = self.dir / "audit.log"
         self.audit_secondary_log = self.dir / "audit-secondary.log"
         self.ca_cert = self.tls_dir / "ca.pem"
+        self.pulumi = PulumiToken(self.dir, self.PULUMI_KEY, self.client)
 
     # ----------------------------------------------------------------- public API
 
@@ -291,6 +293,7 @@ class OpenBao:
             try:
                 self._ensure_audit(client)
                 self._ensure_transit(client, progress)
+                self.pulumi.ensure(progress)
                 if count > 1:
                     self._wait_voters(client, nodes, progress)
             except hvac.exceptions.VaultError as exc:
@@ -341,14 +344,32 @@ class OpenBao:
         return [self._node_status(self._node(index)) for index in range(1, self.node_count + 1)]
 
     def env(self) -> dict[str, str]:
-        """Variables for bao/vault CLIs, hvac and Pulumi's hashivault provider (root token: local only)."""
+        """Variables for Pulumi's hashivault provider and the shell: Pulumi's own token, never the root token.
+
+        EGOV_NAMESPACE_KEYS_DIR lets `egov vault apply` store the key shares of new sealable namespaces.
+        """
+        return {**self._connection_env(), "VAULT_TOKEN": self.pulumi.token(),
+                "EGOV_NAMESPACE_KEYS_DIR": str(self.namespace_keys_dir)}
+
+    def root_env(self) -> dict[str, str]:
+        """The same with the root token from ``init.json``: for `egov local up`, `egov vault apply` on the
+        embedded server, and tests that act as the platform's root-token holders. Never exported."""
+        return {**self._connection_env(), "VAULT_TOKEN": self._read_init()["root_token"]}
+
+    @property
+    def namespace_keys_dir(self) -> Path:
+        """Key shares of sealable tenant namespaces, next to ``init.json`` (0600 files, local only)."""
+        return self.dir / "namespaces"
+
+    def addresses(self) -> list[str]:
+        """Every node's API address (those chosen so far)."""
+        ports = [self._node_port(self._node(index)) for index in range(1, self.node_count + 1)]
+        return [f"https://{LOOPBACK}:{port}" for port in ports if port]
+
+    def _connection_env(self) -> dict[str, str]:
         if not self.address:
             raise LocalEnvError(f"OpenBao has never been started from {self.dir}; run `egov local up` first")
-        return {
-            "VAULT_ADDR": self._preferred_address(),
-            "VAULT_CACERT": str(self.ca_cert),
-            "VAULT_TOKEN": self._read_init()["root_token"],
-        }
+        return {"VAULT_ADDR": self._preferred_address(), "VAULT_CACERT": str(self.ca_cert)}
 
     def client(self, node: int | None = None) -> hvac.Client:
         """An hvac client with the root token, verifying TLS against our CA: the leader's, or node ``node``'s."""

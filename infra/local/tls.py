@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from infra.files import write_private_file
 from infra.local.process import LocalEnvError
+
+__all__ = ["LocalCA", "ServerTLS", "ensure_server_tls", "write_private_file"]
 
 CA_VALIDITY = dt.timedelta(days=3650)
 # Browsers and Go cap leaf lifetimes around 398 days; stay under it so the cert is valid everywhere.
@@ -30,22 +32,6 @@ LEAF_VALIDITY = dt.timedelta(days=397)
 RENEW_BEFORE = dt.timedelta(days=30)
 # Backdate a little so a clock that is slightly behind does not reject a fresh cert.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically write ``data`` readable by the owner only (0600 from creation on)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # the umask can only remove bits, but be explicit
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
 
 
 def _now() -> dt.datetime:

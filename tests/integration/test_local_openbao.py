@@ -88,7 +88,9 @@ def test_secret_material_is_owner_only(bao: OpenBao) -> None:
     material = json.loads(bao.init_path.read_text())
     assert len(material["unseal_keys_b64"]) == 5
     assert material["unseal_threshold"] == 3
-    assert material["root_token"] == bao.env()["VAULT_TOKEN"]
+    assert material["root_token"] == bao.root_env()["VAULT_TOKEN"]
+    assert material["root_token"] != bao.env()["VAULT_TOKEN"]  # exported for shells and Pulumi: never root
+    assert stat.S_IMODE(bao.pulumi.path.stat().st_mode) == 0o600
 
     cert = x509.load_pem_x509_certificate((bao.tls_dir / "server.pem").read_bytes())
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -109,7 +111,7 @@ def test_second_up_is_a_fast_no_op(bao: OpenBao) -> None:
 
 
 def test_env_drives_the_bao_cli(bao: OpenBao) -> None:
-    env = {**os.environ, **bao.env()}
+    env = {**os.environ, **bao.root_env()}
     assert env["VAULT_ADDR"] == f"https://127.0.0.1:{bao.port}"
     result = subprocess.run(
         [str(find_bao()), "read", "-format=json", f"{OpenBao.TRANSIT_MOUNT}/keys/{OpenBao.PULUMI_KEY}"],
