@@ -27,11 +27,14 @@ class LocalEnvironment:
         self.cloud = MotoCloud(self.paths)
         self.vault = OpenBao(self.paths, nodes=vault_nodes)
 
-    def up(self, progress: Progress = lambda _: None) -> list[PartStatus]:
-        """Bring every part up; parts already running are left alone, so this is safe to repeat."""
+    def up(self, progress: Progress = lambda _: None, *, renew_tls: bool = False) -> list[PartStatus]:
+        """Bring every part up; parts already running are left alone, so this is safe to repeat.
+
+        ``renew_tls``: a new bootstrap CA and OpenBao server certificate (`egov local up --renew-tls`).
+        """
         self.paths.ensure()
         self.cloud.up(progress)
-        self.vault.up(progress)
+        self.vault.up(progress, renew_tls=renew_tls)
         self._unseal_tenant_namespaces(progress)
         return self.status()
 

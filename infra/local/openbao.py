@@ -248,11 +248,18 @@ class OpenBao:
         port = self.port
         return f"https://{LOOPBACK}:{port}" if port else ""
 
-    def up(self, progress: Callable[[str], None] = lambda _: None) -> PartStatus:
-        """Bring every node to running, unsealed and joined, one of them active, and configured; idempotent."""
+    def up(self, progress: Callable[[str], None] = lambda _: None, *, renew_tls: bool = False) -> PartStatus:
+        """Bring every node to running, unsealed and joined, one of them active, and configured; idempotent.
+
+        ``renew_tls``: a new bootstrap CA and server certificate (the CA key is never kept, so this is how a
+        certificate is renewed); running nodes reload them on SIGHUP.
+        """
         self.paths.ensure()
         self.dir.chmod(0o700)
         with self._lock():
+            if renew_tls:
+                progress("OpenBao: new bootstrap CA and server certificate (--renew-tls)")
+                ensure_server_tls(self.tls_dir, name="server", renew=True)
             count = self._resolve_node_count()
             nodes = [self._node(index) for index in range(1, count + 1)]
             records = {node.index: self._running_record(node) for node in nodes}
@@ -275,6 +282,8 @@ class OpenBao:
                 record = records[node.index]
                 if record is not None:
                     self._reload_if_changed(node, record, ports, count, progress)
+                    if renew_tls:
+                        self._reload_tls(node, record, ports[node.index])
             client = self._client(self._address_of(ports[1]), token=None)
             probe = self._probe(client)
             if probe.initialized and not self.init_path.exists():
@@ -717,6 +726,22 @@ class OpenBao:
         self._write_config(node, ports, count, tls)
         with contextlib.suppress(ProcessLookupError):
             os.kill(record.pid, signal.SIGHUP)
+
+    def _reload_tls(self, node: _Node, record: DaemonRecord, ports: _Ports) -> None:
+        """SIGHUP makes OpenBao re-read its certificate files; wait until it presents the new certificate."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGHUP)
+        client = self._client(self._address_of(ports), token=None, timeout=5)
+
+        def serves_new_cert() -> bool:
+            try:
+                self._probe(client)
+            except LocalEnvError:
+                return False
+            return True
+
+        wait_until(serves_new_cert, START_TIMEOUT, f"{node.name} to reload its TLS certificate (SIGHUP)",
+                   log_path=node.log_path)
 
     def _write_config(self, node: _Node, ports: dict[int, _Ports], count: int, tls: ServerTLS) -> None:
         tmp = node.config_path.with_name(f".{node.config_path.name}.tmp")
