@@ -27,6 +27,7 @@ _UNITS = {"s": 1, "m": 60, "h": HOUR, "d": DAY}
 _TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _AUDIT_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_PULUMI_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class _Invalid(ValueError):
@@ -216,6 +217,16 @@ class Platform(_Strict):
     @classmethod
     def _rotation(cls, value: int) -> int:
         return _rotation_period(value)
+
+    @field_validator("pulumi_key")
+    @classmethod
+    def _pulumi_key(cls, value: str) -> str:
+        # One path segment: the `pulumi` policy grants transit/encrypt/<key> and transit/decrypt/<key>.
+        if not _PULUMI_KEY.fullmatch(value):
+            raise _Invalid(f"{value!r} is not a transit key name",
+                           "write 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit, "
+                           "like pulumi-secrets")
+        return value
 
     @field_validator("audit_devices")
     @classmethod

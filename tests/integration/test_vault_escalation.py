@@ -353,7 +353,7 @@ def test_plan_reports_each_change_made_behind_the_tools_back_by_name(bao: OpenBa
 # ------------------------------------------------------------------------ 5. the root token for everything
 
 
-def test_local_env_exports_pulumis_token_not_the_root_token(bao: OpenBao) -> None:
+def test_local_env_exports_pulumis_token_not_the_root_token(bao: OpenBao, tmp_path: Path) -> None:
     root_token = bao.root_env()["VAULT_TOKEN"]
     result = CliRunner().invoke(app, ["local", "env"], env={"EGOV_HOME": str(bao.paths.root), "COLUMNS": "250"})
     assert result.exit_code == 0, result.output
@@ -362,6 +362,14 @@ def test_local_env_exports_pulumis_token_not_the_root_token(bao: OpenBao) -> Non
     assert exported["VAULT_TOKEN"] == bao.pulumi.token()
     assert exported["EGOV_NAMESPACE_KEYS_DIR"] == str(bao.namespace_keys_dir)
     assert exported["VAULT_ADDR"].startswith("https://")
+
+    # `eval "$(egov local env)"; egov vault apply --yes` works as typed: on the embedded server the CLI takes
+    # the root token from the local init file for apply's break-glass actions (and only there).
+    desired = tmp_path / "tenants.yaml"
+    desired.write_text(OFFBOARDED)
+    code, output = vault_cli(exported, "apply", "--yes", "--file", str(desired))
+    assert code == 0, output
+    assert "no changes: OpenBao at" in output
 
 
 def test_pulumis_token_encrypts_and_decrypts_with_its_key_and_nothing_else(bao: OpenBao) -> None:
