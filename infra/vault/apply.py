@@ -59,7 +59,7 @@ def make_plan(conn: Connection, state: DesiredState, rendered_dir: Path | None =
     resources = build_resources(state, url_base)
     observer = Observer(conn)
     observed = observer.observe(resources)
-    findings: list[Finding] = list(observer.findings)
+    findings: list[Finding] = list(observer.findings) + observer.unmanaged_findings(resources)
     if observed.get(f"sys/namespaces/{TENANTS_NAMESPACE}") is not None:
         findings += observer.unmanaged_tenants(TENANTS_NAMESPACE, {t.id for t in state.tenants})
     findings += _new_seal_findings(conn, state, resources, observed)

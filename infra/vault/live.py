@@ -396,6 +396,49 @@ class Observer:
     def _read_tenant_ca(self, r: Resource) -> dict[str, Any] | None:
         return self._ca(r, want_self_signed=False)
 
+    def unmanaged_findings(self, resources: Sequence[Resource]) -> list[Finding]:
+        """What the plan cannot converge but a human must see: mounts the tool does not manage that write
+        values in clear to the audit log, and AppRole roles nobody declared (their bindings go unchecked)."""
+        managed = {r.key for r in resources}
+        findings: list[Finding] = []
+        for (namespace, listing), entries in sorted(self._listings.items()):
+            kind = {"sys/mounts": "secrets engine", "sys/auth": "auth method"}.get(listing)
+            if kind is None:
+                continue
+            for path, entry in sorted(entries.items()):
+                key = "/".join(filter(None, (namespace, listing, str(path).rstrip("/"))))
+                clear = {name: keys for name, keys in _audit_hmac((entry or {}).get("config") or {}).items() if keys}
+                if key in managed or not clear:
+                    continue
+                tune = "secrets tune" if listing == "sys/mounts" else "auth tune"
+                findings.append(Finding(
+                    "warning", f"{kind} {key}",
+                    "is not managed by apply and has its audit log write "
+                    + "; ".join(f"{name} {', '.join(keys)}" for name, keys in clear.items()) + " in clear",
+                    f"with the break-glass token, `bao {tune} -namespace={namespace or 'root'} "
+                    f"-audit-non-hmac-request-keys= -audit-non-hmac-response-keys= {str(path).rstrip('/')}` "
+                    "(or remove the mount), then check the audit log for what leaked"))
+            if listing == "sys/auth":
+                findings += self._unmanaged_roles(namespace, entries, managed)
+        return findings
+
+    def _unmanaged_roles(self, namespace: str, auth: Mapping[str, Any], managed: set[str]) -> list[Finding]:
+        findings = []
+        for path, entry in sorted(auth.items()):
+            if (entry or {}).get("type") != "approle":
+                continue
+            mount = str(path).rstrip("/")
+            listing = self.conn.call("LIST", namespace, f"auth/{mount}/role")
+            for role in sorted(str(k) for k in ((listing or {}).get("data") or {}).get("keys", [])):
+                key = "/".join(filter(None, (namespace, f"auth/{mount}/role/{role}")))
+                if key not in managed:
+                    findings.append(Finding(
+                        "warning", f"AppRole role {key}",
+                        "exists but is not declared, so its bindings (bind_secret_id, bound CIDRs, policies) are "
+                        "not checked by plan",
+                        "delete it with the break-glass token if nobody can say who made it and why"))
+        return findings
+
     def unmanaged_tenants(self, parent: str, declared: set[str]) -> list[Finding]:
         """Tenant namespaces that exist but are no longer declared: never deleted, always reported."""
         listing = self.conn.call("LIST", parent, "sys/namespaces")

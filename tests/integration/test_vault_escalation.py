@@ -307,6 +307,10 @@ def test_plan_reports_each_change_made_behind_the_tools_back_by_name(bao: OpenBa
     alpha.write_data("sys/mounts/kv/tune", data={"audit_non_hmac_response_keys": ["db_password"]})
     alpha.write_data("sys/auth/approle/tune", data={"audit_non_hmac_request_keys": ["secret_id"]})
     root.write_data("sys/mounts/transit/tune", data={"audit_non_hmac_request_keys": ["plaintext"]})
+    # and two things apply does not manage at all
+    alpha.write_data("auth/approle/role/backdoor", data={"bind_secret_id": False, "token_policies": ["pipeline"],
+                                                         "secret_id_bound_cidrs": ["127.0.0.1/32"]})
+    alpha.sys.enable_secrets_engine("kv", path="kv-extra", config={"audit_non_hmac_response_keys": ["token"]})
 
     operator = connect({**bao.root_env(), "VAULT_TOKEN": operator_token})
     plan = make_plan(operator, state)
@@ -332,6 +336,11 @@ def test_plan_reports_each_change_made_behind_the_tools_back_by_name(bao: OpenBa
 
     desired = tmp_path / "tenants.yaml"
     desired.write_text(OFFBOARDED)
+    unmanaged = {f.subject: f.message for f in plan.findings if f.severity == "warning"}
+    assert unmanaged["AppRole role tenants/alpha/auth/approle/role/backdoor"].startswith("exists but is not declared")
+    assert unmanaged["secrets engine tenants/alpha/sys/mounts/kv-extra"] == (
+        "is not managed by apply and has its audit log write audit_non_hmac_response_keys token in clear")
+
     code, output = vault_cli({**bao.root_env(), "VAULT_TOKEN": operator_token}, "plan", "--file", str(desired))
     assert code == 0, output
     for name in ("sys/policies/acl/default", "tenants/alpha/sys/policies/acl/default",

@@ -121,6 +121,9 @@ path "auth/approle/role/pulumi" {
 path "auth/approle/role/+/*" {
   capabilities = ["deny"]
 }
+path "auth/approle/role" {
+  capabilities = ["list"]
+}
 
 # --- transit key settings (the Pulumi key); never encrypt, decrypt, export, back up or trim
 path "transit/keys/*" {
@@ -213,6 +216,9 @@ path "tenants/+/auth/approle/role/pipeline" {
 }
 path "tenants/+/auth/approle/role/+/*" {
   capabilities = ["deny"]
+}
+path "tenants/+/auth/approle/role" {
+  capabilities = ["list"]
 }
 
 # --- tenant data is the tenants' alone: explicit denies win over any grant above
