@@ -543,7 +543,10 @@ class Executor:
     def _write_transit_key(self, a: Action) -> None:
         r = a.resource
         if a.op == "create":
-            self._post(r.namespace, r.path, {**r.immutable, "auto_rotate_period": r.settings["auto_rotate_period"]})
+            # exportable and allow_plaintext_backup are false by default and the operators policy refuses both
+            # parameters (whatever their value), so they are not sent; plan checks them after creation.
+            self._post(r.namespace, r.path, {"type": r.immutable["type"],
+                                             "auto_rotate_period": r.settings["auto_rotate_period"]})
             self._post(r.namespace, f"{r.path}/config", dict(r.settings))
         else:
             self._post(r.namespace, f"{r.path}/config", {c.field: c.new for c in a.changes})

@@ -252,6 +252,23 @@ def test_operator_cannot_tune_audit_hmac_settings(bao: OpenBao, operator_token: 
     _refused(_put(_operator(bao, operator_token, namespace), path, body), f"{namespace}/{path} {body}")
 
 
+@pytest.mark.parametrize(("namespace", "path", "body"), [
+    ("tenants/alpha", "transit/keys/alpha/config", {"exportable": True}),
+    ("tenants/alpha", "transit/keys/alpha/config", {"allow_plaintext_backup": True}),
+    ("tenants/alpha", "transit/keys/alpha/config", {"exportable": "true"}),
+    ("", "tenants/alpha/transit/keys/alpha/config", {"exportable": True}),
+    ("tenants/alpha", "transit/keys/alpha/trim", {"min_available_version": 1}),
+    ("", "transit/keys/pulumi-secrets/config", {"exportable": True, "allow_plaintext_backup": True}),
+    ("tenants/alpha", "transit/export/encryption-key/alpha", None),
+    ("tenants/alpha", "transit/backup/alpha", None),
+])
+def test_operator_cannot_make_a_key_leave_openbao(bao: OpenBao, operator_token: str, namespace: str, path: str,
+                                                  body: dict[str, Any] | None) -> None:
+    client = _operator(bao, operator_token, namespace)
+    _refused(_get(client, path) if body is None else _put(client, path, body), f"{namespace}/{path} {body}")
+    assert ns_client(bao, "tenants/alpha").read("transit/keys/alpha")["data"]["exportable"] is False
+
+
 # ------------------------------------------------------------------------ what an operator still does
 
 

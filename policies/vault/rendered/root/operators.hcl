@@ -128,6 +128,11 @@ path "auth/approle/role" {
 # --- transit key settings (the Pulumi key); never encrypt, decrypt, export, back up or trim
 path "transit/keys/*" {
   capabilities = ["create", "read", "update"]
+  # A key made exportable or backed up in plain text can never be made safe again.
+  denied_parameters = {
+    "exportable" = []
+    "allow_plaintext_backup" = []
+  }
 }
 path "transit/keys/+/trim" {
   capabilities = ["deny"]
@@ -183,6 +188,10 @@ path "tenants/+/kv/config" {
 }
 path "tenants/+/transit/keys/*" {
   capabilities = ["create", "read", "update"]
+  denied_parameters = {
+    "exportable" = []
+    "allow_plaintext_backup" = []
+  }
 }
 path "tenants/+/transit/keys/+/trim" {
   capabilities = ["deny"]
