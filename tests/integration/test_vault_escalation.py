@@ -419,6 +419,19 @@ def test_pulumis_token_encrypts_and_decrypts_with_its_key_and_nothing_else(bao: 
         _refused(attempt, f"Pulumi's token could {what}")
 
 
+def test_pipelines_log_in_with_the_pulumi_approle_for_the_same_narrow_token(bao: OpenBao) -> None:
+    root = ns_client(bao)
+    role_id = root.read("auth/approle/role/pulumi/role-id")["data"]["role_id"]
+    secret_id = root.write_data("auth/approle/role/pulumi/secret-id")["data"]["secret_id"]
+    pipeline = ns_client(bao, token="none")
+    login = pipeline.auth.approle.login(role_id=role_id, secret_id=secret_id)["auth"]
+    assert login["policies"] == ["pulumi"] and login["lease_duration"] == 15 * 60
+    assert pipeline.write_data("transit/encrypt/pulumi-secrets", data={"plaintext": b64("x")})["data"]["ciphertext"]
+    _refused(_get(pipeline, "sys/mounts"), "the pulumi AppRole's token could list mounts")
+    with pytest.raises(hvac.exceptions.InvalidRequest):  # secret_ids are single-use
+        ns_client(bao, token="none").auth.approle.login(role_id=role_id, secret_id=secret_id)
+
+
 def test_pulumis_token_is_reissued_once_expired(bao: OpenBao) -> None:
     old = bao.env()["VAULT_TOKEN"]
     ns_client(bao).auth.token.revoke(old)
