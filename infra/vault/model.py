@@ -27,7 +27,6 @@ _UNITS = {"s": 1, "m": 60, "h": HOUR, "d": DAY}
 _TENANT_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _AUDIT_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_PULUMI_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class _Invalid(ValueError):
@@ -222,7 +221,7 @@ class Platform(_Strict):
     @classmethod
     def _pulumi_key(cls, value: str) -> str:
         # One path segment: the `pulumi` policy grants transit/encrypt/<key> and transit/decrypt/<key>.
-        if not _PULUMI_KEY.fullmatch(value):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
             raise _Invalid(f"{value!r} is not a transit key name",
                            "write 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit, "
                            "like pulumi-secrets")

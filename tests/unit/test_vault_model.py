@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -182,16 +181,3 @@ def test_department_on_one_line() -> None:
     text = GOOD.replace("department: Health Commission", 'department: "Health\\nCommission"')
     assert "control characters" in _one(text)
 
-
-@pytest.mark.parametrize("key", ["", "../../sys/policies/acl/operators", "pulumi\n", "a/b", "Pulumi", "-x", "k" * 65,
-                                 "pulumi secrets", "*"])
-def test_a_bad_pulumi_key_is_refused_by_name(key: str) -> None:
-    text = GOOD.replace("version: 1\n", f"version: 1\nplatform:\n  pulumi_key: {json.dumps(key)}\n", 1)
-    assert _one(text) == (f"{FILE}: platform.pulumi_key: {key!r} is not a transit key name; write 1-64 lowercase "
-                          "letters, digits, '-' or '_', starting with a letter or digit, like pulumi-secrets")
-
-
-@pytest.mark.parametrize("key", ["pulumi-secrets", "p", "state_key-2", "k" * 64])
-def test_good_pulumi_keys_pass(key: str) -> None:
-    text = GOOD.replace("version: 1\n", f"version: 1\nplatform:\n  pulumi_key: {key}\n", 1)
-    assert parse_desired(text, FILE).platform.pulumi_key == key
