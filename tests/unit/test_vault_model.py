@@ -180,4 +180,3 @@ def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
 def test_department_on_one_line() -> None:
     text = GOOD.replace("department: Health Commission", 'department: "Health\\nCommission"')
     assert "control characters" in _one(text)
-
