@@ -39,7 +39,7 @@ unit: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy infra compliance stacks bench tests
+	$(VENV)/bin/mypy infra compliance stacks bench tests sdk/generate.py
 
 bench: setup
 	$(PY) bench/engine.py
