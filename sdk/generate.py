@@ -45,10 +45,30 @@ def generate(out: Path) -> None:
             raise SystemExit(
                 f"pulumi package gen-sdk failed (exit {result.returncode}):\n{result.stderr or result.stdout}"
             )
-        target = out / LANGUAGE
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(work / "sdk" / LANGUAGE, target)
+        _sync(work / "sdk" / LANGUAGE, out / LANGUAGE)
+
+
+def _sync(fresh: Path, target: Path) -> None:
+    """Make ``target`` hold exactly ``fresh``'s files, rewriting only those that changed: an unchanged
+    pyproject.toml keeps its timestamp, so ``make setup`` does not reinstall the SDK for nothing."""
+    wanted = {path.relative_to(fresh) for path in fresh.rglob("*") if path.is_file()}
+    if target.exists():
+        for path in sorted(target.rglob("*"), reverse=True):
+            relative = path.relative_to(target)
+            if path.is_file() and relative not in wanted and not _built(relative):
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    for relative in sorted(wanted):
+        source, destination = fresh / relative, target / relative
+        if not destination.is_file() or destination.read_bytes() != source.read_bytes():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+
+
+def _built(relative: Path) -> bool:
+    """What Python and the editable install leave beside the sources (the SDK's own .gitignore)."""
+    return relative.suffix == ".pyc" or any(p == "__pycache__" or p.endswith(".egg-info") for p in relative.parts)
 
 
 def main(argv: list[str] | None = None) -> None:
