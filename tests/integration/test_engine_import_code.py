@@ -63,3 +63,16 @@ def test_import_prints_code_that_runs_without_changes(
         stack.run("state", "delete", f"urn:pulumi:{stack.name}::egov-cloud::egov:ec2:Vpc::adopted", "--yes",
                   "--force", check=False)
         ec2.delete_vpc(VpcId=vpc_id)
+
+
+def test_sdk_resources_make_the_engine_download_nothing(stack_factory: Callable[..., Stack]) -> None:
+    """With automatic plugin acquisition on, as on a new user's machine, the SDK's resources (which carry
+    the SDK's version) resolve to the plugin Pulumi.yaml declares: nothing is downloaded (here, with no
+    route to a plugin server, an attempt would fail the preview)."""
+    stack = stack_factory()
+    eager = Stack(stack.name, env={**stack.env, "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false"},
+                  config_file=stack.config_file)
+    proc = eager.run("preview", "--diff", "-v=7", "--logtostderr", "--logflow")
+    assert "egov:ec2:Vpc" in proc.stdout  # the SDK's Vpc was registered
+    log = proc.stderr.lower()
+    assert "downloading plugin" not in log and "installing plugin" not in log
