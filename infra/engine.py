@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from infra.local.paths import REPO_ROOT, tools_bin
+from infra.repository import REPO_ROOT
 
 PROJECT_DIR = REPO_ROOT
 
@@ -37,6 +37,11 @@ class EngineError(RuntimeError):
         self.stderr = stderr
         detail = (stderr.strip() or stdout.strip())[-4000:]
         super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{detail}")
+
+
+def tools_bin() -> Path:
+    """Where ``make setup`` puts an engine it built from Go modules."""
+    return REPO_ROOT / ".tools" / "bin"
 
 
 def engine_settings(path: str | None = None) -> dict[str, str]:

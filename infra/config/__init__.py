@@ -11,8 +11,6 @@ Every loader raises one ``ConfigError`` listing every ``Problem`` it found.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from infra.config.compiler import (
     CompiledBridge,
     NetworkAcl,
@@ -28,8 +26,9 @@ from infra.config.fields import PortRange
 from infra.config.flows import Flow, FlowAllowlist, load_flows, validate_flows
 from infra.config.platform import Bridge, Network, Platform, Zone, load_platform, validate_platform
 from infra.config.problems import ConfigError, Problem
+from infra.repository import REPO_ROOT
 
-POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+POLICIES_DIR = REPO_ROOT / "policies"
 PLATFORM_FILE = POLICIES_DIR / "platform.yaml"
 FLOWS_FILE = POLICIES_DIR / "flows.yaml"
 

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from infra.repository import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,3 @@ class LocalPaths:
             directory.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o700)
 
-
-def tools_bin() -> Path:
-    """Where ``make setup`` puts an engine it built from Go modules."""
-    return REPO_ROOT / ".tools" / "bin"
