@@ -35,25 +35,31 @@ def demo_stack(env: LocalEnvironment, name: str) -> Stack:
     return Stack(name, env=env.env(), config_file=config_dir / f"Pulumi.{name}.yaml")
 
 
-def _deploy(env: LocalEnvironment, name: str, config: dict[str, str], progress: Callable[[str], None]) -> Stack:
+def _deploy(env: LocalEnvironment, name: str, config: dict[str, str], progress: Callable[[str], None],
+            report: Callable[[str], None]) -> Stack:
     stack = demo_stack(env, name)
     progress(f"initialising stack {name} (secrets: {env.secrets_provider})")
     stack.init(env.secrets_provider)
     for key, value in config.items():
         stack.set_config(key, value)
-    recover(stack, progress=progress)  # a previous demo may have been interrupted
+    for line in recover(stack, progress=progress).lines():  # a previous demo may have been interrupted
+        report(line)
     progress(f"pulumi up {name}")
     stack.up()
     return stack
 
 
-def run_demo(env: LocalEnvironment, progress: Callable[[str], None]) -> DemoResult:
-    """Bring the environment up, deploy core then bridge, return outputs and the topology summary."""
+def run_demo(env: LocalEnvironment, progress: Callable[[str], None],
+             report: Callable[[str], None] = lambda _: None) -> DemoResult:
+    """Bring the environment up, deploy core then bridge, return outputs and the topology summary.
+
+    ``progress`` gets passing status; ``report`` what the operator must keep seeing (locks removed,
+    leftovers of an interrupted run deleted)."""
     platform = load_platform(PLATFORM_FILE)  # fail on bad config before anything starts
     allowlist = load_flows(FLOWS_FILE, platform)
     env.up(progress)
-    core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress)
-    bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress)
+    core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress, report)
+    bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress, report)
     core_outputs, bridge_outputs = core.outputs(), bridge.outputs()
     vpc_ids = {**core_outputs.get("vpcIds", {}), "bridge": bridge_outputs.get("vpcId", "")}
     zones = [(name, str(net.cidr), str(vpc_ids.get(name, "")), net.description)
