@@ -6,8 +6,10 @@ runs is removed; any other lock is left alone and named (see ``infra.stack_locks
 
 Then two kinds of debris: pending creates the engine recorded but never confirmed (cleared with the
 engine's own `refresh --clear-pending-creates`), and resources the cloud made whose create
-response never arrived (found by the provider's owner tag and deleted). Afterwards `pulumi up`
-creates whatever is missing exactly once.
+response never arrived (found by the provider's owner tag and deleted). KMS keys are the exception:
+a key is never deleted by a sweep (it may already protect data), so a key tagged with the URN of a
+pending create is imported into that resource (`refresh --import-pending-creates`) instead of being
+left behind as a twin. Afterwards `pulumi up` creates whatever is missing exactly once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import boto3
 
 from infra.engine import Stack
 from infra.provider.clients import ClientFactory, ProviderConfig
+from infra.provider.kms import GONE_STATES as KEY_GONE_STATES
+from infra.provider.kms import KEY_TYPE
 from infra.provider.recovery import Leftover, delete_leftovers, find_leftovers
+from infra.provider.tags import OWNER_TAG
 from infra.stack_locks import LockError, LockFinding, inspect_locks, lock_store, refusal
 
 
@@ -82,6 +87,7 @@ class Recovery:
     locks: list[LockFinding] = field(default_factory=list)
     pending_creates: int = 0
     leftovers: list[Leftover] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)  # resources whose lost create was completed by import
 
     def lines(self, *, dry_run: bool = False) -> list[str]:
         """One line per thing done, for the operator."""
@@ -90,25 +96,70 @@ class Recovery:
         if self.pending_creates:
             found.append(f"stack {self.stack}: {'would clear' if dry_run else 'cleared'} "
                          f"{self.pending_creates} pending create(s) from the state")
+        verb = "would import" if dry_run else "imported"
+        found += [f"stack {self.stack}: {verb} {resource} into the state" for resource in self.imported]
         verb = "would delete" if dry_run else "deleted"
         found += [f"stack {self.stack}: {verb} leftover {leftover}" for leftover in self.leftovers]
         return found
 
 
+def adoptable_keys(clients: ClientFactory, pending_urns: set[str]) -> dict[str, str]:
+    """The KMS key (id) made for each of these URNs, where exactly one usable key carries it as owner."""
+    kms = clients.client("kms")
+    found: dict[str, list[str]] = {}
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page.get("Keys", []):
+            key_id = str(key["KeyId"])
+            meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+            if meta.get("KeyManager") == "AWS" or meta.get("KeyState") in KEY_GONE_STATES:
+                continue
+            tags = kms.list_resource_tags(KeyId=key_id).get("Tags", [])
+            urn = next((str(t.get("TagValue", "")) for t in tags if t.get("TagKey") == OWNER_TAG), "")
+            if urn in pending_urns:
+                found.setdefault(urn, []).append(key_id)
+    return {urn: ids[0] for urn, ids in found.items() if len(ids) == 1}
+
+
+def _complete_creates(stack: Stack, ids: dict[str, str]) -> None:
+    """Record pending creates as created with the given ids (URN -> id); the refresh that follows reads
+    their outputs from the cloud, and the next `up` brings their settings in line with the program.
+
+    This is what `refresh --import-pending-creates` promises, but in v3.274.1 it only relabels the pending
+    operation, which the next `up` then drops. Nothing in the state can depend on a pending create (its
+    id never reached the engine), so the resource goes last.
+    """
+    exported = stack.export()
+    deployment = exported["deployment"]
+    still_pending = []
+    for op in deployment.get("pending_operations") or []:
+        urn = op.get("resource", {}).get("urn")
+        if op.get("type") == "creating" and urn in ids:
+            deployment.setdefault("resources", []).append({**op["resource"], "id": ids[urn]})
+        else:
+            still_pending.append(op)
+    deployment["pending_operations"] = still_pending
+    stack.run("stack", "import", input_text=json.dumps(exported))
+
+
 def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
             progress: Callable[[str], None] = lambda _: None) -> Recovery:
-    """Remove stale locks, clear pending creates and delete leftovers; says what it found."""
+    """Remove stale locks, settle pending creates and delete leftovers; says what it found."""
     locks = clear_stale_locks(stack, break_lock=break_lock, dry_run=dry_run, progress=progress)
     deployment = stack.export().get("deployment", {})
     pending = [op for op in deployment.get("pending_operations") or [] if op.get("type") == "creating"]
+    clients = _clients(stack)
+    pending_keys = {str(op["resource"]["urn"]) for op in pending if op.get("resource", {}).get("type") == KEY_TYPE}
+    adopted = adoptable_keys(clients, pending_keys) if pending_keys else {}
     if pending and not dry_run:
-        progress(f"clearing {len(pending)} pending create(s) from the state")
+        progress(f"settling {len(pending)} pending create(s) in the state")
+        if adopted:
+            _complete_creates(stack, adopted)
         stack.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
         deployment = stack.export().get("deployment", {})
     project = stack.project_name
     known = {str(r["id"]) for r in deployment.get("resources") or [] if r.get("id")}
-    clients = _clients(stack)
     leftovers = find_leftovers(f"urn:pulumi:{stack.name}::{project}::", known, clients)
     if leftovers and not dry_run:
         delete_leftovers(leftovers, clients, progress)
-    return Recovery(stack.name, locks, len(pending), leftovers)
+    return Recovery(stack.name, locks, len(pending) - len(adopted), leftovers,
+                    [f"{KEY_TYPE} {key_id} (created for {urn})" for urn, key_id in sorted(adopted.items())])

@@ -128,7 +128,8 @@ def demo() -> None:
 
     env = LocalEnvironment()
     with friendly_errors(env, rerun="egov demo"), console.status("demo") as spinner:
-        result = run_demo(env, lambda msg: spinner.update(msg), report=lambda line: console.print(escape(line)))
+        result = run_demo(env, lambda msg: spinner.update(msg),
+                          report=lambda line: console.print(escape(line), soft_wrap=True))
     render_rows("zones (stack demo-core, bridge: demo-bridge)", ("zone", "CIDR", "VPC", "what it holds"), result.zones)
     render_rows("allowed flows (policies/flows.yaml), each only through the bridge",
                 ("flow", "from", "to", "protocol/ports", "purpose", "owner"), result.flows)
