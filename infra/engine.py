@@ -132,6 +132,11 @@ class Stack:
     project_dir: Path = PROJECT_DIR
 
     @property
+    def config_path(self) -> Path:
+        """The stack's config file: ``config_file``, else Pulumi's own ``Pulumi.<stack>.yaml``."""
+        return self.config_file or self.project_dir / f"Pulumi.{self.name}.yaml"
+
+    @property
     def project_name(self) -> str:
         return str(yaml.safe_load((self.project_dir / "Pulumi.yaml").read_text())["name"])
 

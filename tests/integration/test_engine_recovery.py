@@ -167,7 +167,7 @@ def demo_aws(demo_home: Path) -> Callable[[str], Any]:
 
 
 def test_engine_killed_under_egov_demo_then_demo_converges(demo_home: Path, demo_aws: Callable[[str], Any]) -> None:
-    ec2, kms = demo_aws("ec2"), demo_aws("kms")
+    kms = demo_aws("kms")
     env = {**os.environ, "EGOV_HOME": str(demo_home)}
     with (demo_home / "first-demo.out").open("w") as stdout, (demo_home / "first-demo.err").open("w") as stderr:
         demo = subprocess.Popen([EGOV, "demo"], env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
