@@ -26,7 +26,7 @@ from infra.provider.kms import GONE_STATES as KEY_GONE_STATES
 from infra.provider.kms import KEY_TYPE
 from infra.provider.recovery import Leftover, delete_leftovers, find_leftovers
 from infra.provider.tags import OWNER_TAG
-from infra.stack_locks import LockError, LockFinding, inspect_locks, lock_store, refusal
+from infra.stack_locks import LockError, LockFinding, UnsupportedBackend, inspect_locks, lock_store, refusal
 
 
 def _clients(stack: Stack) -> ClientFactory:
@@ -88,11 +88,13 @@ class Recovery:
     pending_creates: int = 0
     leftovers: list[Leftover] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)  # resources whose lost create was completed by import
+    notes: list[str] = field(default_factory=list)  # what could not be checked
 
     def lines(self, *, dry_run: bool = False) -> list[str]:
         """One line per thing done, for the operator."""
         verb = "would remove" if dry_run else "removed"
-        found = [f"stack {self.stack}: {verb} {finding.describe()}" for finding in self.locks]
+        found = [f"stack {self.stack}: {note}" for note in self.notes]
+        found += [f"stack {self.stack}: {verb} {finding.describe()}" for finding in self.locks]
         if self.pending_creates:
             found.append(f"stack {self.stack}: {'would clear' if dry_run else 'cleared'} "
                          f"{self.pending_creates} pending create(s) from the state")
@@ -144,7 +146,11 @@ def _complete_creates(stack: Stack, ids: dict[str, str]) -> None:
 def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
             progress: Callable[[str], None] = lambda _: None) -> Recovery:
     """Remove stale locks, settle pending creates and delete leftovers; says what it found."""
-    locks = clear_stale_locks(stack, break_lock=break_lock, dry_run=dry_run, progress=progress)
+    notes: list[str] = []
+    try:
+        locks = clear_stale_locks(stack, break_lock=break_lock, dry_run=dry_run, progress=progress)
+    except UnsupportedBackend as exc:
+        locks, notes = [], [str(exc)]
     deployment = stack.export().get("deployment", {})
     pending = [op for op in deployment.get("pending_operations") or [] if op.get("type") == "creating"]
     clients = _clients(stack)
@@ -162,4 +168,4 @@ def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
     if leftovers and not dry_run:
         delete_leftovers(leftovers, clients, progress)
     return Recovery(stack.name, locks, len(pending) - len(adopted), leftovers,
-                    [f"{KEY_TYPE} {key_id} (created for {urn})" for urn, key_id in sorted(adopted.items())])
+                    [f"{KEY_TYPE} {key_id} (created for {urn})" for urn, key_id in sorted(adopted.items())], notes)

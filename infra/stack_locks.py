@@ -35,6 +35,10 @@ class LockError(RuntimeError):
     """A stack is locked and the lock may not be removed automatically; the message says by whom and what to do."""
 
 
+class UnsupportedBackend(LockError):
+    """No lock reader for this kind of backend yet."""
+
+
 @dataclass(frozen=True)
 class StackLock:
     """One lock file: where it is and what the locking command wrote into it."""
@@ -132,9 +136,10 @@ def lock_store(backend_url: str) -> LockStore:
         if path.startswith("~"):
             path = str(Path(path).expanduser())
         return FileLockStore(Path(path))
-    raise LockError(f"cannot inspect stack locks on a {parsed.scheme or 'default'}:// backend ({backend_url}): "
-                    "only file:// is supported; inspect the locks with your backend's tools and clear them with "
-                    "`pulumi cancel` once their holders are gone")
+    raise UnsupportedBackend(
+        f"stack locks were not inspected: only file:// backends are read so far, not {parsed.scheme or '?'}:// "
+        f"({backend_url}); if the engine reports the stack locked, check the lock's holder with your backend's "
+        "tools and clear it with `pulumi cancel` once that holder is gone")
 
 
 class Verdict(enum.Enum):
