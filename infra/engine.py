@@ -51,7 +51,8 @@ class EngineDied(EngineError):
     def __init__(self, stack: str, command: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
         super().__init__(command, returncode, stdout, stderr)
         self.stack = stack
-        self.operation = command[1] if len(command) > 1 else "pulumi"
+        words = [word for word in command[1:3] if not word.startswith("-")]
+        self.operation = " ".join(words[:1] if words[:1] != ["stack"] else words)  # "up", "stack export"
         self.args = (self.what(),)
 
     @property

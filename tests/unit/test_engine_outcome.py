@@ -47,6 +47,11 @@ def test_a_killed_run_is_described_in_one_line_with_stack_and_signal() -> None:
     assert exc.last_output(1) == [" +  egov:ec2:Vpc core-shared created (0.2s)"]
 
 
+def test_a_killed_stack_command_is_named_in_full() -> None:
+    exc = EngineDied("demo-core", ["/x/pulumi", "stack", "export", "--non-interactive"], -15, "", "")
+    assert exc.what() == "the engine died: `pulumi stack export` of stack demo-core was killed by SIGTERM"
+
+
 def test_an_unexplained_exit_names_its_code() -> None:
     exc = EngineDied("demo-bridge", ["/x/pulumi", "refresh"], 3, "", "")
     assert exc.what() == ("the engine died: `pulumi refresh` of stack demo-bridge exited with code 3 "
