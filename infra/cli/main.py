@@ -179,7 +179,8 @@ def recover_stack(
             to_break = [f for f in findings if f.verdict is not Verdict.STALE]
             if to_break and not yes:
                 for finding in to_break:
-                    console.print(f"stack {escape(stack)}: {escape(finding.describe())}", soft_wrap=True)
+                    console.print(f"stack {escape(stack)}: {escape(finding.describe())}", soft_wrap=True,
+                                  highlight=False)
                 if not sys.stdin.isatty():
                     raise LockError(f"breaking the lock of stack {stack} needs confirmation: run the command in a "
                                     "terminal, or add --yes once the holder is known to be gone")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -295,6 +296,14 @@ def test_another_hosts_lock_is_broken_only_with_break_lock(stack_factory: Callab
     unconfirmed = egov(*recover_args, "--break-lock", home=home)  # no terminal to ask, no --yes
     assert unconfirmed.returncode == 1
     assert "needs confirmation" in unconfirmed.stderr
+    assert lock_files(home, stack.name) == [lock_path]
+
+    # At a terminal it asks, and a "no" keeps the lock (util-linux `script` gives the CLI a terminal).
+    asked = subprocess.run(["script", "-qec", shlex.join([EGOV, *recover_args, "--break-lock"]), "/dev/null"],
+                           env={**os.environ, "EGOV_HOME": str(home)}, input="n\n", capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert "Break 1 lock(s) of stack" in asked.stdout, asked.stdout
+    assert asked.returncode == 1, asked.stdout
     assert lock_files(home, stack.name) == [lock_path]
 
     broken = egov(*recover_args, "--break-lock", "--yes", home=home)
