@@ -7,9 +7,12 @@ config files the stacks were built from.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, load_flows, load_platform
 from infra.engine import Stack
@@ -29,31 +32,60 @@ class DemoResult:
 
 
 def demo_stack(env: LocalEnvironment, name: str) -> Stack:
-    """A demo stack; its config file lives under .egov/ because it names this machine's OpenBao key."""
-    config_dir = env.paths.root / "stacks"
-    config_dir.mkdir(parents=True, exist_ok=True)
-    return Stack(name, env=env.env(), config_file=config_dir / f"Pulumi.{name}.yaml")
+    """A demo stack; its config is Pulumi.<name>.yaml beside Pulumi.yaml, where `pulumi` finds it.
+
+    The file names this machine's OpenBao key, so git ignores it (``Pulumi.demo-*.yaml``). Demos made
+    before kept it under .egov/stacks/; such a file is moved here once.
+    """
+    stack = Stack(name, env=env.env())
+    earlier = env.paths.root / "stacks" / stack.config_path.name
+    if earlier.is_file() and not stack.config_path.exists():
+        shutil.move(earlier, stack.config_path)
+    return stack
 
 
-def _deploy(env: LocalEnvironment, name: str, config: dict[str, str], progress: Callable[[str], None]) -> Stack:
+# The keys by which a stack's config file names its secrets provider and that provider's data key.
+_SECRETS_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+
+
+def _forget_secrets_of_a_gone_stack(stack: Stack) -> None:
+    """A demo config file whose stack is not in this backend (``.egov`` was reset, or another EGOV_HOME
+    made it) carries a data key sealed by another OpenBao, which `stack init` would reuse and fail on."""
+    if not stack.config_path.is_file():
+        return
+    settings = yaml.safe_load(stack.config_path.read_text()) or {}
+    if isinstance(settings, dict) and any(key in settings for key in _SECRETS_KEYS):
+        kept = {key: value for key, value in settings.items() if key not in _SECRETS_KEYS}
+        stack.config_path.write_text(yaml.safe_dump(kept, sort_keys=False) if kept else "")
+
+
+def _deploy(env: LocalEnvironment, name: str, config: dict[str, str], progress: Callable[[str], None],
+            report: Callable[[str], None]) -> Stack:
     stack = demo_stack(env, name)
     progress(f"initialising stack {name} (secrets: {env.secrets_provider})")
-    stack.init(env.secrets_provider)
+    if not stack.exists():
+        _forget_secrets_of_a_gone_stack(stack)
+        stack.init(env.secrets_provider)
     for key, value in config.items():
         stack.set_config(key, value)
-    recover(stack, progress=progress)  # a previous demo may have been interrupted
+    for line in recover(stack, progress=progress).lines():  # a previous demo may have been interrupted
+        report(line)
     progress(f"pulumi up {name}")
     stack.up()
     return stack
 
 
-def run_demo(env: LocalEnvironment, progress: Callable[[str], None]) -> DemoResult:
-    """Bring the environment up, deploy core then bridge, return outputs and the topology summary."""
+def run_demo(env: LocalEnvironment, progress: Callable[[str], None],
+             report: Callable[[str], None] = lambda _: None) -> DemoResult:
+    """Bring the environment up, deploy core then bridge, return outputs and the topology summary.
+
+    ``progress`` gets passing status; ``report`` what the operator must keep seeing (locks removed,
+    leftovers of an interrupted run deleted)."""
     platform = load_platform(PLATFORM_FILE)  # fail on bad config before anything starts
     allowlist = load_flows(FLOWS_FILE, platform)
     env.up(progress)
-    core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress)
-    bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress)
+    core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress, report)
+    bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress, report)
     core_outputs, bridge_outputs = core.outputs(), bridge.outputs()
     vpc_ids = {**core_outputs.get("vpcIds", {}), "bridge": bridge_outputs.get("vpcId", "")}
     zones = [(name, str(net.cidr), str(vpc_ids.get(name, "")), net.description)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from infra.local.paths import REPO_ROOT, tools_bin
+from infra.repository import REPO_ROOT
 
 PROJECT_DIR = REPO_ROOT
 
@@ -37,6 +38,59 @@ class EngineError(RuntimeError):
         self.stderr = stderr
         detail = (stderr.strip() or stdout.strip())[-4000:]
         super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{detail}")
+
+
+# The commands that run the engine over the stack's resources and end with a summary (Resources:, Duration:).
+_OPERATIONS = frozenset({"up", "refresh", "destroy", "import"})
+
+
+class EngineDied(EngineError):
+    """The engine went away without finishing: killed by a signal, or exited with neither a summary nor an
+    error of its own. Its stack lock and any pending operations stay behind, for `egov recover`."""
+
+    def __init__(self, stack: str, command: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        super().__init__(command, returncode, stdout, stderr)
+        self.stack = stack
+        words = [word for word in command[1:3] if not word.startswith("-")]
+        self.operation = " ".join(words[:1] if words[:1] != ["stack"] else words)  # "up", "stack export"
+        self.args = (self.what(),)
+
+    @property
+    def signal_name(self) -> str | None:
+        if self.returncode >= 0:
+            return None
+        try:
+            return signal.Signals(-self.returncode).name
+        except ValueError:
+            return f"signal {-self.returncode}"
+
+    def what(self) -> str:
+        """What happened, in words: which command, which stack, which signal or exit code."""
+        how = (f"was killed by {self.signal_name}" if self.signal_name
+               else f"exited with code {self.returncode} without a summary or an error")
+        return f"the engine died: `pulumi {self.operation}` of stack {self.stack} {how}"
+
+    def last_output(self, lines: int = 5) -> list[str]:
+        """The engine's last lines of output, to show where it stopped."""
+        text = "\n".join(part for part in (self.stdout.rstrip(), self.stderr.rstrip()) if part)
+        return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+def _died(args: Sequence[str], proc: subprocess.CompletedProcess[str]) -> bool:
+    """Killed by a signal, or an operation that ended with neither a summary nor an ``error:`` line."""
+    if proc.returncode < 0:
+        return True
+    if proc.returncode == 0 or not args or args[0] not in _OPERATIONS:
+        return False
+    output = f"{proc.stdout}\n{proc.stderr}"
+    summarised = "Duration:" in output or "\nResources:" in output
+    explained = any(line.lstrip().startswith("error:") for line in output.splitlines())
+    return not summarised and not explained
+
+
+def tools_bin() -> Path:
+    """Where ``make setup`` puts an engine it built from Go modules."""
+    return REPO_ROOT / ".tools" / "bin"
 
 
 def engine_settings(path: str | None = None) -> dict[str, str]:
@@ -68,14 +122,29 @@ def pulumi_binary() -> str:
 class Stack:
     """One Pulumi stack of this project, driven through the CLI.
 
-    ``config_file`` keeps stack configuration out of the repository root (the embedded environment keeps
-    it under ``.egov/``; tests keep theirs in a temporary directory).
+    Stack configuration lives where Pulumi and its users look for it, ``Pulumi.<stack>.yaml`` beside
+    ``Pulumi.yaml``, so that every ``pulumi`` command works as typed. ``config_file`` moves it elsewhere
+    (tests keep their throwaway stacks' config in a temporary directory).
     """
 
     name: str
     env: Mapping[str, str]
     config_file: Path | None = None
     project_dir: Path = PROJECT_DIR
+
+    @property
+    def config_path(self) -> Path:
+        """The stack's config file: ``config_file``, else Pulumi's own ``Pulumi.<stack>.yaml``."""
+        return self.config_file or self.project_dir / f"Pulumi.{self.name}.yaml"
+
+    @property
+    def project_name(self) -> str:
+        return str(yaml.safe_load((self.project_dir / "Pulumi.yaml").read_text())["name"])
+
+    @property
+    def backend_url(self) -> str | None:
+        """The state backend the engine uses for this stack (PULUMI_BACKEND_URL), if one is set."""
+        return self.env.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL") or None
 
     def run(self, *args: str, check: bool = True, stack_flag: bool = True,
             input_text: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -90,6 +159,8 @@ class Stack:
             command, cwd=self.project_dir, env=engine_env(self.env), capture_output=True, text=True,
             encoding="utf-8", errors="replace", input=input_text, check=False,
         )
+        if check and _died(args, proc):
+            raise EngineDied(self.name, command, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)
         return proc

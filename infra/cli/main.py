@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -14,10 +15,11 @@ from rich.table import Table
 from infra.cli.cert import cert_app
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
-from infra.engine import EngineError
+from infra.engine import EngineDied, EngineError
 from infra.local.environment import LocalEnvironment, diagnose
 from infra.local.process import LocalEnvError
 from infra.local.status import PartStatus
+from infra.stack_locks import LockError, Verdict
 
 app = typer.Typer(help="Provision the consolidated e-government cloud and prove it secure.",
                   no_args_is_help=True, add_completion=False)
@@ -32,10 +34,23 @@ out = Console()
 
 
 @contextmanager
-def friendly_errors(env: LocalEnvironment | None = None) -> Iterator[None]:
-    """Known failures become one clear message (and what to do) and exit code 1, never a traceback."""
+def friendly_errors(env: LocalEnvironment | None = None, *, rerun: str = "") -> Iterator[None]:
+    """Known failures become one clear message (and what to do) and exit code 1, never a traceback.
+
+    ``rerun`` is the command that resumes this one after the engine died under it.
+    """
     try:
         yield
+    except EngineDied as exc:
+        for line in exc.last_output():
+            console.print(f"  {escape(line)}", style="dim", highlight=False, soft_wrap=True)
+        again = f"run `{rerun}` again" if rerun else "run the same command again"
+        console.print(f"[bold red]error:[/] {escape(exc.what())}; its lock and pending operations stay behind: "
+                      f"{escape(again)} (it removes a stale lock and resumes)", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except LockError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
     except (ConfigError, LocalEnvError, EngineError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         hint = diagnose(exc, env) if env is not None and isinstance(exc, EngineError) else ""
@@ -115,8 +130,9 @@ def demo() -> None:
     from infra.demo import run_demo
 
     env = LocalEnvironment()
-    with friendly_errors(env), console.status("demo") as spinner:
-        result = run_demo(env, lambda msg: spinner.update(msg))
+    with friendly_errors(env, rerun="egov demo"), console.status("demo") as spinner:
+        result = run_demo(env, lambda msg: spinner.update(msg),
+                          report=lambda line: console.print(escape(line), soft_wrap=True))
     render_rows("zones (stack demo-core, bridge: demo-bridge)", ("zone", "CIDR", "VPC", "what it holds"), result.zones)
     render_rows("allowed flows (policies/flows.yaml), each only through the bridge",
                 ("flow", "from", "to", "protocol/ports", "purpose", "owner"), result.flows)
@@ -140,23 +156,46 @@ def recover_stack(
     stack: str = typer.Option(..., "--stack", "-s", help="The stack to bring back in line with the cloud."),
     config_file: str = typer.Option(None, "--config-file", help="The stack's config file, if not the default."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be cleaned up."),
+    break_lock: bool = typer.Option(
+        False, "--break-lock",
+        help="Also remove a lock of another host (or an unreadable one), once its holder is known to be gone. "
+             "A lock of a process still running on this host is never broken."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Break the lock without asking."),
 ) -> None:
-    """After an interrupted or failed run: clear pending creates and delete resources the cloud made but
-    Pulumi never recorded, so the next `pulumi up` creates each missing resource exactly once."""
+    """After an interrupted or failed run: remove the stack's stale lock, clear pending creates and delete
+    resources the cloud made but Pulumi never recorded, so the next `pulumi up` creates each missing resource
+    exactly once."""
     from pathlib import Path
 
     from infra.engine import Stack
-    from infra.recovery import recover
+    from infra.recovery import recover, stack_lock_findings
+    from infra.stack_locks import refusal
 
     env = LocalEnvironment()
     target = Stack(stack, env=env.env(), config_file=Path(config_file) if config_file else None)
-    with friendly_errors(env), console.status("recovering") as spinner:
-        leftovers = recover(target, dry_run=dry_run, progress=lambda msg: spinner.update(msg))
-    verb = "would delete" if dry_run else "deleted"
-    for leftover in leftovers:
-        out.print(f"{verb} {escape(str(leftover))}")
-    if not leftovers:
-        out.print("nothing left behind: the cloud matches the stack's state")
+    with friendly_errors(env, rerun=f"egov recover --stack {stack}"):
+        if break_lock and not dry_run:
+            findings = stack_lock_findings(target)
+            reason = refusal(stack, findings, break_lock=True)
+            if reason:
+                raise LockError(reason)
+            to_break = [f for f in findings if f.verdict is not Verdict.STALE]
+            if to_break and not yes:
+                for finding in to_break:
+                    console.print(f"stack {escape(stack)}: {escape(finding.describe())}", soft_wrap=True,
+                                  highlight=False)
+                if not sys.stdin.isatty():
+                    raise LockError(f"breaking the lock of stack {stack} needs confirmation: run the command in a "
+                                    "terminal, or add --yes once the holder is known to be gone")
+                typer.confirm(f"Break {len(to_break)} lock(s) of stack {stack}? Only if its holder is gone",
+                              abort=True, err=True)
+        with console.status("recovering") as spinner:
+            result = recover(target, dry_run=dry_run, break_lock=break_lock,
+                             progress=lambda msg: spinner.update(msg))
+    for line in result.lines(dry_run=dry_run):
+        out.print(escape(line), soft_wrap=True)
+    if not result.lines():
+        out.print(f"stack {escape(stack)}: not locked, and nothing left behind: the cloud matches its state")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ anchors or aliases, depth and value caps, duplicate keys refused (see ``infra/co
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from infra.config.compiler import (
     CompiledBridge,
     NetworkAcl,
@@ -31,8 +29,9 @@ from infra.config.flows import Flow, FlowAllowlist, load_flows, validate_flows
 from infra.config.platform import Bridge, Network, Platform, Zone, load_platform, validate_platform
 from infra.config.problems import ConfigError, Problem
 from infra.config.yamlfile import DEFAULT_LIMITS, Limits, parse_yaml, read_yaml
+from infra.repository import REPO_ROOT
 
-POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+POLICIES_DIR = REPO_ROOT / "policies"
 PLATFORM_FILE = POLICIES_DIR / "platform.yaml"
 FLOWS_FILE = POLICIES_DIR / "flows.yaml"
 

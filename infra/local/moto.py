@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.local.paths import REPO_ROOT, LocalPaths
+from infra.local.paths import LocalPaths
 from infra.local.process import (
     LOOPBACK,
     DaemonRecord,
@@ -52,6 +52,7 @@ from infra.local.process import (
     wait_until,
 )
 from infra.local.status import PartStatus
+from infra.repository import REPO_ROOT
 
 SEED = 20240601
 """Fixed seed for moto's id generator; the same seed plus the same requests gives the same ids."""

@@ -11,9 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.repo import REPO_ROOT
-
-__all__ = ["REPO_ROOT", "LocalPaths", "tools_bin"]
+from infra.repository import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,3 @@ class LocalPaths:
             directory.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o700)
 
-
-def tools_bin() -> Path:
-    """Where ``make setup`` puts an engine it built from Go modules."""
-    return REPO_ROOT / ".tools" / "bin"

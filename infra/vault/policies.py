@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from infra.repo import REPO_ROOT
+from infra.repository import REPO_ROOT
 from infra.vault.model import TENANTS_NAMESPACE, DesiredState, Tenant
 
 TEMPLATES_DIR = REPO_ROOT / "policies" / "vault" / "templates"

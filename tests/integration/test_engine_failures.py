@@ -74,9 +74,9 @@ def test_moto_killed_mid_run_then_rerun_converges(stack_factory: Callable[..., S
     assert local_env.cloud.endpoint in output, "the error should name the endpoint that went away"
 
     local_env.up()
-    leftovers = recover(stack)
+    leftovers = recover(stack).leftovers
     assert all(leftover.type_token == "egov:ec2:Vpc" for leftover in leftovers)
-    assert recover(stack, dry_run=True) == []
+    assert recover(stack, dry_run=True).leftovers == []
     stack.up()
     vpcs = our_vpcs(ec2, stack)
     assert len(vpcs) == 8, [v["VpcId"] for v in vpcs]

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra.engine import Stack
-from infra.local.paths import REPO_ROOT
+from infra.repository import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.paths import REPO_ROOT, tools_bin
+from infra.engine import tools_bin
+from infra.repository import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -38,12 +37,12 @@ from infra.provider.errors import ApiError, ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.tags import OWNER_TAG
+from infra.repository import REPO_ROOT
 from tests.integration.moto_server import boto3_client, stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
 REGION = "cn-north-1"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 

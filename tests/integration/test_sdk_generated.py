@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.paths import REPO_ROOT
+from infra.repository import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
