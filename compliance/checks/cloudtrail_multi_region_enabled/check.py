@@ -9,10 +9,19 @@ from compliance.checks.base import Evidence, Result, cloud
 
 
 def records_management_events(trail: Mapping[str, Any]) -> bool:
-    selectors = trail.get("EventSelectors")
-    if selectors is None:  # no selectors read: the default records all management events
+    """Management reads and writes: the default when no selector is set, else a basic selector with
+    ReadWriteType All, or an advanced selector on eventCategory Management without a readOnly filter."""
+    basic = trail.get("EventSelectors") or []
+    advanced = trail.get("AdvancedEventSelectors") or []
+    if not basic and not advanced:
         return True
-    return any(s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") == "All" for s in selectors)
+    if any(s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") == "All" for s in basic):
+        return True
+    for selector in advanced:
+        fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or ()}
+        if "Management" in (fields.get("eventCategory") or {}).get("Equals", []) and "readOnly" not in fields:
+            return True
+    return False
 
 
 def covering_trail(region: str, trails: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
