@@ -124,6 +124,7 @@ class CloudCollector:
         self.calls = CallLog()
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
+        self._items: ThreadPoolExecutor | None = None
 
     @property
     def address(self) -> str:
@@ -170,7 +171,11 @@ class CloudCollector:
                   ("global.other_regions", lambda: self._other_regions(home))]
         unreachable: list[str] = []
         done = 0
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="scan-cloud") as pool:
+        # Collections run in one pool; the reads per bucket, key, trail or region in a second one, so a
+        # collection waiting on its items never starves the pool its items run in.
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="scan-items") as items, \
+                ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="scan-cloud") as pool:
+            self._items = items
             futures = {pool.submit(function): where for where, function in tasks}
             for future, where in futures.items():
                 try:
@@ -193,6 +198,7 @@ class CloudCollector:
                 done += 1
                 if done % 10 == 0:
                     progress(f"cloud: {done}/{len(tasks)} collections, {self.calls.total} API calls")
+        self._items = None
         if unreachable:
             raise SourceUnreachable("cloud", self.address, f"{len(unreachable)} collections failed to connect, "
                                     f"first: {unreachable[0]}")
@@ -248,6 +254,12 @@ class CloudCollector:
         }
         return special[key]
 
+    def _each(self, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """``function`` over ``items`` on the item pool (in order); inline when no scan is running."""
+        if self._items is None:
+            return [function(item) for item in items]
+        return list(self._items.map(function, items))
+
     def _tgw_route_tables(self, region: str) -> list[dict[str, Any]]:
         ec2 = self.client("ec2", region)
         tables = self._pages(ec2, "describe_transit_gateway_route_tables", "TransitGatewayRouteTables")
@@ -260,8 +272,8 @@ class CloudCollector:
 
     def _kms_keys(self, region: str) -> list[dict[str, Any]]:
         kms = self.client("kms", region)
-        keys = []
-        for entry in self._pages(kms, "list_keys", "Keys"):
+
+        def read(entry: Mapping[str, Any]) -> dict[str, Any]:
             meta = dict(kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"])
             if meta.get("KeyManager") == "CUSTOMER" and meta.get("KeyState") != "PendingDeletion":
                 if meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT":
@@ -269,8 +281,9 @@ class CloudCollector:
                                                    .get("KeyRotationEnabled"))
                 meta["Tags"] = [{"Key": t["TagKey"], "Value": t["TagValue"]}
                                 for t in kms.list_resource_tags(KeyId=entry["KeyId"]).get("Tags", [])]
-            keys.append(meta)
-        return keys
+            return meta
+
+        return self._each(read, self._pages(kms, "list_keys", "Keys"))
 
     def _trails(self, region: str) -> list[dict[str, Any]]:
         trails = []
@@ -296,11 +309,10 @@ class CloudCollector:
 
     def _buckets(self, region: str) -> list[dict[str, Any]]:
         s3 = self.client("s3", region)
-        buckets = []
-        for bucket in s3.list_buckets().get("Buckets", []):
+
+        def read(bucket: dict[str, Any]) -> dict[str, Any]:
             name = bucket["Name"]
-            location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
-            bucket["Region"] = location
+            bucket["Region"] = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
             bucket["Encryption"] = self._optional(partial(_field, s3.get_bucket_encryption, name,
                                                           "ServerSideEncryptionConfiguration"))
             bucket["PublicAccessBlock"] = self._optional(partial(_field, s3.get_public_access_block, name,
@@ -310,8 +322,9 @@ class CloudCollector:
             bucket["Logging"] = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
             bucket["Lifecycle"] = self._optional(partial(_field, s3.get_bucket_lifecycle_configuration, name, "Rules"))
             bucket["Tags"] = self._optional(partial(_field, s3.get_bucket_tagging, name, "TagSet"), [])
-            buckets.append(bucket)
-        return buckets
+            return bucket
+
+        return self._each(read, s3.list_buckets().get("Buckets", []))
 
     def _password_policy(self, region: str) -> Any:
         return self._optional(lambda: self.client("iam", region).get_account_password_policy()["PasswordPolicy"])
@@ -321,16 +334,25 @@ class CloudCollector:
 
     def _policies(self, region: str) -> list[dict[str, Any]]:
         iam = self.client("iam", region)
-        policies = self._pages(iam, "list_policies", "Policies", Scope="Local")
-        for policy in policies:
+        def read(policy: dict[str, Any]) -> dict[str, Any]:
             version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
             policy["Document"] = version["PolicyVersion"]["Document"]
-        return policies
+            return policy
+
+        return self._each(read, self._pages(iam, "list_policies", "Policies", Scope="Local"))
+
+    def _partition(self, region: str) -> str:
+        try:
+            return str(self.session.get_partition_for_region(region))
+        except BotoCoreError:
+            return ""  # a region botocore does not know (a private cloud): inventory it too
 
     def _other_regions(self, region: str) -> dict[str, Any]:
         """For every region the endpoint lists beyond those scanned: VPCs, volumes, keys, log groups."""
         listed = [r["RegionName"] for r in self.client("ec2", region).describe_regions().get("Regions", [])]
-        others = [name for name in listed if name not in self.regions]
+        # One account lives in one partition (aws, aws-cn...): regions of another cannot hold its resources.
+        home = self._partition(region)
+        others = [name for name in listed if name not in self.regions and self._partition(name) in (home, "")]
 
         def inventory(name: str) -> dict[str, Any]:
             ec2, kms = self.client("ec2", name), self.client("kms", name)
@@ -342,5 +364,4 @@ class CloudCollector:
                 "log_groups": self.client("logs", name).describe_log_groups().get("logGroups", []),
             }
 
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="scan-regions") as pool:
-            return dict(zip(others, pool.map(inventory, others), strict=True))
+        return dict(zip(others, self._each(inventory, others), strict=True))
