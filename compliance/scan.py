@@ -18,6 +18,7 @@ from typing import Any
 from compliance.checks.registry import Finding
 from compliance.evidence import NOT_BUILT, SOURCES
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
+from compliance.evidence.vault import VaultCollector
 from compliance.library import Library, load_library
 from compliance.scoring import Conclusion, FailOn, Gate, ItemResult, conclude, gate, judge_item
 from compliance.waivers import WAIVERS_FILE, WaiverOutcome, apply_waivers, load_waivers
@@ -69,10 +70,11 @@ class ScanResult:
 
 
 def default_sources(options: ScanOptions, environ: dict[str, str] | None = None) -> list[str]:
-    """Every source that is configured: the cloud when an endpoint or credentials are set."""
+    """Every source that is configured: the cloud when an endpoint or credentials are set, OpenBao when
+    VAULT_ADDR is."""
     env = os.environ if environ is None else environ
     cloud = options.endpoint or any(env.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"))
-    return ["cloud"] if cloud else []
+    return [name for name, configured in (("cloud", cloud), ("vault", env.get("VAULT_ADDR"))) if configured]
 
 
 def allowed_regions(options: ScanOptions) -> list[str]:
@@ -141,6 +143,12 @@ def _collect(options: ScanOptions, regions: list[str],
             evidence["cloud"] = collector.collect(progress)
         finally:
             calls = dict(collector.calls.counts)
+    if "vault" in selected:
+        vault = VaultCollector()
+        try:
+            evidence["vault"] = vault.collect(progress)
+        finally:
+            calls.update(vault.calls)
     evidence["_not_collected"] = not_collected
     return evidence, not_collected, calls
 

@@ -86,6 +86,22 @@ def allowed_regions(evidence: Evidence) -> list[str]:
     return list(cloud(evidence).get("allowed_regions") or ())
 
 
+def vpc_owners(evidence: Evidence) -> dict[tuple[str, str], dict[str, str]]:
+    """(region, VPC id) -> the VPC's ``egov:`` tags, for ``owner_tags``."""
+    return {(region, str(vpc.get("VpcId"))): {k: v for k, v in tags_of(vpc).items() if k.startswith(MANAGED_TAG_PREFIX)}
+            for region, vpc in regional(evidence, "vpcs")}
+
+
+def owner_tags(owners: Mapping[tuple[str, str], Mapping[str, str]], region: str,
+               item: Mapping[str, Any]) -> dict[str, str]:
+    """The item's tags, with the ``egov:`` tags of its VPC when it has none of its own: a VPC's default
+    security group is created by the cloud, untagged, but belongs to whoever owns the VPC."""
+    tags = tags_of(item)
+    if is_managed(tags) or not item.get("VpcId"):
+        return tags
+    return {**owners.get((region, str(item["VpcId"])), {}), **tags}
+
+
 def name_of(item: Mapping[str, Any], fallback: str) -> str:
     """The ``Name`` tag when there is one, for details a person reads."""
     name = tags_of(item).get("Name")

@@ -294,6 +294,8 @@ class CloudCollector:
             selectors = home.get_event_selectors(TrailName=arn)
             trail["EventSelectors"] = selectors.get("EventSelectors")
             trail["AdvancedEventSelectors"] = selectors.get("AdvancedEventSelectors")
+            tagged = home.list_tags(ResourceIdList=[arn]).get("ResourceTagList") or [{}]
+            trail["Tags"] = tagged[0].get("TagsList") or []
             trails.append(trail)
         return trails
 

@@ -139,3 +139,16 @@ def test_findings_say_whether_we_manage_the_resource() -> None:
     findings = {f.resource: f for f in check.run(evidence)}
     assert (findings["vol-ours"].managed, findings["vol-ours"].tenant) == (True, "finance")
     assert (findings["vol-theirs"].managed, findings["vol-theirs"].tenant) == (False, "")
+
+
+def test_a_default_group_belongs_to_whoever_owns_its_vpc() -> None:
+    check = CHECKS["ec2_securitygroup_default_restrict_traffic"]
+    evidence = {"cloud": {"global": {}, "errors": {}, "regions": {"cn-north-1": {
+        "vpcs": [{"VpcId": "vpc-ours", "Tags": [{"Key": "egov:zone", "Value": "extranet"},
+                                                {"Key": "egov:tenant", "Value": "health"}]},
+                 {"VpcId": "vpc-theirs"}],
+        "security_groups": [
+            {"GroupId": "sg-1", "GroupName": "default", "VpcId": "vpc-ours", "IpPermissions": []},
+            {"GroupId": "sg-2", "GroupName": "default", "VpcId": "vpc-theirs", "IpPermissions": []}]}}}}
+    findings = {f.resource: (f.managed, f.tenant) for f in check.run(evidence)}
+    assert findings == {"sg-1": (True, "health"), "sg-2": (False, "")}

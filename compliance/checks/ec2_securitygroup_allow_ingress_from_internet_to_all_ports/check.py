@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compliance.checks.base import Evidence, Result, name_of, regional, tags_of
+from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
 
 INTERNET = ("0.0.0.0/0", "::/0")
 
@@ -30,8 +30,9 @@ def rule(group: Mapping[str, Any]) -> str | None:
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
+    owners = vpc_owners(evidence)
     for region, group in regional(evidence, "security_groups"):
         problem = rule(group)
         who = name_of(group, group["GroupId"])
         detail = f"{who} {problem or 'admits the Internet on no all-ports rule'}"
-        yield Result(group["GroupId"], problem is None, detail, region, tags=tags_of(group))
+        yield Result(group["GroupId"], problem is None, detail, region, tags=owner_tags(owners, region, group))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.checks.base import Evidence, Result, owner_tags, regional, vpc_owners
 
 
 def rule(group: Mapping[str, Any]) -> str | None:
@@ -19,10 +19,11 @@ def rule(group: Mapping[str, Any]) -> str | None:
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
+    owners = vpc_owners(evidence)
     for region, group in regional(evidence, "security_groups"):
         if group.get("GroupName") != "default":
             continue
         problem = rule(group)
         yield Result(group["GroupId"], problem is None,
                      problem or f"default security group of {group.get('VpcId')} has no rules",
-                     region, tags=tags_of(group))
+                     region, tags=owner_tags(owners, region, group))
