@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -316,3 +317,33 @@ def test_stopped_endpoint_is_exit_2_with_the_address(tmp_path: Path) -> None:
 def test_selecting_a_source_without_a_collector_is_exit_2(seeded: Seeded, tmp_path: Path) -> None:
     run = egov("scan", "--source", "cloud,hosts", "--endpoint", seeded.endpoint, "--out", str(tmp_path))
     assert run.returncode == 2 and "source hosts cannot be collected" in run.stderr
+
+
+def test_waivers_hide_from_the_gate_not_from_the_report_and_an_expired_one_fails_it(
+        seeded: Seeded, tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - id: W-ssh\n"
+        "    check: ec2_securitygroup_allow_ingress_from_internet_to_high_risk_ports\n"
+        "    resources: ['sg-*']\n"
+        "    reason: bastion replacement is being procured\n"
+        "    owner: Li Wei\n"
+        "    approver: Zhang Min\n"
+        "    expires: 2027-06-30\n"
+        "  - id: W-old\n"
+        "    clause: CMP-23\n"
+        "    reason: volume migration was scheduled\n"
+        "    owner: Wang Fang\n"
+        "    approver: Zhang Min\n"
+        "    expires: 2026-11-30\n", encoding="utf-8")
+    options = seeded.options()
+    options.waivers_file, options.today = waivers, dt.date(2026, 12, 7)
+    result = run_scan(options)
+    high_risk_ports = {r for c, r in seeded.expected
+                       if c == "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_ports"}
+    assert {f.resource for f in result.waivers.hidden["W-ssh"]} == high_risk_ports
+    assert result.waivers.hidden["W-old"] == []  # expired: hides nothing
+    assert "waiver W-old has expired" in result.gate.reasons
+    assert not any("high_risk_ports" in reason for reason in result.gate.reasons)
+    assert failing(result.findings) == seeded.expected  # the report still shows every failure
