@@ -18,6 +18,7 @@ from typing import Any
 from compliance.checks.registry import Finding
 from compliance.evidence import NOT_BUILT, SOURCES
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
+from compliance.evidence.state import StateCollector
 from compliance.evidence.vault import VaultCollector
 from compliance.library import Library, load_library
 from compliance.scoring import Conclusion, FailOn, Gate, ItemResult, conclude, gate, judge_item
@@ -71,10 +72,11 @@ class ScanResult:
 
 def default_sources(options: ScanOptions, environ: dict[str, str] | None = None) -> list[str]:
     """Every source that is configured: the cloud when an endpoint or credentials are set, OpenBao when
-    VAULT_ADDR is."""
+    VAULT_ADDR is, the Pulumi state when PULUMI_BACKEND_URL is."""
     env = os.environ if environ is None else environ
     cloud = options.endpoint or any(env.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"))
-    return [name for name, configured in (("cloud", cloud), ("vault", env.get("VAULT_ADDR"))) if configured]
+    configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")))
+    return [name for name, present in configured if present]
 
 
 def allowed_regions(options: ScanOptions) -> list[str]:
@@ -143,6 +145,12 @@ def _collect(options: ScanOptions, regions: list[str],
             evidence["cloud"] = collector.collect(progress)
         finally:
             calls = dict(collector.calls.counts)
+    if "state" in selected:
+        state = StateCollector()
+        try:
+            evidence["state"] = state.collect(progress)
+        finally:
+            calls.update(state.calls)
     if "vault" in selected:
         vault = VaultCollector()
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 SOURCES = ("cloud", "vault", "state", "hosts", "certs", "attestations")
 
 NOT_BUILT = {
-    "state": "the Pulumi state collector is not built yet",
     "hosts": "no hosts exist yet (the testinfra suite of tests/hosts is not built); host controls are not collected",
     "certs": "the certificate collector is not built yet",
     "attestations": "no attestation collector yet: manual items stay unjudged",

@@ -152,3 +152,15 @@ def test_a_default_group_belongs_to_whoever_owns_its_vpc() -> None:
             {"GroupId": "sg-2", "GroupName": "default", "VpcId": "vpc-theirs", "IpPermissions": []}]}}}}
     findings = {f.resource: (f.managed, f.tenant) for f in check.run(evidence)}
     assert findings == {"sg-1": (True, "health"), "sg-2": (False, "")}
+
+
+def test_plaintext_secrets_in_state_are_found_by_path_never_by_value() -> None:
+    from compliance.evidence.state import SECRET_SIG, plaintext_secrets
+
+    resource = {
+        "inputs": {"dbPassword": "hunter2", "secretIdTtl": 3600, "secretArn": "arn:x", "tags": {"Name": "db"},
+                   "apiToken": {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}},
+        "outputs": {"certs": [{"key": "-----BEGIN RSA PRIVATE KEY-----\nMII..."}], "tokenPolicies": ["a"],
+                    "clientSecret": ""},
+    }
+    assert sorted(plaintext_secrets(resource)) == ["inputs.dbPassword", "outputs.certs[0].key"]
