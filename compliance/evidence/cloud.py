@@ -42,7 +42,7 @@ ABSENT = {
 REGIONAL_KEYS = (
     "vpcs", "subnets", "route_tables", "security_groups", "network_acls", "flow_logs", "internet_gateways",
     "nat_gateways", "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables",
-    "volumes", "ebs_encryption_by_default", "kms_keys", "trails", "log_groups",
+    "volumes", "snapshots", "ebs_encryption_by_default", "kms_keys", "trails", "log_groups",
 )
 GLOBAL_KEYS = ("buckets", "password_policy", "account_summary", "policies", "other_regions")
 
@@ -125,6 +125,7 @@ class CloudCollector:
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
         self._items: ThreadPoolExecutor | None = None
+        self.account = ""
 
     @property
     def address(self) -> str:
@@ -155,6 +156,7 @@ class CloudCollector:
         home = self.regions[0]
         progress(f"cloud: connecting to {self.address}")
         identity = self._probe(home)
+        self.account = str(identity.get("Account", ""))
         evidence: dict[str, Any] = {
             "endpoint": self.endpoint, "account": identity.get("Account", ""), "allowed_regions": self.allowed_regions,
             "scanned_regions": self.regions, "global": {}, "regions": {region: {} for region in self.regions},
@@ -246,6 +248,7 @@ class CloudCollector:
             return lambda: self._pages(self.client("ec2", region), operation, result_key)
         special: dict[str, Callable[[], Any]] = {
             "transit_gateway_route_tables": lambda: self._tgw_route_tables(region),
+            "snapshots": lambda: self._snapshots(region),
             "ebs_encryption_by_default": lambda: bool(
                 self.client("ec2", region).get_ebs_encryption_by_default().get("EbsEncryptionByDefault")),
             "kms_keys": lambda: self._kms_keys(region),
@@ -269,6 +272,21 @@ class CloudCollector:
                 Filters=[{"Name": "state", "Values": ["active", "blackhole"]}],
             ).get("Routes", [])
         return tables
+
+    def _snapshots(self, region: str) -> list[dict[str, Any]]:
+        """The account's own snapshots, each with who may create volumes from it."""
+        ec2 = self.client("ec2", region)
+
+        def read(snapshot: dict[str, Any]) -> dict[str, Any]:
+            answer = ec2.describe_snapshot_attribute(SnapshotId=snapshot["SnapshotId"],
+                                                     Attribute="createVolumePermission")
+            snapshot["CreateVolumePermissions"] = answer.get("CreateVolumePermissions", [])
+            return snapshot
+
+        snapshots = self._pages(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
+        # Some endpoints (moto) ignore OwnerIds=self and return public ones too: keep the account's own.
+        mine = [s for s in snapshots if not self.account or str(s.get("OwnerId")) == self.account]
+        return self._each(read, mine)
 
     def _kms_keys(self, region: str) -> list[dict[str, Any]]:
         kms = self.client("kms", region)
