@@ -34,7 +34,8 @@ class Result:
     """A check's verdict on one resource; the runner adds the check's id, severity and clauses."""
 
     resource: str
-    passed: bool
+    passed: bool | None
+    """True pass, False fail, None: the evidence does not allow a verdict on this resource (an error)."""
     detail: str
     region: str = ""
     resource_type: str = ""

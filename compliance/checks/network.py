@@ -27,6 +27,10 @@ class RegionNetwork:
     peerings: list[Mapping[str, Any]] = field(default_factory=list)
     attachments: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     tgw_routes: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    associated_table: dict[str, str] = field(default_factory=dict)
+    """attachment -> the transit route table it uses, as the tables report their associations."""
+    declared_targets: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(route table, destination) -> attachment, from Pulumi state, for clouds that do not name targets."""
 
     def zone(self, vpc_id: str) -> str:
         return self.tags.get(vpc_id, {}).get(ZONE_TAG, "")
@@ -49,20 +53,32 @@ class RegionNetwork:
 
     def transit_destinations(self, vpc_id: str) -> list[tuple[str, str, str]]:
         """(destination CIDR, attachment id, VPC behind it) reachable from ``vpc_id``'s attachments through
-        the transit-gateway route table each attachment is associated with."""
+        the transit-gateway route table each attachment is associated with. A route whose target neither the
+        cloud nor Pulumi state names comes back with attachment "" and VPC "?" (see ``unknown_routes``)."""
         found = []
         for attachment in self.attachments.values():
             if attachment.get("ResourceId") != vpc_id:
                 continue
-            table = (attachment.get("Association") or {}).get("TransitGatewayRouteTableId")
-            for route in self.tgw_routes.get(str(table), []):
+            attachment_id = str(attachment.get("TransitGatewayAttachmentId"))
+            table = self.associated_table.get(attachment_id) or str(
+                (attachment.get("Association") or {}).get("TransitGatewayRouteTableId"))
+            for route in self.tgw_routes.get(table, []):
                 if route.get("State") == "blackhole":
                     continue
-                for target in route.get("TransitGatewayAttachments") or ():
-                    target_id = str(target.get("TransitGatewayAttachmentId"))
-                    behind = target.get("ResourceId") or (self.attachments.get(target_id) or {}).get("ResourceId")
-                    found.append((str(route.get("DestinationCidrBlock")), target_id, str(behind or "")))
+                destination = str(route.get("DestinationCidrBlock"))
+                targets = [(str(t.get("TransitGatewayAttachmentId")), t.get("ResourceId"))
+                           for t in route.get("TransitGatewayAttachments") or ()]
+                if not targets and (table, destination) in self.declared_targets:
+                    targets = [(self.declared_targets[(table, destination)], None)]
+                if not targets:
+                    found.append((destination, "", "?"))
+                for target_id, resource in targets:
+                    behind = resource or (self.attachments.get(target_id) or {}).get("ResourceId")
+                    found.append((destination, target_id, str(behind or "")))
         return found
+
+    def unknown_routes(self, vpc_id: str) -> list[str]:
+        return [destination for destination, target, _ in self.transit_destinations(vpc_id) if not target]
 
 
 def networks(evidence: Evidence) -> dict[str, RegionNetwork]:
@@ -88,7 +104,21 @@ def networks(evidence: Evidence) -> dict[str, RegionNetwork]:
         net(region).attachments[str(attachment["TransitGatewayAttachmentId"])] = attachment
     for region, table in regional(evidence, "transit_gateway_route_tables"):
         net(region).tgw_routes[str(table["TransitGatewayRouteTableId"])] = list(table.get("Routes") or ())
+        for association in table.get("Associations") or ():
+            if association.get("State", "associated") == "associated":
+                net(region).associated_table[str(association.get("TransitGatewayAttachmentId"))] = str(
+                    table["TransitGatewayRouteTableId"])
+    state = evidence.get("state")
+    declared = ((state.get("global") or {}).get("transit_routes") or ()) if isinstance(state, Mapping) else ()
+    for route in declared:
+        for network in result.values():
+            network.declared_targets[(str(route["table"]), str(route["destination"]))] = str(route["attachment"])
     return result
+
+
+def unjudgeable(unknown: list[str]) -> str:
+    return (f"transit routes to {', '.join(unknown)} name no attachment (the cloud's answer leaves the target out "
+            "and no Pulumi state declares it), so isolation cannot be judged")
 
 
 def internet_routes(table: Mapping[str, Any]) -> list[str]:

@@ -131,7 +131,7 @@ class Check:
         return Finding(
             check_id=self.id,
             resource=result.resource,
-            status="pass" if result.passed else "fail",
+            status="pass" if result.passed is True else "fail" if result.passed is False else "error",
             detail=result.detail,
             severity=self.metadata.severity,
             region=result.region,

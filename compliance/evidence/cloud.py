@@ -267,10 +267,14 @@ class CloudCollector:
         ec2 = self.client("ec2", region)
         tables = self._pages(ec2, "describe_transit_gateway_route_tables", "TransitGatewayRouteTables")
         for table in tables:
+            table_id = table["TransitGatewayRouteTableId"]
             table["Routes"] = ec2.search_transit_gateway_routes(
-                TransitGatewayRouteTableId=table["TransitGatewayRouteTableId"],
-                Filters=[{"Name": "state", "Values": ["active", "blackhole"]}],
+                TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}],
             ).get("Routes", [])
+            # Which attachments use this table: asked of the table, since moto's attachment listing reports
+            # one association for all of them.
+            table["Associations"] = self._pages(ec2, "get_transit_gateway_route_table_associations",
+                                                "Associations", TransitGatewayRouteTableId=table_id)
         return tables
 
     def _snapshots(self, region: str) -> list[dict[str, Any]]:

@@ -16,6 +16,9 @@ from typing import Any
 from compliance.evidence.cloud import SourceUnreachable
 from infra.engine import EngineError, Stack
 
+TRANSIT_ROUTE_TYPE = "egov:ec2:TransitGatewayRoute"
+"""Our provider's transit route: its table, destination and attachment name a route's target where the
+cloud's own answer leaves it out (moto's search_transit_gateway_routes does)."""
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of an encrypted secret value
 SECRET_NAMES = ("password", "passphrase", "secret", "secretkey", "secretaccesskey", "token", "privatekey",
                 "apikey", "clientsecret")
@@ -62,6 +65,7 @@ class StateCollector:
         progress(f"state: listing stacks at {self.address}")
         stacks = json.loads(self._run("stack", "ls", "--json", "--all") or "[]")
         found = []
+        routes: list[dict[str, str]] = []
         for entry in stacks:
             name = str(entry["name"])
             progress(f"state: exporting {name}")
@@ -69,10 +73,15 @@ class StateCollector:
             provider = deployment.get("secrets_providers") or {}
             paths = [f"{r.get('urn')}:{p}" for r in deployment.get("resources") or ()
                      for p in plaintext_secrets({"inputs": r.get("inputs"), "outputs": r.get("outputs")})]
+            routes += [{"table": str(o.get("transitGatewayRouteTableId")),
+                        "destination": str(o.get("destinationCidrBlock")),
+                        "attachment": str(o.get("transitGatewayAttachmentId")), "stack": name}
+                       for r in deployment.get("resources") or () if r.get("type") == TRANSIT_ROUTE_TYPE
+                       for o in [r.get("outputs") or {}] if o.get("transitGatewayAttachmentId")]
             found.append({
                 "name": name,
                 "secrets_provider": {"type": provider.get("type"), "url": (provider.get("state") or {}).get("url")},
                 "resources": len(deployment.get("resources") or ()),
                 "plaintext_secret_paths": paths,
             })
-        return {"backend": self.address, "global": {"stacks": found}, "errors": {}}
+        return {"backend": self.address, "global": {"stacks": found, "transit_routes": routes}, "errors": {}}

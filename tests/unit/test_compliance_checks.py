@@ -164,3 +164,47 @@ def test_plaintext_secrets_in_state_are_found_by_path_never_by_value() -> None:
                     "clientSecret": ""},
     }
     assert sorted(plaintext_secrets(resource)) == ["inputs.dbPassword", "outputs.certs[0].key"]
+
+
+def unnamed_route_evidence(with_state: bool) -> dict:  # type: ignore[type-arg]
+    """An extranet VPC whose transit table has a route the cloud does not name the target of (moto)."""
+    evidence = json.loads((CHECKS_DIR / "egov_extranet_isolation" / "fixtures" / "compliant.json").read_text())[
+        "evidence"]
+    region = evidence["cloud"]["regions"]["cn-north-1"]
+    table = next(t for t in region["transit_gateway_route_tables"] if t["TransitGatewayRouteTableId"] == "tgw-rtb-ext")
+    for route in table["Routes"]:
+        route["TransitGatewayAttachments"] = []
+    if with_state:
+        evidence["state"] = {"global": {"stacks": [], "transit_routes": [
+            {"table": "tgw-rtb-ext", "destination": "10.30.0.0/16", "attachment": "tgw-attach-int"}]}, "errors": {}}
+    return evidence  # type: ignore[no-any-return]
+
+
+def test_a_route_without_a_named_target_is_an_error_never_a_pass() -> None:
+    findings = CHECKS["egov_extranet_isolation"].run(unnamed_route_evidence(with_state=False))
+    assert [(f.resource, f.status) for f in findings] == [("vpc-ext", "error")]
+    assert "cannot be judged" in findings[0].detail
+
+
+def test_pulumi_state_names_the_target_the_cloud_left_out() -> None:
+    # state says the route leads to the internet zone's attachment: a path around the bridge
+    findings = CHECKS["egov_extranet_isolation"].run(unnamed_route_evidence(with_state=True))
+    assert [(f.resource, f.status) for f in findings] == [("vpc-ext", "fail")]
+    assert "tgw-attach-int" in findings[0].detail
+
+
+def test_the_tables_own_associations_decide_which_table_an_attachment_uses() -> None:
+    """moto reports one association for every attachment; the table's association list wins."""
+    evidence = json.loads((CHECKS_DIR / "egov_extranet_isolation" / "fixtures" / "compliant.json").read_text())[
+        "evidence"]
+    region = evidence["cloud"]["regions"]["cn-north-1"]
+    ext = next(a for a in region["transit_gateway_attachments"] if a["ResourceId"] == "vpc-ext")
+    ext["Association"]["TransitGatewayRouteTableId"] = "tgw-rtb-br"  # wrong, as moto says
+    for table in region["transit_gateway_route_tables"]:
+        attachment = {"tgw-rtb-ext": "tgw-attach-ext", "tgw-rtb-int": "tgw-attach-int",
+                      "tgw-rtb-br": "tgw-attach-br"}[table["TransitGatewayRouteTableId"]]
+        table["Associations"] = [{"TransitGatewayAttachmentId": attachment, "State": "associated"}]
+    assert [f.status for f in CHECKS["egov_extranet_isolation"].run(evidence)] == ["pass"]
+    for table in region["transit_gateway_route_tables"]:  # without them the wrong table is used
+        del table["Associations"]
+    assert [f.status for f in CHECKS["egov_extranet_isolation"].run(evidence)] == ["fail"]

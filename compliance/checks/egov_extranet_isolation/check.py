@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result, name_of
 from compliance.checks.ec2_securitygroup_allow_ingress_from_internet_to_all_ports.check import open_to_internet
-from compliance.checks.network import RegionNetwork, internet_routes, networks
+from compliance.checks.network import RegionNetwork, internet_routes, networks, unjudgeable
 
 EXTRANET = "extranet"
 BRIDGE = "bridge"
@@ -28,7 +28,7 @@ def problems(net: RegionNetwork, vpc_id: str) -> list[str]:
         if any(open_to_internet(permission) for permission in group.get("IpPermissions") or ()):
             found.append(f"security group {group.get('GroupId')} admits the Internet")
     for destination, attachment, behind in net.transit_destinations(vpc_id):
-        if behind != vpc_id and net.zone(behind) != BRIDGE:
+        if attachment and behind != vpc_id and net.zone(behind) != BRIDGE:
             found.append(f"transit route {destination} -> {attachment} (VPC {behind or '?'}, zone "
                          f"{net.zone(behind) or 'untagged'}) does not go through the bridge")
     return found
@@ -42,4 +42,8 @@ def check(evidence: Evidence) -> Iterator[Result]:
             found = problems(net, vpc_id)
             who = f"extranet VPC {name_of(vpc, vpc_id)}"
             detail = f"{who}: " + "; ".join(found) if found else f"{who} reaches other zones only through the bridge"
+            unknown = net.unknown_routes(vpc_id)
+            if unknown and not found:
+                yield Result(vpc_id, None, f"{who}: {unjudgeable(unknown)}", region, "AwsEc2Vpc", net.tags[vpc_id])
+                continue
             yield Result(vpc_id, not found, detail, region, "AwsEc2Vpc", net.tags[vpc_id])

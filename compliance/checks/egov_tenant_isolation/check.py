@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result, name_of
-from compliance.checks.network import RegionNetwork, networks
+from compliance.checks.network import RegionNetwork, networks, unjudgeable
 
 
 def problems(net: RegionNetwork, vpc_id: str) -> list[str]:
@@ -20,7 +20,7 @@ def problems(net: RegionNetwork, vpc_id: str) -> list[str]:
         if foreign(other):
             found.append(f"peering {peering} to tenant {net.tenant(other)}'s VPC {other}")
     for destination, attachment, behind in net.transit_destinations(vpc_id):
-        if foreign(behind):
+        if attachment and foreign(behind):
             found.append(f"transit route {destination} -> {attachment} reaches tenant "
                          f"{net.tenant(behind)}'s VPC {behind}")
     for group in net.groups.get(vpc_id, []):
@@ -42,4 +42,8 @@ def check(evidence: Evidence) -> Iterator[Result]:
             found = problems(net, vpc_id)
             who = f"tenant {tenant}'s VPC {name_of(vpc, vpc_id)}"
             detail = f"{who}: " + "; ".join(found) if found else f"{who} has no path to another tenant"
+            unknown = net.unknown_routes(vpc_id)
+            if unknown and not found:
+                yield Result(vpc_id, None, f"{who}: {unjudgeable(unknown)}", region, "AwsEc2Vpc", net.tags[vpc_id])
+                continue
             yield Result(vpc_id, not found, detail, region, "AwsEc2Vpc", net.tags[vpc_id])
