@@ -142,8 +142,9 @@ def write_results(rows: list[tuple[str, dict[str, Any]]], started: float) -> Non
         growth = (row["peak_rss_mib"] - base["peak_rss_mib"]) / max(row["resources"] - base["resources"], 1)
         lines.append(f"| {name} | {row['resources']} | {row['findings']} | {row['api_calls']} | {row['seconds']} | "
                      f"{row['peak_rss_mib']} | {growth * 1024:.1f} KiB |")
-    largest = rows[-1][1]["by_operation"]
-    lines += ["", f"API calls per operation for the largest scan ({rows[-1][0]}):", "",
+    name, row = max(rows, key=lambda item: item[1]["api_calls"])
+    largest = row["by_operation"]
+    lines += ["", f"API calls per operation for the largest scan ({name}):", "",
               "| operation | calls |", "|---|---:|"]
     lines += [f"| {op} | {count} |" for op, count in sorted(largest.items())]
     lines.append("")
