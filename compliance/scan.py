@@ -17,6 +17,7 @@ from typing import Any
 
 from compliance.checks.registry import Finding
 from compliance.evidence import NOT_BUILT, SOURCES
+from compliance.evidence.certs import CertsCollector
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
 from compliance.evidence.state import StateCollector
 from compliance.evidence.vault import VaultCollector
@@ -72,10 +73,13 @@ class ScanResult:
 
 def default_sources(options: ScanOptions, environ: dict[str, str] | None = None) -> list[str]:
     """Every source that is configured: the cloud when an endpoint or credentials are set, OpenBao when
-    VAULT_ADDR is, the Pulumi state when PULUMI_BACKEND_URL is."""
+    VAULT_ADDR is, the Pulumi state when PULUMI_BACKEND_URL is, certificates when VAULT_ADDR is https or
+    EGOV_TLS_ENDPOINTS lists endpoints."""
     env = os.environ if environ is None else environ
     cloud = options.endpoint or any(env.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"))
-    configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")))
+    tls = env.get("EGOV_TLS_ENDPOINTS") or env.get("VAULT_ADDR", "").startswith("https://")
+    configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")),
+                  ("certs", tls))
     return [name for name, present in configured if present]
 
 
@@ -151,6 +155,12 @@ def _collect(options: ScanOptions, regions: list[str],
             evidence["state"] = state.collect(progress)
         finally:
             calls.update(state.calls)
+    if "certs" in selected:
+        tls = CertsCollector()
+        try:
+            evidence["certs"] = tls.collect(progress)
+        finally:
+            calls.update(tls.calls)
     if "vault" in selected:
         vault = VaultCollector()
         try:

@@ -5,21 +5,26 @@ is exit 2 with its address."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import hvac
 import pytest
+from cryptography import x509
 
 from compliance.evidence.cloud import MutatingCallRefused
 from compliance.evidence.vault import VaultCollector
 from compliance.scan import ScanOptions, run_scan
 from infra.local.openbao import OpenBao
 from infra.local.paths import REPO_ROOT
+from infra.local.process import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -81,6 +86,27 @@ def test_the_read_only_adapter_refuses_writes_before_sending(bao: OpenBao) -> No
     with pytest.raises(MutatingCallRefused, match="POST"):
         client.secrets.transit.create_key("never", mount_point="dept-transit")
     assert "never" not in bao.client().secrets.transit.list_keys(mount_point="dept-transit")["data"]["keys"]
+
+
+def test_tls_of_the_openbao_listener_and_an_endpoint_that_does_not_answer(
+        bao: OpenBao, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("EGOV_TLS_ENDPOINTS", dead)
+    result = run_scan(ScanOptions(sources=["certs"], out_dir=tmp_path))
+    address = urlsplit(bao.env()["VAULT_ADDR"])
+    listener = f"tls:{address.hostname}:{address.port}"
+    verdicts = {(f.check_id, f.resource): f for f in result.findings if f.check_id.startswith("tls_")}
+    assert verdicts[("tls_endpoint_modern_protocol", listener)].status == "pass"
+    assert verdicts[("tls_endpoint_modern_protocol", f"tls:{dead}")].status == "error"
+    assert verdicts[("tls_certificate_verified", f"tls:{dead}")].status == "error"
+    # the listener's certificate, read independently: its lifetime decides the verifier's lifetime rule
+    pem = ssl.get_server_certificate((address.hostname or "", address.port or 0))
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    too_long = leaf.not_valid_after_utc - leaf.not_valid_before_utc > dt.timedelta(days=397)
+    verified = verdicts[("tls_certificate_verified", listener)]
+    assert verified.status == ("fail" if too_long else "pass"), verified.detail
+    if too_long:
+        assert "lifetime_too_long" in verified.detail
 
 
 def test_sealed_openbao_is_exit_2_with_the_address(bao: OpenBao, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ runner = CliRunner()
     (["--standard", "iso27001"], "--standard: unknown value(s) iso27001"),
     (["--source", "cloud,ldap"], "--source: unknown value(s) ldap"),
     (["--level", "2"], "level 2 is not supported"),
-    (["--source", "certs", "--endpoint", "http://127.0.0.1:9"], "source certs cannot be collected"),
+    (["--source", "hosts", "--endpoint", "http://127.0.0.1:9"], "source hosts cannot be collected"),
 ])
 def test_bad_scan_options_exit_2_before_anything_is_written(args: list[str], message: str, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
