@@ -60,6 +60,7 @@ def json_report(result: ScanResult) -> str:
             "result": i.result, "result_en": RESULT_EN[i.result], "score": i.score, "objects": i.objects,
             "high_risk_cases": list(i.entry.high_risk_cases), "note": i.note,
             "not_collected_sources": list(i.uncovered_sources),
+            "attestation": dict(i.attestation) if i.attestation else None,
         } for i in result.items],
         "findings": [_finding_dict(result, f) for f in result.findings],
         "waivers": [{**w.model_dump(mode="json"), "expired": w in result.waivers.expired,

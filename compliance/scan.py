@@ -17,6 +17,7 @@ from typing import Any
 
 from compliance.checks.registry import Finding
 from compliance.evidence import NOT_BUILT, SOURCES
+from compliance.evidence.attestations import ATTESTATIONS_FILE, load_attestations, valid_attestations
 from compliance.evidence.certs import CertsCollector
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
 from compliance.evidence.state import StateCollector
@@ -48,6 +49,7 @@ class ScanOptions:
     waivers_file: Path = WAIVERS_FILE
     platform_file: Path = PLATFORM_FILE
     """Where the allowed regions come from (``allowed_regions``); the defaults when the file does not exist."""
+    attestations_file: Path = ATTESTATIONS_FILE
     evidence_dir: Path | None = None
     """Re-judge the evidence saved by an earlier scan instead of collecting."""
     workers: int = 8
@@ -80,7 +82,8 @@ def default_sources(options: ScanOptions, environ: dict[str, str] | None = None)
     tls = env.get("EGOV_TLS_ENDPOINTS") or env.get("VAULT_ADDR", "").startswith("https://")
     configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")),
                   ("certs", tls))
-    return [name for name, present in configured if present]
+    return [name for name, present in (*configured, ("attestations", options.attestations_file.exists()))
+            if present]
 
 
 def allowed_regions(options: ScanOptions) -> list[str]:
@@ -105,7 +108,7 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
         not_collected = dict(evidence.get("_not_collected") or {})
         calls: dict[str, int] = {}
     else:
-        evidence, not_collected, calls = _collect(options, regions, progress)
+        evidence, not_collected, calls = _collect(options, regions, progress, library, today)
     progress("judging")
     findings = [f for check in library.checks.values() for f in check.run(evidence)]
     if options.tenant:  # a tenant's result: its own resources plus the platform's (no tenant tag)
@@ -114,7 +117,8 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
     if options.tenant:
         entries = [e for e in entries if e.responsibility in ("tenant", "both")]
     collected = {s for s in SOURCES if s in evidence}
-    items = [judge_item(entry, findings, collected) for entry in entries]
+    attested = valid_attestations(evidence, options.tenant)
+    items = [judge_item(entry, findings, collected, attested.get(entry.id)) for entry in entries]
     clauses_of = {cid: check.metadata.clauses for cid, check in library.checks.items()}
     outcome = apply_waivers(waivers, findings, clauses_of, today)
     in_scope = {check for entry in entries for check in entry.checks}
@@ -125,8 +129,8 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
     return result
 
 
-def _collect(options: ScanOptions, regions: list[str],
-             progress: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
+def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str], None], library: Library,
+             today: dt.date) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
     selected = list(options.sources) if options.sources is not None else default_sources(options)
     unknown = [s for s in selected if s not in SOURCES]
     if unknown:
@@ -139,7 +143,9 @@ def _collect(options: ScanOptions, regions: list[str],
         raise ScanInputError("no source is configured: pass --endpoint URL (or set AWS_ENDPOINT_URL / AWS "
                              "credentials) for the cloud, or --source")
     evidence: dict[str, Any] = {}
-    not_collected = {s: NOT_BUILT.get(s, "not selected with --source") for s in SOURCES if s not in selected}
+    why_not = {**NOT_BUILT, "attestations": f"no attestation file ({options.attestations_file}); manual items "
+                                          "stay unjudged"}
+    not_collected = {s: why_not.get(s, "not selected or not configured") for s in SOURCES if s not in selected}
     calls: dict[str, int] = {}
     if "cloud" in selected:
         endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -155,6 +161,11 @@ def _collect(options: ScanOptions, regions: list[str],
             evidence["state"] = state.collect(progress)
         finally:
             calls.update(state.calls)
+    if "attestations" in selected:
+        if not options.attestations_file.exists():
+            raise ScanInputError(f"source attestations: {options.attestations_file} does not exist")
+        progress(f"attestations: reading {options.attestations_file}")
+        evidence["attestations"] = load_attestations(options.attestations_file, library.catalog, today)
     if "certs" in selected:
         tls = CertsCollector()
         try:

@@ -11,9 +11,9 @@ a high-risk finding here: it is listed for the assessor, who decides.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from compliance.catalog import CatalogEntry, Status
 from compliance.checks.registry import SEVERITY_RANK, Finding
@@ -42,6 +42,7 @@ class ItemResult:
     findings: list[Finding] = field(default_factory=list)
     note: str = ""
     uncovered_sources: tuple[str, ...] = ()
+    attestation: Mapping[str, Any] | None = None
 
     @property
     def judged(self) -> bool:
@@ -53,14 +54,26 @@ class ItemResult:
             f.status == "fail" for f in self.findings)
 
 
-def judge_item(entry: CatalogEntry, findings: Sequence[Finding], collected: set[str]) -> ItemResult:
-    """One catalog entry's result from its checks' findings (already filtered to the scan's scope)."""
+ATTESTED = {"compliant": 1.0, "partially compliant": 0.5, "non-compliant": 0.0}
+
+
+def judge_item(entry: CatalogEntry, findings: Sequence[Finding], collected: set[str],
+               attestation: Mapping[str, Any] | None = None) -> ItemResult:
+    """One catalog entry's result from its checks' findings (already filtered to the scan's scope) and, for
+    manual and partial items, the valid attestation signed for it."""
     uncovered = tuple(s for s in entry.sources if s not in collected and s != "attestations")
+    signed = (f"attested {attestation['result']} by {attestation['signed_by']} ({attestation['role']}) on "
+              f"{attestation['date']}, valid until {attestation['expires']}: {attestation['evidence']}"
+              if attestation else "")
     if entry.status is Status.NOT_APPLICABLE:
         return ItemResult(entry, NOT_APPLICABLE, None, note=entry.justification)
     if entry.status is Status.INHERENTLY_MET:
         return ItemResult(entry, COMPLIANT, 1.0, note=entry.justification)
     if entry.status is Status.MANUAL:
+        if attestation:
+            score = ATTESTED[attestation["result"]]
+            result = COMPLIANT if score == 1.0 else NON_COMPLIANT if score == 0.0 else PARTIAL
+            return ItemResult(entry, result, score, note=signed, attestation=attestation)
         return ItemResult(entry, NOT_JUDGED, None, note=f"needs an attestation: {entry.attestation}",
                           uncovered_sources=uncovered)
     mine = [f for f in findings if f.check_id in entry.checks]
@@ -79,11 +92,14 @@ def judge_item(entry: CatalogEntry, findings: Sequence[Finding], collected: set[
     objects = {name: 1.0 if all(v) else 0.0 if not any(v) else 0.5 for name, v in per_object.items()}
     score = sum(objects.values()) / len(objects)
     note = ""
-    if entry.status is Status.PARTIAL and score > 0.5:
+    if entry.status is Status.PARTIAL and attestation:
+        score = min(score, ATTESTED[attestation["result"]])
+        note = signed
+    elif entry.status is Status.PARTIAL and score > 0.5:
         score = 0.5
         note = "checks cover part of the item; the rest needs an attestation, so at most partially compliant"
     result = COMPLIANT if score == 1.0 else NON_COMPLIANT if score == 0.0 else PARTIAL
-    return ItemResult(entry, result, score, objects, mine, note, uncovered)
+    return ItemResult(entry, result, score, objects, mine, note, uncovered, attestation)
 
 
 @dataclass(frozen=True)
