@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from compliance.checks.registry import Finding
 from compliance.scan import ScanResult
 from compliance.scoring import RESULT_EN
+from infra.config import ConfigError
+from infra.config.yamlfile import read_yaml
+from infra.local.paths import REPO_ROOT
 
 SCHEMA = "https://egov-cloud.example/schemas/scan-report/v1"
 SCHEMA_VERSION = "1.0"
@@ -98,9 +102,28 @@ def junit_report(result: ScanResult) -> str:
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
+def declared_at(zone: str, platform_file: Path) -> tuple[str, int] | None:
+    """Where the platform config declares a zone (or the bridge): (path relative to the repo, line)."""
+    if not zone or not platform_file.exists():
+        return None
+    try:
+        _, lines = read_yaml(platform_file)
+    except ConfigError:
+        return None
+    line = lines.line(("bridge",) if zone == "bridge" else ("zones", zone))
+    if line is None or (zone != "bridge" and lines.line(("zones", zone)) == lines.line(("zones",))):
+        return None
+    try:
+        uri = str(platform_file.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        uri = str(platform_file)
+    return uri, line
+
+
 def sarif_report(result: ScanResult) -> str:
-    """SARIF 2.1.0: one rule per check, one result per failing or erroring finding. Cloud resources are
-    logical locations (no IaC line is known for them yet)."""
+    """SARIF 2.1.0: one rule per check, one result per failing or erroring finding. Each names the cloud
+    resource as a logical location and, for a resource of a zone our stacks built, the line of
+    policies/platform.yaml that declared the zone."""
     assert result.library is not None
     rules = []
     index = {}
@@ -126,6 +149,10 @@ def sarif_report(result: ScanResult) -> str:
                                                  "fullyQualifiedName": f"{finding.region}/{finding.resource}"}]}],
             "properties": {"status": finding.status, "managed": finding.managed, "tenant": finding.tenant},
         }
+        where = declared_at(finding.zone, result.options.platform_file) if finding.managed else None
+        if where:
+            entry["locations"][0]["physicalLocation"] = {"artifactLocation": {"uri": where[0]},
+                                                         "region": {"startLine": where[1]}}
         waived = _finding_dict(result, finding)["waived_by"]
         if waived:
             entry["suppressions"] = [{"kind": "external", "justification": f"waiver {waived}"}]

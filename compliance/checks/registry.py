@@ -91,12 +91,13 @@ class Finding:
     resource_type: str = ""
     managed: bool | None = None
     tenant: str = ""
+    zone: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "check": self.check_id, "resource": self.resource, "status": self.status, "detail": self.detail,
             "severity": self.severity, "region": self.region, "resource_type": self.resource_type,
-            "managed": self.managed, "tenant": self.tenant,
+            "managed": self.managed, "tenant": self.tenant, "zone": self.zone,
         }
 
 
@@ -138,6 +139,7 @@ class Check:
             resource_type=result.resource_type or self.metadata.resource_type,
             managed=is_managed(result.tags),
             tenant=result.tags.get("egov:tenant", ""),
+            zone=result.tags.get("egov:zone", ""),
         )
 
 

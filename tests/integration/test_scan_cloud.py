@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import Request, urlopen
+from xml.etree import ElementTree
 
 import pytest
 
@@ -311,7 +312,11 @@ def test_cli_gate_reports_and_evidence_folder(seeded: Seeded, tmp_path: Path) ->
     sarif = json.loads((folder / "report.sarif").read_text())
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == len(seeded.expected)
     ocsf = json.loads((folder / "ocsf.json").read_text())
-    assert {e["class_uid"] for e in ocsf} == {2003}
+    assert {e["class_uid"] for e in ocsf} == {2003} and len(ocsf) == len(report["findings"])
+    junit = ElementTree.parse(folder / "junit.xml").getroot()
+    cases = junit.findall("./testsuite/testcase")
+    assert len(cases) == len(report["findings"])
+    assert {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None} == seeded.expected
     # a later reader re-judges the saved evidence without the cloud
     again = egov("scan", "--evidence", str(folder), "--out", str(tmp_path / "rejudged"), "--format", "json",
                  "--platform", str(seeded.platform))

@@ -4,15 +4,18 @@ exactly those, each with its check and resource, labelled managed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from compliance.scan import ScanOptions, run_scan
+from compliance.reports import sarif_report
+from compliance.scan import ScanOptions, ScanResult, run_scan
 from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
+from infra.local.paths import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -42,9 +45,12 @@ def client(env: LocalEnvironment, service: str) -> Any:
                         aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"])
 
 
-def failures(env: LocalEnvironment) -> dict[tuple[str, str], Any]:
+def scan(env: LocalEnvironment) -> ScanResult:
     # the state names transit-route targets, which moto's answers leave out
-    result = run_scan(ScanOptions(endpoint=env.env()["AWS_ENDPOINT_URL"], sources=["cloud", "state"]))
+    return run_scan(ScanOptions(endpoint=env.env()["AWS_ENDPOINT_URL"], sources=["cloud", "state"]))
+
+
+def failures(result: ScanResult) -> dict[tuple[str, str], Any]:
     return {(f.check_id, f.resource): f for f in result.findings if f.status != "pass"}
 
 
@@ -63,7 +69,7 @@ def test_what_the_stacks_built_passes_and_seeded_drift_fails_exactly(
     core, bridge = deployed
     for key, value in local_env.env().items():
         monkeypatch.setenv(key, value)
-    before = failures(local_env)
+    before = failures(scan(local_env))
     mine = ours(local_env, core, bridge)
     assert [key for key in before if key[1] in mine] == []  # no false alarm on anything the stacks made
 
@@ -95,7 +101,15 @@ def test_what_the_stacks_built_passes_and_seeded_drift_fails_exactly(
     s3.delete_public_access_block(Bucket=outputs["archiveBucketName"])
     expected.add(("s3_bucket_level_public_access_block", outputs["archiveBucketName"]))
 
-    after = failures(local_env)
+    result = scan(local_env)
+    after = failures(result)
     assert set(after) - set(before) == expected
     assert set(before) - set(after) == set()
     assert all(after[key].managed is True for key in expected)
+    # SARIF points the extranet finding at the line of policies/platform.yaml that declares the zone
+    sarif = json.loads(sarif_report(result))["runs"][0]["results"]
+    extranet = next(r for r in sarif if r["ruleId"] == "egov_extranet_isolation")
+    physical = extranet["locations"][0]["physicalLocation"]
+    platform_lines = (REPO_ROOT / "policies" / "platform.yaml").read_text().splitlines()
+    assert physical["artifactLocation"]["uri"] == "policies/platform.yaml"
+    assert platform_lines[physical["region"]["startLine"] - 1].strip() == "extranet:"
