@@ -7,11 +7,12 @@ a precise problem wherever the two disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compliance.catalog import CATALOG_DIR, Catalog, load_catalog
 from compliance.checks.registry import CHECKS_DIR, Check, load_checks
+from compliance.high_risk import HighRiskCase, load_high_risk_cases
 from infra.config.problems import ConfigError, Problem
 
 
@@ -19,6 +20,7 @@ from infra.config.problems import ConfigError, Problem
 class Library:
     catalog: Catalog
     checks: dict[str, Check]
+    high_risk: dict[str, HighRiskCase] = field(default_factory=dict)
 
 
 def load_library(catalog_dir: Path = CATALOG_DIR, checks_dir: Path = CHECKS_DIR) -> Library:
@@ -42,4 +44,5 @@ def load_library(catalog_dir: Path = CATALOG_DIR, checks_dir: Path = CHECKS_DIR)
                                         f"add {entry.id} to clauses, or remove the check from the entry"))
     if problems:
         raise ConfigError(problems)
-    return Library(catalog, checks)
+    cases = {case for entry in catalog.entries.values() for case in entry.high_risk_cases}
+    return Library(catalog, checks, load_high_risk_cases(required=cases))

@@ -37,6 +37,7 @@ def _finding_dict(result: ScanResult, finding: Finding) -> dict[str, Any]:
 def json_report(result: ScanResult) -> str:
     """Everything a later reader needs: options, sources, findings, item results, scores, gate, waivers."""
     conclusion = result.conclusion
+    cases = result.library.high_risk if result.library else {}
     data = {
         "$schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -53,9 +54,14 @@ def json_report(result: ScanResult) -> str:
             "level": conclusion.level, "reason": conclusion.reason, "estimated_score": conclusion.score,
             "score_is_estimate": True, "note": conclusion.note, "judged_items": conclusion.judged,
             "applicable_items": conclusion.applicable, "control_points": conclusion.control_points,
-            "high_risks": [{"item": i.entry.id, "cases": list(i.entry.high_risk_cases),
-                            "mitigations": "not collected: the assessor reviews mitigations (never auto-downgraded)",
-                            "needs_assessor": True} for i in conclusion.high_risks],
+            "high_risks": [{
+                "item": i.entry.id, "clause": i.entry.clause, "needs_assessor": True,
+                "failing": [f"{f.check_id}:{f.resource}" for f in i.findings if f.status == "fail"],
+                "cases": [{"case": case, **(cases[case].model_dump() if case in cases else {}),
+                           "mitigation_evidence": "not collected automatically yet: the assessor checks the "
+                                                  "mitigations above; the scanner never downgrades on them"}
+                          for case in i.entry.high_risk_cases],
+            } for i in conclusion.high_risks],
         },
         "items": [{
             "id": i.entry.id, "standard": i.entry.standard, "clause": i.entry.clause,

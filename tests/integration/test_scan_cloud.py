@@ -308,6 +308,9 @@ def test_cli_gate_reports_and_evidence_folder(seeded: Seeded, tmp_path: Path) ->
     report = json.loads((folder / "report.json").read_text())
     assert report["schema_version"] == "1.0" and report["gate"]["passed"] is False
     assert report["conclusion"]["score_is_estimate"] is True and report["conclusion"]["level"] == "差"
+    snapshots = next(h for h in report["conclusion"]["high_risks"] if h["item"] == "CLD-19")
+    [case] = snapshots["cases"]
+    assert case["case"] == "7.4.1.1" and "7.4.1.1: none" in case["mitigations"] and snapshots["needs_assessor"]
     assert {(f["check"], f["resource"]) for f in report["findings"] if f["status"] == "fail"} == seeded.expected
     sarif = json.loads((folder / "report.sarif").read_text())
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == len(seeded.expected)

@@ -116,3 +116,14 @@ def test_metadata_clause_the_catalog_does_not_list(tmp_path: Path) -> None:
         load_library(CATALOG_DIR, checks)
     messages = [p.message for p in caught.value.problems]
     assert "CMP-07 does not list this check in its `checks`" in messages
+
+
+def test_every_high_risk_case_the_catalog_names_is_described(tmp_path: Path) -> None:
+    from compliance.high_risk import HIGH_RISK_FILE, load_high_risk_cases
+
+    cases = {case for entry in load_catalog().entries.values() for case in entry.high_risk_cases}
+    assert set(load_high_risk_cases(required=cases)) >= cases
+    short = tmp_path / "cases.yaml"
+    short.write_text(HIGH_RISK_FILE.read_text(encoding="utf-8").replace("  7.4.1.1:", "  7.4.1.9:"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no description of case\(s\) 7\.4\.1\.1"):
+        load_high_risk_cases(short, required=cases)
