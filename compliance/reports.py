@@ -195,8 +195,8 @@ def ocsf_report(result: ScanResult) -> str:
             "compliance": {"standards": ["GB/T 22239-2019", "PIPL"], "requirements": _clauses(result, finding.check_id),
                            "control": finding.check_id, "status_id": status_id, "status": status},
             "resources": [{"uid": finding.resource, "type": finding.resource_type, "region": finding.region,
-                           "labels": ["managed" if finding.managed else "unmanaged"]
-                           + ([f"tenant:{finding.tenant}"] if finding.tenant else [])}],
+                           "labels": ({True: ["managed"], False: ["unmanaged"], None: []}[finding.managed]
+                                      + ([f"tenant:{finding.tenant}"] if finding.tenant else []))}],
             "cloud": {"provider": "AWS-compatible", "region": finding.region,
                       "account": {"uid": str((result.evidence.get("cloud") or {}).get("account", ""))}},
         })

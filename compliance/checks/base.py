@@ -19,7 +19,7 @@ Every list item keeps the field names of the AWS API answer that produced it (``
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Evidence = Mapping[str, Any]
@@ -39,7 +39,9 @@ class Result:
     detail: str
     region: str = ""
     resource_type: str = ""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] | None = None
+    """The resource's tags ({} when it has none); None for what is not a taggable resource (an account
+    setting, an OpenBao object, a stack, an endpoint): then the finding is neither managed nor unmanaged."""
 
 
 def tags_of(item: Mapping[str, Any]) -> dict[str, str]:

@@ -137,9 +137,9 @@ class Check:
             severity=self.metadata.severity,
             region=result.region,
             resource_type=result.resource_type or self.metadata.resource_type,
-            managed=is_managed(result.tags),
-            tenant=result.tags.get("egov:tenant", ""),
-            zone=result.tags.get("egov:zone", ""),
+            managed=is_managed(result.tags) if result.tags is not None else None,
+            tenant=(result.tags or {}).get("egov:tenant", ""),
+            zone=(result.tags or {}).get("egov:zone", ""),
         )
 
 

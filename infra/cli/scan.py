@@ -102,7 +102,7 @@ def render_table(result: ScanResult) -> None:
         for f in failing[:200]:
             waived = any(f in hidden for hidden in result.waivers.hidden.values())
             detail.add_row(f.check_id, f.severity + (" (waived)" if waived else ""), escape(f.resource), f.region,
-                           "managed" if f.managed else "unmanaged", escape(f.detail))
+                           {True: "managed", False: "unmanaged", None: "-"}[f.managed], escape(f.detail))
         out.print(detail)
     conclusion = result.conclusion
     out.print(f"conclusion (estimate): [bold]{conclusion.level}[/] - {escape(conclusion.reason)}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compliance.checks.base import Evidence, Result, regional
+from compliance.checks.base import Evidence, Result, regional, tags_of
 
 
 def rule(trail: Mapping[str, Any]) -> str | None:
@@ -21,4 +21,4 @@ def check(evidence: Evidence) -> Iterator[Result]:
         seen.add(arn)
         problem = rule(trail)
         yield Result(arn, problem is None, f"trail {trail['Name']} {problem or 'validates its log files'}",
-                     trail.get("HomeRegion", region))
+                     trail.get("HomeRegion", region), tags=tags_of(trail))

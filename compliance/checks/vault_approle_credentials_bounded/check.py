@@ -27,4 +27,4 @@ def check(evidence: Evidence) -> Iterator[Result]:
         detail = f"AppRole {where}: " + ("; ".join(problems) if problems else "secret IDs and tokens expire")
         yield Result(where, not problems, detail, resource_type="OpenBaoAppRole",
                      tags={"egov:tenant": role["namespace"].split("/")[1]} if role["namespace"].startswith("tenants/")
-                     else {})
+                     else None)

@@ -28,4 +28,4 @@ def check(evidence: Evidence) -> Iterator[Result]:
                                              "not exportable, no plaintext backup, not deletable")
         yield Result(where, not problems, detail, resource_type="OpenBaoTransitKey",
                      tags={"egov:tenant": key["namespace"].split("/")[1]} if key["namespace"].startswith("tenants/")
-                     else {})
+                     else None)

@@ -38,4 +38,4 @@ def check(evidence: Evidence) -> Iterator[Result]:
                                             f"rotates every {seconds(key.get('auto_rotate_period')) // 86400} days")
         yield Result(where, problem is None, detail, resource_type="OpenBaoTransitKey",
                      tags={"egov:tenant": key["namespace"].split("/")[1]} if key["namespace"].startswith("tenants/")
-                     else {})
+                     else None)
