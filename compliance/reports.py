@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.checks.registry import Finding
+from compliance.options import FORMATS
 from compliance.scan import ScanResult
 from compliance.scoring import RESULT_EN
 from infra.config import ConfigError
@@ -19,7 +20,6 @@ from infra.local.paths import REPO_ROOT
 SCHEMA = "https://egov-cloud.example/schemas/scan-report/v1"
 SCHEMA_VERSION = "1.0"
 TOOL = "egov-scan"
-FORMATS = ("table", "json", "junit", "sarif", "ocsf")
 
 
 def _clauses(result: ScanResult, check_id: str) -> list[str]:
@@ -209,5 +209,6 @@ RENDERERS = {"json": ("report.json", json_report), "junit": ("junit.xml", junit_
 
 def render(result: ScanResult, formats: list[str]) -> dict[str, str]:
     """File name -> text for every file format asked for (JSON is always written: it is the record)."""
+    assert set(formats) <= set(FORMATS), formats
     wanted = {"json", *formats} - {"table"}
     return {RENDERERS[name][0]: RENDERERS[name][1](result) for name in sorted(wanted)}

@@ -23,12 +23,12 @@ from compliance.evidence.cloud import CloudCollector, SourceUnreachable
 from compliance.evidence.state import StateCollector
 from compliance.evidence.vault import VaultCollector
 from compliance.library import Library, load_library
+from compliance.options import SCANS_DIR
 from compliance.scoring import Conclusion, FailOn, Gate, ItemResult, conclude, gate, judge_item
 from compliance.waivers import WAIVERS_FILE, WaiverOutcome, apply_waivers, load_waivers
 from infra.config import PLATFORM_FILE, load_platform
 
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
-SCANS_DIR = Path(".egov") / "scans"
 SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
 
 

@@ -27,10 +27,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from compliance.checks.registry import Finding
+from compliance.options import WAIVERS_FILE
 from infra.config.problems import Collector, Problem, custom_error
 from infra.config.yamlfile import read_yaml
 
-WAIVERS_FILE = Path(__file__).resolve().parent / "waivers.yaml"
 MAX_DURATION = dt.timedelta(days=366)
 
 

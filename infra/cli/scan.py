@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,19 +14,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from compliance.evidence import SOURCES
-from compliance.evidence.cloud import SourceUnreachable
-from compliance.reports import FORMATS, render
-from compliance.scan import SCANS_DIR, ScanInputError, ScanOptions, ScanResult, run_scan, write_folder
-from compliance.scoring import COMPLIANT, ERROR, NON_COMPLIANT, NOT_APPLICABLE, NOT_COLLECTED, NOT_JUDGED, PARTIAL
-from compliance.waivers import WAIVERS_FILE, load_waivers
+from compliance.options import FAIL_ON, FORMATS, SCANS_DIR, STANDARDS, WAIVERS_FILE
 from infra.config import PLATFORM_FILE, ConfigError
+
+if TYPE_CHECKING:
+    from compliance.scan import ScanResult
+
+# The scanner (boto3, hvac, pyOpenSSL, every check) is imported when a command runs, not at CLI start-up.
 
 console = Console(stderr=True)
 out = Console()
 waiver_app = typer.Typer(help="Accepted risks (compliance/waivers.yaml).", no_args_is_help=True)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
-STANDARDS = ("mlps", "pipl", "crypto", "egov")
 
 
 def _split(value: str, allowed: tuple[str, ...], option: str) -> list[str]:
@@ -54,8 +55,12 @@ def scan(
     platform: str = typer.Option(str(PLATFORM_FILE), "--platform", help="Platform config giving the allowed regions."),
 ) -> None:
     """Scan the cloud (and other sources) against MLPS 2.0 level 3 and PIPL; the exit code is the gate."""
+    from compliance.evidence.cloud import SourceUnreachable
+    from compliance.reports import render
+    from compliance.scan import ScanInputError, ScanOptions, run_scan, write_folder
+
     formats = _split(output_format, FORMATS, "--format")
-    if fail_on not in ("high", "medium", "any"):
+    if fail_on not in FAIL_ON:
         console.print(f"[bold red]error:[/] --fail-on: {fail_on!r} is not high, medium or any")
         raise typer.Exit(EXIT_CANNOT_RUN)
     options = ScanOptions(
@@ -80,19 +85,19 @@ def scan(
     raise typer.Exit(EXIT_PASSED if result.gate.passed else EXIT_FAILED)
 
 
-COLUMNS = (COMPLIANT, PARTIAL, NON_COMPLIANT, NOT_APPLICABLE, NOT_JUDGED, ERROR, NOT_COLLECTED)
-
-
 def render_table(result: ScanResult) -> None:
+    from compliance.scoring import COMPLIANT, ERROR, NON_COMPLIANT, NOT_APPLICABLE, NOT_COLLECTED, NOT_JUDGED, PARTIAL
+
+    columns = (COMPLIANT, PARTIAL, NON_COMPLIANT, NOT_APPLICABLE, NOT_JUDGED, ERROR, NOT_COLLECTED)
     table = Table(title="results per control family (items)")
     table.add_column("family")
-    for column in COLUMNS:
+    for column in columns:
         table.add_column(column, justify="right")
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for item in result.items:
         counts[item.entry.family][item.result] += 1
     for family, counter in counts.items():
-        table.add_row(family, *(str(counter[c]) if counter[c] else "" for c in COLUMNS))
+        table.add_row(family, *(str(counter[c]) if counter[c] else "" for c in columns))
     out.print(table)
     failing = [f for f in result.findings if f.status in ("fail", "error")]
     if failing:
@@ -122,6 +127,7 @@ def render_table(result: ScanResult) -> None:
 def waiver_lint(path: str = typer.Argument(str(WAIVERS_FILE), help="The waiver file.")) -> None:
     """Check the waiver file: schema, known checks and clauses, owner != approver, not expired."""
     from compliance.library import load_library
+    from compliance.waivers import load_waivers
 
     try:
         library = load_library()
