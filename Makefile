@@ -45,6 +45,7 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/core_bridge.py
 	$(PY) bench/vault.py
+	$(PY) bench/scan.py
 	$(PY) bench/config.py
 
 down:

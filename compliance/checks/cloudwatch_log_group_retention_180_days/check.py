@@ -1,0 +1,26 @@
+"""Audit logs are kept at least 180 days (网络安全法 第21条; HR case 6.5.1.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compliance.checks.base import Evidence, Result, regional, tags_of
+
+MINIMUM_DAYS = 180
+
+
+def rule(group: Mapping[str, Any]) -> str | None:
+    days = group.get("retentionInDays")
+    if days is None:
+        return None  # never expires
+    return f"keeps events {days} days, fewer than {MINIMUM_DAYS}" if int(days) < MINIMUM_DAYS else None
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    for region, group in regional(evidence, "log_groups"):
+        problem = rule(group)
+        days = group.get("retentionInDays")
+        kept = "keeps events without expiry" if days is None else f"keeps events {days} days"
+        yield Result(group.get("arn") or group["logGroupName"], problem is None,
+                     f"log group {group['logGroupName']} {problem or kept}", region, tags=tags_of(group))

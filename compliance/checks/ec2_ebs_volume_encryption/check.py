@@ -1,0 +1,19 @@
+"""Every block-storage volume is encrypted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compliance.checks.base import Evidence, Result, regional, tags_of
+
+
+def rule(volume: Mapping[str, Any]) -> str | None:
+    return None if volume.get("Encrypted") is True else "is not encrypted"
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    for region, volume in regional(evidence, "volumes"):
+        problem = rule(volume)
+        yield Result(volume["VolumeId"], problem is None, f"volume {volume['VolumeId']} {problem or 'is encrypted'}",
+                     region, tags=tags_of(volume))

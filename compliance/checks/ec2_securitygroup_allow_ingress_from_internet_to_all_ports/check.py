@@ -1,0 +1,38 @@
+"""No security group admits the whole Internet on every port (deny by default at the boundary)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
+
+INTERNET = ("0.0.0.0/0", "::/0")
+
+
+def open_to_internet(permission: Mapping[str, Any]) -> bool:
+    ranges = [r.get("CidrIp") for r in permission.get("IpRanges") or ()]
+    ranges += [r.get("CidrIpv6") for r in permission.get("Ipv6Ranges") or ()]
+    return any(cidr in INTERNET for cidr in ranges)
+
+
+def all_ports(permission: Mapping[str, Any]) -> bool:
+    if str(permission.get("IpProtocol")) == "-1":
+        return True
+    return permission.get("FromPort") in (0, -1, None) and permission.get("ToPort") in (65535, -1, None)
+
+
+def rule(group: Mapping[str, Any]) -> str | None:
+    for permission in group.get("IpPermissions") or ():
+        if open_to_internet(permission) and all_ports(permission):
+            return f"admits the Internet on every port (protocol {permission.get('IpProtocol')})"
+    return None
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    owners = vpc_owners(evidence)
+    for region, group in regional(evidence, "security_groups"):
+        problem = rule(group)
+        who = name_of(group, group["GroupId"])
+        detail = f"{who} {problem or 'admits the Internet on no all-ports rule'}"
+        yield Result(group["GroupId"], problem is None, detail, region, tags=owner_tags(owners, region, group))

@@ -1,0 +1,15 @@
+"""The account root user signs in with a second factor (two-factor authentication with a cryptographic
+technique, GB/T 22239 8.1.4.1 d), HR case 6.4.1.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compliance.checks.base import Evidence, Result, global_value
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    summary = global_value(evidence, "account_summary") or {}
+    ok = int(summary.get("AccountMFAEnabled") or 0) == 1
+    detail = "the root user has MFA" if ok else "the root user signs in without MFA"
+    yield Result("iam-root-user-mfa", ok, detail, resource_type="AwsIamUser")

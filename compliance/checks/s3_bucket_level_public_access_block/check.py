@@ -1,0 +1,23 @@
+"""Every bucket blocks public access with all four settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compliance.checks.base import Evidence, Result, global_value, tags_of
+
+SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def rule(bucket: Mapping[str, Any]) -> str | None:
+    block = bucket.get("PublicAccessBlock") or {}
+    off = [name for name in SETTINGS if block.get(name) is not True]
+    return f"does not block public access: {', '.join(off)} off" if off else None
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    for bucket in global_value(evidence, "buckets") or ():
+        problem = rule(bucket)
+        yield Result(bucket["Name"], problem is None, f"bucket {bucket['Name']} {problem or 'blocks public access'}",
+                     bucket.get("Region", ""), tags=tags_of(bucket))

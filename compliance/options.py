@@ -1,0 +1,11 @@
+"""The vocabulary of `egov scan` options, in a module light enough for the CLI to import at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FORMATS = ("table", "json", "junit", "sarif", "ocsf")
+STANDARDS = ("mlps", "pipl", "crypto", "egov")
+FAIL_ON = ("high", "medium", "any")
+SCANS_DIR = Path(".egov") / "scans"
+WAIVERS_FILE = Path(__file__).resolve().parent / "waivers.yaml"

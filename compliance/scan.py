@@ -1,0 +1,219 @@
+"""One scan: collect the selected sources once, run every check, judge the catalog items, conclude, apply
+the waivers, decide the gate, and keep the evidence and reports in a dated folder with a SHA-256 manifest.
+
+``egov scan`` (infra/cli/scan.py) only parses options and renders this module's ``ScanResult``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance.checks.registry import Finding
+from compliance.evidence import NOT_BUILT, SOURCES
+from compliance.evidence.attestations import ATTESTATIONS_FILE, load_attestations, valid_attestations
+from compliance.evidence.certs import CertsCollector
+from compliance.evidence.cloud import CloudCollector, SourceUnreachable
+from compliance.evidence.state import StateCollector
+from compliance.evidence.vault import VaultCollector
+from compliance.library import Library, load_library
+from compliance.options import SCANS_DIR
+from compliance.scoring import Conclusion, FailOn, Gate, ItemResult, conclude, gate, judge_item
+from compliance.waivers import WAIVERS_FILE, WaiverOutcome, apply_waivers, load_waivers
+from infra.config import PLATFORM_FILE, load_platform
+
+DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
+SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
+
+
+class ScanInputError(Exception):
+    """The scan cannot run as asked (bad option, unknown source); exit 2."""
+
+
+@dataclass
+class ScanOptions:
+    tenant: str | None = None
+    level: int = 3
+    standards: Sequence[str] = ("mlps", "pipl", "crypto", "egov")
+    sources: Sequence[str] | None = None
+    endpoint: str | None = None
+    regions: Sequence[str] = ()
+    fail_on: FailOn = "high"
+    out_dir: Path = SCANS_DIR
+    waivers_file: Path = WAIVERS_FILE
+    platform_file: Path = PLATFORM_FILE
+    """Where the allowed regions come from (``allowed_regions``); the defaults when the file does not exist."""
+    attestations_file: Path = ATTESTATIONS_FILE
+    evidence_dir: Path | None = None
+    """Re-judge the evidence saved by an earlier scan instead of collecting."""
+    workers: int = 8
+    today: dt.date | None = None
+
+
+@dataclass
+class ScanResult:
+    started: str
+    finished: str
+    options: ScanOptions
+    evidence: dict[str, Any]
+    not_collected: dict[str, str]
+    findings: list[Finding]
+    items: list[ItemResult]
+    conclusion: Conclusion
+    gate: Gate
+    waivers: WaiverOutcome
+    api_calls: dict[str, int] = field(default_factory=dict)
+    folder: Path | None = None
+    library: Library | None = None
+
+
+def default_sources(options: ScanOptions, environ: dict[str, str] | None = None) -> list[str]:
+    """Every source that is configured: the cloud when an endpoint or credentials are set, OpenBao when
+    VAULT_ADDR is, the Pulumi state when PULUMI_BACKEND_URL is, certificates when VAULT_ADDR is https or
+    EGOV_TLS_ENDPOINTS lists endpoints."""
+    env = os.environ if environ is None else environ
+    cloud = options.endpoint or any(env.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"))
+    tls = env.get("EGOV_TLS_ENDPOINTS") or env.get("VAULT_ADDR", "").startswith("https://")
+    configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")),
+                  ("certs", tls))
+    return [name for name, present in (*configured, ("attestations", options.attestations_file.exists()))
+            if present]
+
+
+def allowed_regions(options: ScanOptions) -> list[str]:
+    if options.platform_file.exists():
+        return list(load_platform(options.platform_file).allowed_regions)
+    return list(DEFAULT_ALLOWED_REGIONS)
+
+
+def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: None) -> ScanResult:
+    """Run one scan. ``ScanInputError``/``ConfigError`` for bad input, ``SourceUnreachable`` for a source
+    that does not answer: both before any verdict, so nothing half-judged is reported as a pass."""
+    if options.level != 3:
+        raise ScanInputError(f"level {options.level} is not supported: the catalog holds level 3 (--level 3)")
+    started = _now()
+    today = options.today or dt.date.today()
+    library = load_library()
+    waivers = load_waivers(options.waivers_file, known_checks=set(library.checks),
+                           known_clauses=set(library.catalog.entries), today=today)
+    regions = list(dict.fromkeys([*allowed_regions(options), *options.regions]))
+    if options.evidence_dir is not None:
+        evidence = json.loads((options.evidence_dir / "evidence.json").read_text(encoding="utf-8"))
+        not_collected = dict(evidence.get("_not_collected") or {})
+        calls: dict[str, int] = {}
+    else:
+        evidence, not_collected, calls = _collect(options, regions, progress, library, today)
+    progress("judging")
+    findings = [f for check in library.checks.values() for f in check.run(evidence)]
+    if options.tenant:  # a tenant's result: its own resources plus the platform's (no tenant tag)
+        findings = [f for f in findings if f.tenant in ("", options.tenant)]
+    entries = library.catalog.select(options.standards)
+    if options.tenant:
+        entries = [e for e in entries if e.responsibility in ("tenant", "both")]
+    collected = {s for s in SOURCES if s in evidence}
+    attested = valid_attestations(evidence, options.tenant)
+    items = [judge_item(entry, findings, collected, attested.get(entry.id)) for entry in entries]
+    clauses_of = {cid: check.metadata.clauses for cid, check in library.checks.items()}
+    outcome = apply_waivers(waivers, findings, clauses_of, today)
+    in_scope = {check for entry in entries for check in entry.checks}
+    decision = gate([f for f in findings if f.check_id in in_scope], outcome.is_hidden, options.fail_on,
+                    [w.id for w in outcome.expired])
+    result = ScanResult(started, _now(), options, evidence, not_collected, findings, items, conclude(items),
+                        decision, outcome, calls, library=library)
+    return result
+
+
+def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str], None], library: Library,
+             today: dt.date) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
+    selected = list(options.sources) if options.sources is not None else default_sources(options)
+    unknown = [s for s in selected if s not in SOURCES]
+    if unknown:
+        raise ScanInputError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    unbuilt = [s for s in selected if s in NOT_BUILT]
+    if unbuilt and options.sources is not None:
+        raise ScanInputError("; ".join(f"source {s} cannot be collected: {NOT_BUILT[s]}" for s in unbuilt)
+                             + " (leave it out of --source; its controls are then reported as not collected)")
+    if not selected:
+        raise ScanInputError("no source is configured: pass --endpoint URL (or set AWS_ENDPOINT_URL / AWS "
+                             "credentials) for the cloud, or --source")
+    evidence: dict[str, Any] = {}
+    why_not = {**NOT_BUILT, "attestations": f"no attestation file ({options.attestations_file}); manual items "
+                                          "stay unjudged"}
+    not_collected = {s: why_not.get(s, "not selected or not configured") for s in SOURCES if s not in selected}
+    calls: dict[str, int] = {}
+    if "cloud" in selected:
+        endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL") or None
+        collector = CloudCollector(regions=regions, allowed_regions=allowed_regions(options), endpoint=endpoint,
+                                   max_workers=options.workers)
+        try:
+            evidence["cloud"] = collector.collect(progress)
+        finally:
+            calls = dict(collector.calls.counts)
+    if "state" in selected:
+        state = StateCollector()
+        try:
+            evidence["state"] = state.collect(progress)
+        finally:
+            calls.update(state.calls)
+    if "attestations" in selected:
+        if not options.attestations_file.exists():
+            raise ScanInputError(f"source attestations: {options.attestations_file} does not exist")
+        progress(f"attestations: reading {options.attestations_file}")
+        evidence["attestations"] = load_attestations(options.attestations_file, library.catalog, today)
+    if "certs" in selected:
+        tls = CertsCollector()
+        try:
+            evidence["certs"] = tls.collect(progress)
+        finally:
+            calls.update(tls.calls)
+    if "vault" in selected:
+        vault = VaultCollector()
+        try:
+            evidence["vault"] = vault.collect(progress)
+        finally:
+            calls.update(vault.calls)
+    evidence["_not_collected"] = not_collected
+    return evidence, not_collected, calls
+
+
+def redact(value: Any) -> Any:
+    """Evidence as kept on disk: values under secret-looking keys replaced."""
+    if isinstance(value, dict):
+        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str) else redact(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def write_folder(result: ScanResult, reports: dict[str, str]) -> Path:
+    """``<out>/<UTC time>/``: evidence.json (redacted), the reports, and manifest.json with SHA-256 of each."""
+    stamp = result.started.replace(":", "").replace("-", "")
+    folder = result.options.out_dir / stamp
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = result.options.out_dir / f"{stamp}-{suffix}"
+    folder.mkdir(parents=True)
+    files = {"evidence.json": json.dumps(redact(result.evidence), indent=1, sort_keys=True, default=str), **reports}
+    manifest: dict[str, Any] = {"scan_started": result.started, "scan_finished": result.finished, "files": {}}
+    for name, text in files.items():
+        data = text.encode("utf-8")
+        (folder / name).write_bytes(data)
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+    result.folder = folder
+    return folder
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+__all__ = ["ScanInputError", "ScanOptions", "ScanResult", "SourceUnreachable", "run_scan", "write_folder"]
