@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infra.config.problems import Collector, ConfigError, Problem
 from infra.config.yamlfile import read_yaml
+from infra.repository import REPO_ROOT
 
-HIGH_RISK_FILE = Path(__file__).resolve().parent / "high_risk_cases.yaml"
+HIGH_RISK_FILE = REPO_ROOT / "compliance" / "high_risk_cases.yaml"
 
 
 class HighRiskCase(BaseModel):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from infra.repository import REPO_ROOT
+
 FORMATS = ("table", "json", "junit", "sarif", "ocsf")
 STANDARDS = ("mlps", "pipl", "crypto", "egov")
 FAIL_ON = ("high", "medium", "any")
 SCANS_DIR = Path(".egov") / "scans"
-WAIVERS_FILE = Path(__file__).resolve().parent / "waivers.yaml"
+WAIVERS_FILE = REPO_ROOT / "compliance" / "waivers.yaml"

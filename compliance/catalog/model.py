@@ -24,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from infra.config.problems import Collector, ConfigError, LineIndex, Problem, custom_error
 from infra.config.yamlfile import read_yaml
+from infra.repository import REPO_ROOT
 
-CATALOG_DIR = Path(__file__).resolve().parent
+CATALOG_DIR = REPO_ROOT / "compliance" / "catalog"
 
 ENTRY_ID = re.compile(r"^[A-Z]{1,4}-\d{2}(\.[a-z0-9])?$")
 

@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from compliance.checks.base import Evidence, Result, is_managed
 from infra.config.problems import Collector, ConfigError, Problem, custom_error
 from infra.config.yamlfile import read_yaml
+from infra.repository import REPO_ROOT
 
-CHECKS_DIR = Path(__file__).resolve().parent
+CHECKS_DIR = REPO_ROOT / "compliance" / "checks"
 CHECK_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 REQUIREMENT = re.compile(r"^(cloud|vault|state|hosts|certs|attestations):(global|regions)\.[a-z_]+$")
 

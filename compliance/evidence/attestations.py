@@ -27,8 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from compliance.catalog import Catalog, Status
 from infra.config.problems import Collector, custom_error
 from infra.config.yamlfile import read_yaml
+from infra.repository import REPO_ROOT
 
-ATTESTATIONS_FILE = Path(__file__).resolve().parent.parent / "attestations.yaml"
+ATTESTATIONS_FILE = REPO_ROOT / "compliance" / "attestations.yaml"
 MAX_VALIDITY = dt.timedelta(days=397)
 RESULTS = {"compliant": 1.0, "partially compliant": 0.5, "non-compliant": 0.0}
 
