@@ -36,7 +36,7 @@ from infra.provider.handler import (
     is_unknown,
     refuse_replacement_changes,
 )
-from infra.provider.iam import (
+from infra.provider.policy_documents import (
     policies_equal,
     policy_problem,
     prefer_given,

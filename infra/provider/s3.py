@@ -43,12 +43,12 @@ from infra.provider.handler import (
     property_path,
     refuse_replacement_changes,
 )
-from infra.provider.iam import (
+from infra.provider.kms import same_key
+from infra.provider.policy_documents import (
     policies_equal,
     policy_problem,
     prefer_given,
 )
-from infra.provider.kms import same_key
 
 TYPE_TOKEN = "egov:s3:Bucket"
 SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
