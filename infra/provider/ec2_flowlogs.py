@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
+from infra.provider.ec2 import (
     changed,
     describe_one,
     enum_failures,

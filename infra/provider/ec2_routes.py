@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
+from infra.provider.ec2 import (
     align_unordered,
     delete_with_grace,
     describe_one,

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
+from infra.provider.ec2 import (
     align_unordered,
     changed,
     delete_with_grace,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import ec2_filter, owned, sync_tags
+from infra.provider.ec2 import ec2_filter, owned, sync_tags
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,

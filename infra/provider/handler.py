@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +31,7 @@ from botocore.parsers import ResponseParserError
 
 from infra.provider.clients import ClientFactory
 from infra.provider.errors import (
+    ApiError,
     ProviderError,
     ResourceRef,
     from_botocore_error,
@@ -226,6 +227,15 @@ class HandlerContext:
         with self._translated_errors(client, service, method):
             response: dict[str, Any] = getattr(client, method)(**params)
         return response
+
+    def call_or_none(self, missing: Collection[str], service: str, method: str, **params: Any) -> dict[str, Any] | None:
+        """``call``, or None when the cloud answers with one of the ``missing`` codes (not found, gone)."""
+        try:
+            return self.call(service, method, **params)
+        except ApiError as exc:
+            if exc.code in missing:
+                return None
+            raise
 
     def collect(self, service: str, method: str, result_key: str, **params: Any) -> list[Any]:
         """Every ``result_key`` item of a list/describe call, following pagination when it exists."""
@@ -615,3 +625,139 @@ def refuse_replacement_changes(
                 f"{ctx.resource}: {spec.name} cannot change in place ({have!r} -> {wanted!r}); "
                 "it needs a replacement, which the diff should have requested"
             )
+
+
+class CloudHandler(ResourceHandler):
+    """The skeleton of a family whose resource is one cloud object found by its id.
+
+    Class attributes say how to find the object (``describe_method`` called with
+    ``id_param=[id]``, the items under ``list_key``, matched on ``id_key``; ``not_found``
+    codes and ``gone_states`` mean it is gone) and how messages name it (``noun``). From them
+    come the common read, the update opening (describe, gone-on-update, refuse replacement
+    changes), the tag sync and the describe that ends a create or an update. A family writes
+    ``_outputs`` (or its own ``_describe``), ``create``, ``delete`` and, for in-place changes
+    other than tags, ``apply_update``.
+    """
+
+    noun: ClassVar[str]
+    """How messages name one resource of the family ("subnet", "KMS key")."""
+    service: ClassVar[str] = "ec2"
+    describe_method: ClassVar[str] = ""
+    id_param: ClassVar[str] = ""
+    list_key: ClassVar[str] = ""
+    id_key: ClassVar[str] = ""
+    not_found: ClassVar[Collection[str]] = ()
+    gone_states: ClassVar[Collection[str]] = ()
+    omit_null_inputs: ClassVar[bool] = False
+    """Leave unset (null) inputs out of what read reconstructs, so an import passes check as is."""
+    rollback_catch: ClassVar[type[Exception]] = ProviderError
+    """Which failures of the undo of a half-done create are reported rather than raised."""
+
+    # -- finding the object ----------------------------------------------------------------
+
+    def _get(self, ctx: HandlerContext, resource_id: str) -> dict[str, Any] | None:
+        """The cloud's item for ``resource_id`` (any state), or None when it does not exist."""
+        params = {self.id_param: [resource_id]}
+        response = ctx.call_or_none(self.not_found, self.service, self.describe_method, **params)
+        items = response.get(self.list_key, []) if response is not None else []
+        return next((dict(i) for i in items if not self.id_key or str(i.get(self.id_key)) == resource_id), None)
+
+    def _state(self, ctx: HandlerContext, resource_id: str) -> str | None:
+        item = self._get(ctx, resource_id)
+        return None if item is None else str(item.get("State"))
+
+    def _describe(self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The resource's outputs now, or None when it is gone; ``reference`` (state, inputs or news)
+        lets the outputs keep the program's spelling and order where the cloud's means the same."""
+        item = self._get(ctx, resource_id)
+        if item is None or item.get("State") in self.gone_states:
+            return None
+        return self._outputs(ctx, item, reference)
+
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs from the cloud's item; families that use the default ``_describe`` write this."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _outputs or _describe")
+
+    def disappeared(self, ctx: HandlerContext, resource_id: str, when: str) -> ProviderError:
+        return ProviderError(f"{ctx.resource}: {self.noun} {resource_id} disappeared {when}")
+
+    def described(
+        self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any], when: str
+    ) -> dict[str, Any]:
+        """``_describe``, where gone is an error: the object was just made or changed."""
+        outputs = self._describe(ctx, resource_id, reference)
+        if outputs is None:
+            raise self.disappeared(ctx, resource_id, when)
+        return outputs
+
+    # -- read --------------------------------------------------------------------------------
+
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return state or inputs
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        outputs = self._describe(ctx, resource_id, self.read_reference(state, inputs)) if resource_id else None
+        return self.read_result(resource_id, outputs, omit_null_inputs=self.omit_null_inputs)
+
+    # -- create --------------------------------------------------------------------------------
+
+    def finish_create(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        reference: Mapping[str, Any],
+        configure: Callable[[], None] = lambda: None,
+    ) -> CreateResult:
+        """Run the steps after the create call, describe the result; on any failure undo the create."""
+        try:
+            configure()
+            outputs = self.described(ctx, resource_id, reference, CREATED)
+        except Exception as exc:
+            raise self.rollback(ctx, resource_id, exc) from exc
+        return CreateResult(resource_id=resource_id, outputs=outputs)
+
+    def rollback(self, ctx: HandlerContext, resource_id: str, cause: Exception) -> ProviderError:
+        """Delete what a failed create made and say so (see ``rollback_error``)."""
+        return rollback_error(
+            ctx, self.noun, resource_id, cause, lambda: self.delete(ctx, resource_id, {}), catch=self.rollback_catch
+        )
+
+    # -- update --------------------------------------------------------------------------------
+
+    def open_update(self, ctx: HandlerContext, resource_id: str, news: dict[str, Any]) -> dict[str, Any]:
+        """What exists now, refusing an update of a vanished object or of a replace-only property."""
+        live = self._describe(ctx, resource_id, news)
+        if live is None:
+            raise gone_on_update(ctx, self.noun, resource_id)
+        refuse_replacement_changes(ctx, self, live, news)
+        return live
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Planned against what exists now, not the possibly stale state, so an update also repairs drift."""
+        live = self.open_update(ctx, resource_id, news)
+        self.apply_update(ctx, resource_id, live, news, old_state)
+        if self.spec("tags") is not None:
+            self.sync_tags(ctx, resource_id, live, news.get("tags") or {})
+        return self.described(ctx, resource_id, news, UPDATING)
+
+    def apply_update(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        live: dict[str, Any],
+        news: dict[str, Any],
+        old_state: dict[str, Any],
+    ) -> None:
+        """In-place changes other than tags; nothing by default."""
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
+        """Make the user tags of the object described as ``live`` equal ``desired``."""
+        raise NotImplementedError(f"{type(self).__name__} has tags but no sync_tags")
+
+
+CREATED: Final = "right after it was created"
+UPDATING: Final = "during the update"

@@ -31,7 +31,7 @@ from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
 from infra.provider.ec2_endpoints import DEFAULT_POLICY, VpcEndpointHandler
 from infra.provider.ec2_flowlogs import FlowLogHandler
-from infra.provider.ec2_network import InternetGatewayHandler, SubnetHandler, network_handlers
+from infra.provider.ec2_gateways import InternetGatewayHandler
 from infra.provider.ec2_routes import RouteTableAssociationHandler, RouteTableHandler
 from infra.provider.ec2_security import (
     DefaultSecurityGroupLockdownHandler,
@@ -39,9 +39,10 @@ from infra.provider.ec2_security import (
     SecurityGroupRuleGuardHandler,
     SecurityGroupRuleHandler,
 )
+from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.errors import ProviderError, ResourceRef
-from infra.provider.handler import DiffKind, HandlerContext, HandlerRegistry, ResourceHandler
-from infra.provider.provider import EgovProvider
+from infra.provider.handler import DiffKind, HandlerContext, ResourceHandler
+from infra.provider.provider import EgovProvider, default_registry
 from infra.provider.recovery import delete_leftovers, find_leftovers
 from tests.integration.moto_server import boto3_client
 
@@ -889,7 +890,7 @@ def test_leftovers_of_every_taggable_family_are_found(
     make(FlowLogHandler(), resourceId=vpc, logDestinationType="s3", logDestination=f"arn:aws-cn:s3:::{bucket}")
     make(VpcEndpointHandler(), vpcId=vpc, serviceName=f"com.amazonaws.{REGION}.s3", routeTableIds=[table_id])
 
-    registry = HandlerRegistry(network_handlers())
+    registry = default_registry()
     prefix = f"urn:pulumi:{STACK}::egov::"
     leftovers = [x for x in find_leftovers(prefix, [], clients, registry) if x.resource_id in made]
     assert {x.resource_id: x.type_token for x in leftovers} == made

@@ -13,22 +13,16 @@ from pulumi.provider.experimental.provider import CheckRequest, ConfigureRequest
 from pulumi.runtime import rpc
 
 from infra.provider.clients import ClientFactory, ProviderConfig
-from infra.provider.ec2_transit import (
-    ASSOCIATION,
-    PROPAGATION,
-    ROUTE,
-    ROUTE_TABLE,
-    TRANSIT_GATEWAY,
-    VPC_ATTACHMENT,
-    TransitGatewayHandler,
-    TransitGatewayRouteHandler,
+from infra.provider.ec2_tgw import TransitGatewayHandler
+from infra.provider.ec2_tgw_attachments import TransitGatewayVpcAttachmentHandler
+from infra.provider.ec2_tgw_links import (
     TransitGatewayRouteTableAssociationHandler,
-    TransitGatewayRouteTableHandler,
     TransitGatewayRouteTablePropagationHandler,
-    TransitGatewayVpcAttachmentHandler,
-    UnreadableResponse,
 )
-from infra.provider.errors import ApiError, ProviderError, ResourceRef
+from infra.provider.ec2_tgw_route_tables import TransitGatewayRouteTableHandler
+from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler
+from infra.provider.ec2_transit import ASSOCIATION, PROPAGATION, ROUTE, ROUTE_TABLE, TRANSIT_GATEWAY, VPC_ATTACHMENT
+from infra.provider.errors import ApiError, ProviderError, ResourceRef, UnreadableResponse
 from infra.provider.handler import DiffKind, HandlerContext, ResourceHandler
 from infra.provider.provider import EgovProvider
 from infra.provider.tags import OWNER_TAG

@@ -157,10 +157,24 @@ def test_get_looks_up_by_id() -> Any:
 
 def test_every_wrapper_matches_its_handler() -> None:
     """Each wrapper's TYPE, kwargs (snake_case of the inputs) and output properties follow its handler."""
-    from infra.provider.ec2_network import network_handlers
+    from infra.provider.provider import default_registry
     from infra.resources import network
 
-    handlers = {h.type_token: h for h in network_handlers()}
+    network_tokens = {
+        "egov:ec2:Subnet",
+        "egov:ec2:InternetGateway",
+        "egov:ec2:RouteTable",
+        "egov:ec2:RouteTableAssociation",
+        "egov:ec2:SecurityGroup",
+        "egov:ec2:SecurityGroupRule",
+        "egov:ec2:DefaultSecurityGroupLockdown",
+        "egov:ec2:SecurityGroupRuleGuard",
+        "egov:ec2:NetworkAcl",
+        "egov:ec2:NetworkAclEntry",
+        "egov:ec2:FlowLog",
+        "egov:ec2:VpcEndpoint",
+    }
+    handlers = {h.type_token: h for h in default_registry() if h.type_token in network_tokens}
     wrappers = [getattr(network, name) for name in network.__all__ if name != "RouteArgs"]
     assert {w.TYPE for w in wrappers} == set(handlers)
 
