@@ -348,3 +348,24 @@ class Ec2Handler(CloudHandler):
             server_filter=self.owner_filter,
             skip_states=self.gone_states,
         )
+
+
+def delete_batch_item(ctx: HandlerContext, method: str, not_found: Collection[str], **params: Any) -> bool:
+    """Run a batch delete call (DeleteVpcEndpoints, DeleteFlowLogs) for one item; False when it was gone.
+
+    These calls answer HTTP 200 and list per-item failures under ``Unsuccessful``: those are
+    errors naming the item, never ignored (except the ``not_found`` ones).
+    """
+    response = ctx.call_or_none(not_found, "ec2", method, **params)
+    if response is None:
+        return False
+    for item in response.get("Unsuccessful") or []:
+        error = item.get("Error") or {}
+        if error.get("Code") in not_found:
+            return False
+        operation = "".join(part.capitalize() for part in method.split("_"))
+        raise ProviderError(
+            f"{ctx.resource}: ec2:{operation} did not delete {item.get('ResourceId')}: "
+            f"{error.get('Code')}: {error.get('Message')}"
+        )
+    return True

@@ -25,16 +25,14 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
+    Ec2Handler,
     align_unordered,
     delete_with_grace,
-    describe_one,
     ec2_arn,
     ec2_filter,
     id_failures,
     ipv4_cidr_problem,
     order_like,
-    owned,
-    sync_tags,
     tag_specifications,
 )
 from infra.provider.errors import ApiError, ProviderError
@@ -49,9 +47,7 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     contains_unknown,
-    gone_on_update,
     is_unknown,
-    rollback_error,
 )
 
 ROUTE_TABLE_TYPE = "egov:ec2:RouteTable"
@@ -228,11 +224,15 @@ def _route_params(route: Mapping[str, Any]) -> dict[str, Any]:
 # -- egov:ec2:RouteTable ------------------------------------------------------------------------------
 
 
-class RouteTableHandler(ResourceHandler):
+class RouteTableHandler(Ec2Handler):
     """A route table of a VPC with its routes; vpcId replaces, routes and tags change in place."""
 
     type_token = ROUTE_TABLE_TYPE
     description = "A route table of a VPC, holding exactly the declared routes."
+    noun = "route table"
+    describe_method, id_param = "describe_route_tables", "RouteTableIds"
+    list_key, id_key = "RouteTables", "RouteTableId"
+    not_found = ROUTE_TABLE_NOT_FOUND
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the route table.", required=True, replace_on_change=True
@@ -299,57 +299,39 @@ class RouteTableHandler(ResourceHandler):
             TagSpecifications=tag_specifications(ctx, "route-table", inputs.get("tags")),
         )
         table_id = str(response["RouteTable"]["RouteTableId"])
-        try:
+
+        def add_routes() -> None:
             for route in inputs.get("routes") or []:
                 ctx.call("ec2", "create_route", RouteTableId=table_id, **_route_params(route))
-            outputs = self._describe(ctx, table_id, inputs.get("routes"))
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: route table {table_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(ctx, "route table", table_id, exc, lambda: self.delete(ctx, table_id, {})) from exc
-        return CreateResult(resource_id=table_id, outputs=outputs)
 
-    def _table(self, ctx: HandlerContext, table_id: str) -> dict[str, Any] | None:
-        return describe_one(
-            ctx, "describe_route_tables", "RouteTables", ROUTE_TABLE_NOT_FOUND, RouteTableIds=[table_id]
-        )
+        return self.finish_create(ctx, table_id, inputs, add_routes)
 
-    def _describe(self, ctx: HandlerContext, table_id: str, order: Any = None) -> dict[str, Any] | None:
-        table = self._table(ctx, table_id)
-        if table is None:
-            return None
-        routes = [r for r in (route_from_aws(raw) for raw in table.get("Routes", []) or []) if r is not None]
-        owner = str(table.get("OwnerId") or "") or None
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        table_id = str(item["RouteTableId"])
+        routes = [r for r in (route_from_aws(raw) for raw in item.get("Routes", []) or []) if r is not None]
+        owner = str(item.get("OwnerId") or "") or None
         return {
-            "vpcId": table.get("VpcId"),
-            "routes": order_like(routes, order, key=lambda r: r.get(DESTINATION)),
-            "tags": tagging.from_aws(table.get("Tags")),
+            "vpcId": item.get("VpcId"),
+            "routes": order_like(routes, reference.get("routes"), key=lambda r: r.get(DESTINATION)),
+            "tags": tagging.from_aws(item.get("Tags")),
             "routeTableId": table_id,
             "arn": ec2_arn(ctx, "route-table", table_id, owner),
             "ownerId": owner,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        order = state.get("routes") or inputs.get("routes")
-        outputs = self._describe(ctx, resource_id, order) if resource_id else None
-        return self.read_result(resource_id, outputs)
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return {"routes": state.get("routes") or inputs.get("routes")}
 
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_route_tables", "RouteTables", "RouteTableId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "route table", resource_id)
+    def apply_update(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        live: dict[str, Any],
+        news: dict[str, Any],
+        old_state: dict[str, Any],
+    ) -> None:
         desired = [canonical_route(r) for r in news.get("routes") or []]
         self.apply_routes(ctx, resource_id, plan_routes(live["routes"], desired))
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id, desired)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: route table {resource_id} disappeared during the update")
-        return outputs
 
     @staticmethod
     def apply_routes(ctx: HandlerContext, table_id: str, plan: RoutePlan) -> None:
@@ -367,7 +349,7 @@ class RouteTableHandler(ResourceHandler):
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         def blockers() -> list[str]:
-            table = self._table(ctx, resource_id) or {}
+            table = self._get(ctx, resource_id) or {}
             return [
                 f"subnet {a['SubnetId']} (association {a.get('RouteTableAssociationId')})"
                 for a in table.get("Associations", []) or []

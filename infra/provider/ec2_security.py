@@ -30,6 +30,7 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
+    Ec2Handler,
     align_unordered,
     changed,
     delete_with_grace,
@@ -41,12 +42,11 @@ from infra.provider.ec2 import (
     id_list_failures,
     ipv4_cidr_problem,
     mark_delete_before_replace,
-    owned,
-    sync_tags,
     tag_specifications,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CreateResult,
     DiffKind,
     DiffResult,
@@ -55,9 +55,7 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
-    gone_on_update,
     is_unknown,
-    rollback_error,
 )
 
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
@@ -98,11 +96,14 @@ def canonical_protocol(value: Any) -> str:
 # -- egov:ec2:SecurityGroup --------------------------------------------------------------------------------
 
 
-class SecurityGroupHandler(ResourceHandler):
+class SecurityGroupHandler(Ec2Handler):
     """A VPC security group with no rules of its own; rules are SecurityGroupRule resources."""
 
     type_token = SECURITY_GROUP_TYPE
     description = "A VPC security group that starts with no rules (AWS's default egress rule is revoked)."
+    noun = "security group"
+    describe_method, id_param, list_key, id_key = "describe_security_groups", "GroupIds", "SecurityGroups", "GroupId"
+    not_found = GROUP_NOT_FOUND
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the group.", required=True, replace_on_change=True
@@ -174,49 +175,24 @@ class SecurityGroupHandler(ResourceHandler):
             TagSpecifications=tag_specifications(ctx, "security-group", inputs.get("tags")),
         )
         group_id = str(response["GroupId"])
-        try:
-            egress = [r for r in group_rules(ctx, group_id) if r.get("IsEgress")]
-            revoke_rules(ctx, group_id, egress)
-            outputs = self._describe(ctx, group_id)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: security group {group_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(ctx, "security group", group_id, exc, lambda: self.delete(ctx, group_id, {})) from exc
-        return CreateResult(resource_id=group_id, outputs=outputs)
 
-    def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
-        group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
-        if group is None:
-            return None
-        owner = str(group.get("OwnerId") or "") or None
+        def revoke_default_egress() -> None:
+            revoke_rules(ctx, group_id, [r for r in group_rules(ctx, group_id) if r.get("IsEgress")])
+
+        return self.finish_create(ctx, group_id, inputs, revoke_default_egress)
+
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        group_id = str(item["GroupId"])
+        owner = str(item.get("OwnerId") or "") or None
         return {
-            "vpcId": group.get("VpcId"),
-            "groupName": group.get("GroupName"),
-            "description": group.get("Description"),
-            "tags": tagging.from_aws(group.get("Tags")),
+            "vpcId": item.get("VpcId"),
+            "groupName": item.get("GroupName"),
+            "description": item.get("Description"),
+            "tags": tagging.from_aws(item.get("Tags")),
             "groupId": group_id,
             "arn": ec2_arn(ctx, "security-group", group_id, owner),
             "ownerId": owner,
         }
-
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_security_groups", "SecurityGroups", "GroupId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "security group", resource_id)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         def blockers() -> list[str]:
@@ -271,7 +247,7 @@ def revoke_rules(ctx: HandlerContext, group_id: str, rules: Iterable[Mapping[str
 _RULE_IDENTITY = ("securityGroupId", "type", "protocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId")
 
 
-class SecurityGroupRuleHandler(ResourceHandler):
+class SecurityGroupRuleHandler(Ec2Handler):
     """One ingress or egress rule of a security group; every property but tags replaces it.
 
     Ports: tcp/udp need fromPort <= toPort in 0-65535; icmp takes the ICMP type in
@@ -281,6 +257,11 @@ class SecurityGroupRuleHandler(ResourceHandler):
 
     type_token = SECURITY_GROUP_RULE_TYPE
     description = "One ingress or egress rule of a security group."
+    noun = "security group rule"
+    describe_method, id_param = "describe_security_group_rules", "SecurityGroupRuleIds"
+    list_key, id_key = "SecurityGroupRules", "SecurityGroupRuleId"
+    not_found = RULE_NOT_FOUND
+    owner_filter = False  # DescribeSecurityGroupRules documents only ``tag:<key>``, no ``tag-key``
     properties = (
         PropertySpec(
             "securityGroupId", "string", "The group the rule belongs to.", required=True, replace_on_change=True
@@ -350,63 +331,27 @@ class SecurityGroupRuleHandler(ResourceHandler):
                 "rule id (SecurityGroupRules is empty); this provider needs a cloud that returns it"
             )
         rule_id = str(rules[0]["SecurityGroupRuleId"])
-        outputs = self._describe(ctx, rule_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group rule {rule_id} disappeared right after creation")
-        return CreateResult(resource_id=rule_id, outputs=outputs)
+        return CreateResult(resource_id=rule_id, outputs=self.described(ctx, rule_id, inputs, CREATED))
 
-    def _rule(self, ctx: HandlerContext, rule_id: str) -> dict[str, Any] | None:
-        return describe_one(
-            ctx, "describe_security_group_rules", "SecurityGroupRules", RULE_NOT_FOUND, SecurityGroupRuleIds=[rule_id]
-        )
-
-    def _describe(self, ctx: HandlerContext, rule_id: str) -> dict[str, Any] | None:
-        rule = self._rule(ctx, rule_id)
-        if rule is None:
-            return None
-        outputs = rule_outputs(rule)
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        rule_id = str(item["SecurityGroupRuleId"])
+        outputs = rule_outputs(item)
         peer_group = outputs.get("referencedSecurityGroupId")
         if peer_group and outputs.get("description") is None:
-            outputs["description"] = _pair_description(ctx, rule, str(peer_group))
+            outputs["description"] = _pair_description(ctx, item, str(peer_group))
         if outputs.get("cidrIpv4") is None and peer_group is None:
-            kind = "an IPv6 network" if rule.get("CidrIpv6") else "a prefix list" if rule.get("PrefixListId") else "?"
+            kind = "an IPv6 network" if item.get("CidrIpv6") else "a prefix list" if item.get("PrefixListId") else "?"
             raise ProviderError(
                 f"{ctx.resource}: security group rule {rule_id} has {kind} as its peer, which "
                 f"{SECURITY_GROUP_RULE_TYPE} does not manage (it takes cidrIpv4 or referencedSecurityGroupId)"
             )
-        outputs["tags"] = tagging.from_aws(rule.get("Tags"))
+        outputs["tags"] = tagging.from_aws(item.get("Tags"))
         outputs["securityGroupRuleId"] = rule_id
-        return outputs
-
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(
-            ctx,
-            "describe_security_group_rules",
-            "SecurityGroupRules",
-            "SecurityGroupRuleId",
-            urn_prefix,
-            server_filter=False,
-        )
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "security group rule", resource_id)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group rule {resource_id} disappeared during the update")
         return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         # Looked up first: recovery deletes leftovers knowing only the id.
-        rule = self._rule(ctx, resource_id)
+        rule = self._get(ctx, resource_id)
         if rule is None:
             return
         try:
