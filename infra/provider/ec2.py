@@ -9,7 +9,6 @@ The families live in modules of their own (``ec2_vpc``, ``ec2_subnets``, ``ec2_g
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import re
@@ -21,7 +20,6 @@ from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CloudHandler,
-    DiffResult,
     Failure,
     HandlerContext,
     contains_unknown,
@@ -285,53 +283,20 @@ def order_like(live: Iterable[Any], reference: Any, key: Callable[[Any], Any] = 
     return known + rest
 
 
-def align_unordered(
-    old_state: Mapping[str, Any],
-    news: Mapping[str, Any],
-    names: Iterable[str],
-    canonical: Callable[[Any], Any] = lambda item: item,
-) -> dict[str, Any]:
-    """A copy of ``old_state`` where each list property in ``names`` that holds the same
-    items as ``news`` (in any order) is replaced by the news' list, so the generic diff
-    does not report a reordering that AWS would not preserve anyway."""
-    aligned = dict(old_state)
-    for name in names:
-        old, new = old_state.get(name), news.get(name)
-        if old is None:
-            old = []
-        if new is None:
-            new = []
-        if not isinstance(old, list | tuple) or not isinstance(new, list | tuple) or contains_unknown(new):
-            continue
-        try:
-            same = sorted(json.dumps(canonical(i), sort_keys=True) for i in old) == sorted(
-                json.dumps(canonical(i), sort_keys=True) for i in new
-            )
-        except TypeError:
-            continue
-        if same:
-            aligned[name] = copy.deepcopy(news.get(name))
-    return aligned
-
-
-def changed(old_state: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
-    """Whether input ``name`` differs (an unknown new value counts as a change)."""
-    new = news.get(name)
-    return is_unknown(new) or contains_unknown(new) or old_state.get(name) != new
-
-
-def mark_delete_before_replace(result: DiffResult, collides: bool) -> DiffResult:
-    """Ask the engine to delete the old resource first when its replacement would collide with it."""
-    if result.replaces and collides:
-        result.delete_before_replace = True
-    return result
-
-
 class Ec2Handler(CloudHandler):
     """A family of EC2 objects: tags through CreateTags/DeleteTags, the OWNER_TAG lookup through the
-    family's describe call (``owner_filter=False`` where that call has no ``tag-key`` filter)."""
+    family's describe call (``owner_filter=False`` where that call has no ``tag-key`` filter).
+
+    ``dependency_grace_seconds``: how long a delete retries while AWS still reports just-deleted
+    dependents (see ``delete_with_grace``).
+    """
 
     owner_filter: ClassVar[bool] = True
+    default_grace_seconds: ClassVar[float] = 60.0
+
+    def __init__(self, *, dependency_grace_seconds: float | None = None) -> None:
+        grace = dependency_grace_seconds
+        self.dependency_grace_seconds = self.default_grace_seconds if grace is None else grace
 
     def sync_tags(
         self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]

@@ -24,13 +24,12 @@ Moto 5.2.5 gaps, worked around here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    align_unordered,
     delete_with_grace,
     describe_one,
     ec2_arn,
@@ -47,7 +46,6 @@ from infra.provider.handler import (
     CREATED,
     CloudHandler,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
@@ -76,6 +74,8 @@ class NetworkAclHandler(Ec2Handler):
     describe_method, id_param = "describe_network_acls", "NetworkAclIds"
     list_key, id_key = "NetworkAcls", "NetworkAclId"
     not_found = ACL_NOT_FOUND
+    unordered = ("subnetIds",)
+    default_grace_seconds = 30.0
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the ACL.", required=True, replace_on_change=True
@@ -93,25 +93,11 @@ class NetworkAclHandler(Ec2Handler):
         PropertySpec("ownerId", "string", "The account that owns the ACL.", output_only=True),
     )
 
-    def __init__(self, *, dependency_grace_seconds: float = 30.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
-
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures = id_failures(inputs, "vpcId", "vpc")
         failures += id_list_failures(inputs, "subnetIds", "subnet")
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        aligned = align_unordered(old_state, news, ["subnetIds"])
-        return super().diff(ctx, resource_id, aligned, news, ignore_changes)
 
     def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
         acl_id = str(item["NetworkAclId"])
@@ -178,14 +164,7 @@ class NetworkAclHandler(Ec2Handler):
     def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
         return {"subnetIds": state.get("subnetIds") or inputs.get("subnetIds")}
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         wanted = [str(s) for s in news.get("subnetIds") or []]
         for subnet_id in wanted:
             if subnet_id not in live["subnetIds"]:
@@ -387,14 +366,7 @@ class NetworkAclEntryHandler(CloudHandler):
         resource_id = entry_id(inputs["networkAclId"], bool(inputs.get("egress", False)), int(inputs["ruleNumber"]))
         return CreateResult(resource_id=resource_id, outputs=self.described(ctx, resource_id, inputs, CREATED))
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         acl_id, _, _ = self._parse(ctx, resource_id)
         ctx.call("ec2", "replace_network_acl_entry", **entry_params({**news, "networkAclId": acl_id}))
 

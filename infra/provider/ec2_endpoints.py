@@ -25,26 +25,22 @@ Moto 5.2.5 gaps:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    align_unordered,
-    changed,
     delete_batch_item,
     enum_failures,
     id_failures,
     id_list_failures,
-    mark_delete_before_replace,
     order_like,
     tag_specifications,
 )
 from infra.provider.errors import ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
@@ -111,6 +107,8 @@ class VpcEndpointHandler(Ec2Handler):
     describe_method, id_param = "describe_vpc_endpoints", "VpcEndpointIds"
     list_key, id_key = "VpcEndpoints", "VpcEndpointId"
     not_found = ENDPOINT_NOT_FOUND
+    unordered = _LISTS
+    unique_together = ("vpcId", "serviceName")  # one endpoint per service and VPC (route tables, private DNS)
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the endpoint.", required=True, replace_on_change=True
@@ -194,24 +192,13 @@ class VpcEndpointHandler(Ec2Handler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        aligned = align_unordered(old_state, news, _LISTS)
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """Also the policy: the program's text where it means the same as the state's."""
+        aligned = super().aligned_state(old_state, news)
         new_policy = news.get("policy")
         if not is_unknown(new_policy) and policy_key(aligned.get("policy")) == policy_key(new_policy):
-            aligned["policy"] = new_policy
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
-        # One endpoint per service and VPC is what route tables and private DNS allow.
-        collides = not changed(old_state, news, "vpcId") and not changed(old_state, news, "serviceName")
-        return mark_delete_before_replace(result, collides)
-
-    # -- cloud ---------------------------------------------------------------------------
+            aligned = {**aligned, "policy": new_policy}
+        return aligned
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         kind = inputs.get("vpcEndpointType") or "Gateway"
@@ -279,14 +266,7 @@ class VpcEndpointHandler(Ec2Handler):
         found = super().find_owned(ctx, urn_prefix)
         return {i: urn for i, urn in found.items() if self._get(ctx, i) is not None}
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         params: dict[str, Any] = {}
         for name, add, remove in (
             ("routeTableIds", "AddRouteTableIds", "RemoveRouteTableIds"),

@@ -16,23 +16,20 @@ answers an unknown id with ``InvalidFlowLogId.NotFound`` rather than an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    changed,
     delete_batch_item,
     enum_failures,
-    mark_delete_before_replace,
     tag_specifications,
 )
 from infra.provider.errors import ProviderError
 from infra.provider.handler import (
     CREATED,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
@@ -55,6 +52,7 @@ class FlowLogHandler(Ec2Handler):
     noun = "flow log"
     describe_method, id_param, list_key, id_key = "describe_flow_logs", "FlowLogIds", "FlowLogs", "FlowLogId"
     not_found = FLOW_LOG_NOT_FOUND
+    unique_together = ("resourceId", *_DESTINATION)  # AWS refuses a second log of one resource to one place
     properties = (
         PropertySpec(
             "resourceId", "string", "What to log (a vpc-, subnet- or eni- id).", required=True, replace_on_change=True
@@ -119,19 +117,6 @@ class FlowLogHandler(Ec2Handler):
         failures += destination_failures(inputs)
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # AWS refuses a second flow log of the same resource to the same destination.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        same_target = not any(changed(old_state, news, n) for n in ("resourceId", *_DESTINATION))
-        return mark_delete_before_replace(result, same_target)
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         params: dict[str, Any] = {

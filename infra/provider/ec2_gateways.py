@@ -34,9 +34,6 @@ class InternetGatewayHandler(Ec2Handler):
         PropertySpec("ownerId", "string", "The account that owns the gateway.", output_only=True),
     )
 
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
-
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         return id_failures(inputs, "vpcId", "vpc") + tagging.validate_tags(inputs.get("tags"))
 
@@ -74,14 +71,7 @@ class InternetGatewayHandler(Ec2Handler):
             "ownerId": owner,
         }
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         attached = self._attached_vpcs(self._get(ctx, resource_id) or {})  # outputs show only the first
         wanted = news.get("vpcId") or None
         for vpc_id in attached:

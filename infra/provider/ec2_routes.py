@@ -26,7 +26,6 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    align_unordered,
     delete_with_grace,
     ec2_arn,
     ec2_filter,
@@ -46,6 +45,7 @@ from infra.provider.handler import (
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    align_unordered,
     contains_unknown,
     is_unknown,
 )
@@ -233,6 +233,7 @@ class RouteTableHandler(Ec2Handler):
     describe_method, id_param = "describe_route_tables", "RouteTableIds"
     list_key, id_key = "RouteTables", "RouteTableId"
     not_found = ROUTE_TABLE_NOT_FOUND
+    default_grace_seconds = 30.0
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the route table.", required=True, replace_on_change=True
@@ -250,9 +251,6 @@ class RouteTableHandler(Ec2Handler):
         PropertySpec("arn", "string", "The route table's ARN, when the partition is known.", output_only=True),
         PropertySpec("ownerId", "string", "The account that owns the route table.", output_only=True),
     )
-
-    def __init__(self, *, dependency_grace_seconds: float = 30.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
 
     def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:
         """The base check, then routes in canonical form (no null-valued keys)."""
@@ -322,14 +320,7 @@ class RouteTableHandler(Ec2Handler):
     def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
         return {"routes": state.get("routes") or inputs.get("routes")}
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         desired = [canonical_route(r) for r in news.get("routes") or []]
         self.apply_routes(ctx, resource_id, plan_routes(live["routes"], desired))
 

@@ -31,8 +31,6 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    align_unordered,
-    changed,
     delete_with_grace,
     describe_one,
     ec2_arn,
@@ -41,7 +39,6 @@ from infra.provider.ec2 import (
     id_failures,
     id_list_failures,
     ipv4_cidr_problem,
-    mark_delete_before_replace,
     tag_specifications,
 )
 from infra.provider.errors import ApiError, ProviderError
@@ -104,6 +101,7 @@ class SecurityGroupHandler(Ec2Handler):
     noun = "security group"
     describe_method, id_param, list_key, id_key = "describe_security_groups", "GroupIds", "SecurityGroups", "GroupId"
     not_found = GROUP_NOT_FOUND
+    unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the group.", required=True, replace_on_change=True
@@ -128,9 +126,6 @@ class SecurityGroupHandler(Ec2Handler):
         PropertySpec("ownerId", "string", "The account that owns the group.", output_only=True),
     )
 
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
-
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures = id_failures(inputs, "vpcId", "vpc")
         name = inputs.get("groupName")
@@ -151,19 +146,6 @@ class SecurityGroupHandler(Ec2Handler):
         failures += text_failures(inputs, "description")
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # Names are unique per VPC: a replacement keeping name and VPC must delete the old group first.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        collides = not changed(old_state, news, "vpcId") and not changed(old_state, news, "groupName")
-        return mark_delete_before_replace(result, collides)
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         response = ctx.call(
@@ -261,6 +243,7 @@ class SecurityGroupRuleHandler(Ec2Handler):
     describe_method, id_param = "describe_security_group_rules", "SecurityGroupRuleIds"
     list_key, id_key = "SecurityGroupRules", "SecurityGroupRuleId"
     not_found = RULE_NOT_FOUND
+    unique_together = _RULE_IDENTITY  # AWS refuses a second identical rule (one differing in description only)
     owner_filter = False  # DescribeSecurityGroupRules documents only ``tag:<key>``, no ``tag-key``
     properties = (
         PropertySpec(
@@ -298,20 +281,6 @@ class SecurityGroupRuleHandler(Ec2Handler):
         failures += text_failures(inputs, "description")
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # AWS refuses a second identical rule: a replacement that only changes the
-        # description must revoke the old rule before authorizing the new one.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        same_rule = not any(changed(old_state, news, name) for name in _RULE_IDENTITY)
-        return mark_delete_before_replace(result, same_rule)
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         group_id = str(inputs["securityGroupId"])
@@ -635,6 +604,7 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
 
     type_token = GUARD_TYPE
     description = "Reports and revokes the rules of a security group that no SecurityGroupRule resource manages."
+    unordered = ("managedRuleIds",)
     properties = (
         PropertySpec(
             "securityGroupId",
@@ -670,8 +640,7 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
         news: dict[str, Any],
         ignore_changes: Iterable[str] = (),
     ) -> DiffResult:
-        aligned = align_unordered(old_state, news, ["managedRuleIds"])
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
+        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
         if result.replaces:
             return result
         if "unmanagedRules" not in ignore_changes and old_state.get("unmanagedRules"):

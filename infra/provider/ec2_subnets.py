@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import (
     Ec2Handler,
-    changed,
     cidr_failures,
     delete_with_grace,
     ec2_arn,
     ec2_filter,
     id_failures,
-    mark_delete_before_replace,
     tag_specifications,
 )
 from infra.provider.errors import ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
     PropertySpec,
+    changed,
     is_unknown,
 )
 
@@ -80,28 +78,14 @@ class SubnetHandler(Ec2Handler):
         PropertySpec("availabilityZoneId", "string", "The zone's id (e.g. cnn1-az1).", output_only=True),
     )
 
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
-
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures = id_failures(inputs, "vpcId", "vpc")
         failures += cidr_failures(inputs, "cidrBlock", min_prefix=SUBNET_MIN_PREFIX, max_prefix=SUBNET_MAX_PREFIX)
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        return mark_delete_before_replace(result, self._would_overlap(old_state, news))
-
-    @staticmethod
-    def _would_overlap(old_state: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    def replacement_collides(self, old_state: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether the new subnet would overlap the old one in the same VPC (AWS refuses that)."""
         if changed(old_state, news, "vpcId"):
             return is_unknown(news.get("vpcId"))  # maybe the same VPC after all
         old, new = old_state.get("cidrBlock"), news.get("cidrBlock")
@@ -153,14 +137,7 @@ class SubnetHandler(Ec2Handler):
             "availabilityZoneId": item.get("AvailabilityZoneId"),
         }
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         wanted = bool(news.get("mapPublicIpOnLaunch", False))
         if wanted != live["mapPublicIpOnLaunch"]:
             self._set_map_public_ip(ctx, resource_id, wanted)

@@ -149,14 +149,7 @@ class TransitGatewayHandler(TransitObjectHandler):
         tgw_id = str(ctx.call("ec2", "create_transit_gateway", **params)["TransitGateway"]["TransitGatewayId"])
         return self.finish_create(ctx, tgw_id, inputs, lambda: self._wait_available(ctx, tgw_id))
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         changed = {key: news[name] for name, key in _TGW_OPTIONS if news.get(name) and news[name] != live[name]}
         if changed:
             self._wait_available(ctx, resource_id)  # a gateway still modifying refuses another change

@@ -96,14 +96,7 @@ class TransitGatewayVpcAttachmentHandler(TransitObjectHandler):
 
         return self.finish_create(ctx, attachment_id, inputs, configure)
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         wanted = set(news.get("subnetIds") or [])
         have = set(live["subnetIds"])
         add, remove = sorted(wanted - have), sorted(have - wanted)

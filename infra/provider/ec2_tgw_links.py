@@ -5,7 +5,7 @@ an attachment linked to a route table. A link has no id of its own, so its id is
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from infra.provider.ec2 import ec2_filter, id_failures
@@ -20,7 +20,7 @@ from infra.provider.ec2_transit import (
     split_id,
 )
 from infra.provider.errors import ApiError, ProviderError, UnreadableResponse
-from infra.provider.handler import CloudHandler, CreateResult, DiffResult, Failure, HandlerContext, PropertySpec
+from infra.provider.handler import CloudHandler, CreateResult, Failure, HandlerContext, PropertySpec
 
 
 class _RouteTableLink(CloudHandler):
@@ -157,19 +157,7 @@ class TransitGatewayRouteTableAssociationHandler(_RouteTableLink):
     ready_state = "associated"
     pending_state = "associating"
     not_found = ASSOCIATION_NOT_FOUND
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        # An attachment can be associated with one route table only: the old association must go first.
-        result.delete_before_replace = bool(result.replaces)
-        return result
+    unique_together = ()  # an attachment has one association: the old one must go first
 
     def _link(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
         self._call(ctx, "associate_transit_gateway_route_table", table_id, attachment_id)

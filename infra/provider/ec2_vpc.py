@@ -101,11 +101,6 @@ class VpcHandler(Ec2Handler):
         PropertySpec("mainRouteTableId", "string", "The VPC's main route table.", output_only=True),
     )
 
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        # Right after Pulumi deletes a VPC's subnets or gateways, AWS may still report
-        # them as dependencies for a while; DeleteVpc is retried this long before failing.
-        self.dependency_grace_seconds = dependency_grace_seconds
-
     # -- check ---------------------------------------------------------------------------
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -248,14 +243,7 @@ class VpcHandler(Ec2Handler):
 
     # -- update --------------------------------------------------------------------------
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         self._apply_dns(
             ctx,
             resource_id,

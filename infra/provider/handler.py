@@ -335,6 +335,11 @@ class ResourceHandler(ABC):
     type_token: ClassVar[str]
     description: ClassVar[str] = ""
     properties: ClassVar[tuple[PropertySpec, ...]]
+    unordered: ClassVar[tuple[str, ...]] = ()
+    """List properties whose order the cloud does not keep: a reordering is not a change."""
+    unique_together: ClassVar[tuple[str, ...] | None] = None
+    """Inputs that identify the object in the cloud: a replacement that keeps them all would collide
+    with the old object, so the old one is deleted first. () means every replacement collides."""
 
     # -- derived views of the property specs -------------------------------------------
 
@@ -405,6 +410,7 @@ class ResourceHandler(ABC):
         ignore_changes: Iterable[str] = (),
     ) -> DiffResult:
         """Compare checked inputs with the old *state* (which ``refresh`` keeps true to reality)."""
+        old_state = self.aligned_state(old_state, news)
         ignored = set(ignore_changes)
         detailed: dict[str, DiffKind] = {}
         replaces: list[str] = []
@@ -424,7 +430,20 @@ class ResourceHandler(ABC):
                 replaces.append(spec.name)
         stables = [] if replaces else list(self.output_only_names)
         result = DiffResult(changes=bool(detailed), replaces=replaces, detailed=detailed, diffs=diffs, stables=stables)
-        return self._without_equivalent_changes(result, old_state, news)
+        result = self._without_equivalent_changes(result, old_state, news)
+        if result.replaces and self.replacement_collides(old_state, news):
+            result.delete_before_replace = True
+        return result
+
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The old state the diff compares with: ``unordered`` lists holding the news' items take their order."""
+        return align_unordered(old_state, news, self.unordered) if self.unordered else old_state
+
+    def replacement_collides(self, old_state: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether a replacement would collide with the old object (see ``unique_together``)."""
+        if self.unique_together is None:
+            return False
+        return not any(changed(old_state, news, name) for name in self.unique_together)
 
     def equivalent_values(
         self, old_state: dict[str, Any], news: dict[str, Any]
@@ -583,6 +602,41 @@ def _property_changes(spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffK
     return {}
 
 
+def align_unordered(
+    old_state: Mapping[str, Any],
+    news: Mapping[str, Any],
+    names: Iterable[str],
+    canonical: Callable[[Any], Any] = lambda item: item,
+) -> dict[str, Any]:
+    """A copy of ``old_state`` where each list property in ``names`` that holds the same
+    items as ``news`` (in any order) is replaced by the news' list, so the generic diff
+    does not report a reordering that AWS would not preserve anyway."""
+    aligned = dict(old_state)
+    for name in names:
+        old, new = old_state.get(name), news.get(name)
+        if old is None:
+            old = []
+        if new is None:
+            new = []
+        if not isinstance(old, list | tuple) or not isinstance(new, list | tuple) or contains_unknown(new):
+            continue
+        try:
+            same = sorted(json.dumps(canonical(i), sort_keys=True) for i in old) == sorted(
+                json.dumps(canonical(i), sort_keys=True) for i in new
+            )
+        except TypeError:
+            continue
+        if same:
+            aligned[name] = copy.deepcopy(news.get(name))
+    return aligned
+
+
+def changed(old_state: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
+    """Whether input ``name`` differs (an unknown new value counts as a change)."""
+    new = news.get(name)
+    return is_unknown(new) or contains_unknown(new) or old_state.get(name) != new
+
+
 class HandlerRegistry:
     """Type token -> handler; the provider dispatches every resource request through it."""
 
@@ -737,19 +791,12 @@ class CloudHandler(ResourceHandler):
     ) -> dict[str, Any]:
         """Planned against what exists now, not the possibly stale state, so an update also repairs drift."""
         live = self.open_update(ctx, resource_id, news)
-        self.apply_update(ctx, resource_id, live, news, old_state)
+        self.apply_update(ctx, resource_id, live, news)
         if self.spec("tags") is not None:
             self.sync_tags(ctx, resource_id, live, news.get("tags") or {})
         return self.described(ctx, resource_id, news, UPDATING)
 
-    def apply_update(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        live: dict[str, Any],
-        news: dict[str, Any],
-        old_state: dict[str, Any],
-    ) -> None:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         """In-place changes other than tags; nothing by default."""
 
     def sync_tags(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
-from infra.provider.ec2 import align_unordered, ipv4_cidr_problem, order_like
+from infra.provider.ec2 import ipv4_cidr_problem, order_like
 from infra.provider.ec2_acl import (
     NetworkAclEntryHandler,
     NetworkAclHandler,
@@ -38,7 +38,7 @@ from infra.provider.ec2_security import (
 )
 from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.errors import ResourceRef
-from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler
+from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler, align_unordered
 from infra.provider.provider import default_registry
 from infra.provider.schema import package_schema
 
