@@ -306,9 +306,9 @@ class Ec2Handler(CloudHandler):
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
         return owned(
             ctx,
-            self.describe_method,
-            self.list_key,
-            self.id_key,
+            self.lookup.method,
+            self.lookup.list_key,
+            self.lookup.id_key,
             urn_prefix,
             server_filter=self.owner_filter,
             skip_states=self.gone_states,

@@ -48,6 +48,7 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     is_unknown,
 )
@@ -71,9 +72,7 @@ class NetworkAclHandler(Ec2Handler):
     type_token = NETWORK_ACL_TYPE
     description = "A network ACL of a VPC, with the subnets associated with it."
     noun = "network ACL"
-    describe_method, id_param = "describe_network_acls", "NetworkAclIds"
-    list_key, id_key = "NetworkAcls", "NetworkAclId"
-    not_found = ACL_NOT_FOUND
+    lookup = Lookup("describe_network_acls", "NetworkAclIds", "NetworkAcls", "NetworkAclId", ACL_NOT_FOUND)
     unordered = ("subnetIds",)
     default_grace_seconds = 30.0
     properties = (

@@ -43,6 +43,7 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     is_unknown,
 )
@@ -104,9 +105,7 @@ class VpcEndpointHandler(Ec2Handler):
     type_token = VPC_ENDPOINT_TYPE
     description = "A VPC endpoint: private access from a VPC to a cloud service."
     noun = "VPC endpoint"
-    describe_method, id_param = "describe_vpc_endpoints", "VpcEndpointIds"
-    list_key, id_key = "VpcEndpoints", "VpcEndpointId"
-    not_found = ENDPOINT_NOT_FOUND
+    lookup = Lookup("describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints", "VpcEndpointId", ENDPOINT_NOT_FOUND)
     unordered = _LISTS
     unique_together = ("vpcId", "serviceName")  # one endpoint per service and VPC (route tables, private DNS)
     properties = (

@@ -32,6 +32,7 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
 )
 
@@ -50,8 +51,7 @@ class FlowLogHandler(Ec2Handler):
     type_token = FLOW_LOG_TYPE
     description = "A flow log recording a VPC's (subnet's, interface's) IP traffic."
     noun = "flow log"
-    describe_method, id_param, list_key, id_key = "describe_flow_logs", "FlowLogIds", "FlowLogs", "FlowLogId"
-    not_found = FLOW_LOG_NOT_FOUND
+    lookup = Lookup("describe_flow_logs", "FlowLogIds", "FlowLogs", "FlowLogId", FLOW_LOG_NOT_FOUND)
     unique_together = ("resourceId", *_DESTINATION)  # AWS refuses a second log of one resource to one place
     properties = (
         PropertySpec(

@@ -7,7 +7,7 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.ec2 import Ec2Handler, delete_with_grace, ec2_arn, id_failures, tag_specifications
-from infra.provider.handler import CreateResult, Failure, HandlerContext, PropertySpec
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 INTERNET_GATEWAY_TYPE = "egov:ec2:InternetGateway"
 IGW_NOT_FOUND = ("InvalidInternetGatewayID.NotFound",)
@@ -19,9 +19,9 @@ class InternetGatewayHandler(Ec2Handler):
     type_token = INTERNET_GATEWAY_TYPE
     description = "An internet gateway, optionally attached to a VPC."
     noun = "internet gateway"
-    describe_method, id_param = "describe_internet_gateways", "InternetGatewayIds"
-    list_key, id_key = "InternetGateways", "InternetGatewayId"
-    not_found = IGW_NOT_FOUND
+    lookup = Lookup(
+        "describe_internet_gateways", "InternetGatewayIds", "InternetGateways", "InternetGatewayId", IGW_NOT_FOUND
+    )
     properties = (
         PropertySpec(
             "vpcId",
@@ -104,4 +104,3 @@ class InternetGatewayHandler(Ec2Handler):
             grace_seconds=self.dependency_grace_seconds,
             what=f"internet gateway {resource_id}",
         )
-

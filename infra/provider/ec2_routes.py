@@ -42,6 +42,7 @@ from infra.provider.handler import (
     DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     ReadResult,
     ResourceHandler,
@@ -230,9 +231,7 @@ class RouteTableHandler(Ec2Handler):
     type_token = ROUTE_TABLE_TYPE
     description = "A route table of a VPC, holding exactly the declared routes."
     noun = "route table"
-    describe_method, id_param = "describe_route_tables", "RouteTableIds"
-    list_key, id_key = "RouteTables", "RouteTableId"
-    not_found = ROUTE_TABLE_NOT_FOUND
+    lookup = Lookup("describe_route_tables", "RouteTableIds", "RouteTables", "RouteTableId", ROUTE_TABLE_NOT_FOUND)
     default_grace_seconds = 30.0
     properties = (
         PropertySpec(

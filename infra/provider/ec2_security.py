@@ -49,6 +49,7 @@ from infra.provider.handler import (
     DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     ReadResult,
     ResourceHandler,
@@ -99,8 +100,7 @@ class SecurityGroupHandler(Ec2Handler):
     type_token = SECURITY_GROUP_TYPE
     description = "A VPC security group that starts with no rules (AWS's default egress rule is revoked)."
     noun = "security group"
-    describe_method, id_param, list_key, id_key = "describe_security_groups", "GroupIds", "SecurityGroups", "GroupId"
-    not_found = GROUP_NOT_FOUND
+    lookup = Lookup("describe_security_groups", "GroupIds", "SecurityGroups", "GroupId", GROUP_NOT_FOUND)
     unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
         PropertySpec(
@@ -240,9 +240,13 @@ class SecurityGroupRuleHandler(Ec2Handler):
     type_token = SECURITY_GROUP_RULE_TYPE
     description = "One ingress or egress rule of a security group."
     noun = "security group rule"
-    describe_method, id_param = "describe_security_group_rules", "SecurityGroupRuleIds"
-    list_key, id_key = "SecurityGroupRules", "SecurityGroupRuleId"
-    not_found = RULE_NOT_FOUND
+    lookup = Lookup(
+        "describe_security_group_rules",
+        "SecurityGroupRuleIds",
+        "SecurityGroupRules",
+        "SecurityGroupRuleId",
+        RULE_NOT_FOUND,
+    )
     unique_together = _RULE_IDENTITY  # AWS refuses a second identical rule (one differing in description only)
     owner_filter = False  # DescribeSecurityGroupRules documents only ``tag:<key>``, no ``tag-key``
     properties = (

@@ -21,6 +21,7 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     changed,
     is_unknown,
@@ -44,8 +45,7 @@ class SubnetHandler(Ec2Handler):
     type_token = SUBNET_TYPE
     description = "A subnet of a VPC, in one availability zone."
     noun = "subnet"
-    describe_method, id_param, list_key, id_key = "describe_subnets", "SubnetIds", "Subnets", "SubnetId"
-    not_found = SUBNET_NOT_FOUND
+    lookup = Lookup("describe_subnets", "SubnetIds", "Subnets", "SubnetId", SUBNET_NOT_FOUND)
     properties = (
         PropertySpec(
             "vpcId", "string", "The VPC. Changing it replaces the subnet.", required=True, replace_on_change=True

@@ -24,7 +24,7 @@ from infra.provider.ec2_transit import (
     tags_spec,
 )
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, PropertySpec
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 _TGW_OPTIONS = (
     ("defaultRouteTableAssociation", "DefaultRouteTableAssociation"),
@@ -40,9 +40,9 @@ class TransitGatewayHandler(TransitObjectHandler):
     type_token = TRANSIT_GATEWAY
     description = "A transit gateway: the hub the zones' VPCs attach to. Nothing is routed unless declared."
     noun = "transit gateway"
-    describe_method, id_param = "describe_transit_gateways", "TransitGatewayIds"
-    list_key, id_key = "TransitGateways", "TransitGatewayId"
-    not_found = TGW_NOT_FOUND
+    lookup = Lookup(
+        "describe_transit_gateways", "TransitGatewayIds", "TransitGateways", "TransitGatewayId", TGW_NOT_FOUND
+    )
     delete_method, delete_param = "delete_transit_gateway", "TransitGatewayId"
     properties = (
         PropertySpec(

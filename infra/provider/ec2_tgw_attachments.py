@@ -8,7 +8,15 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import id_failures, id_list_failures
 from infra.provider.ec2_transit import ATTACHMENT_NOT_FOUND, VPC_ATTACHMENT, TransitObjectHandler, tags_spec
-from infra.provider.handler import CheckResult, CreateResult, Failure, HandlerContext, PropertySpec, contains_unknown
+from infra.provider.handler import (
+    CheckResult,
+    CreateResult,
+    Failure,
+    HandlerContext,
+    Lookup,
+    PropertySpec,
+    contains_unknown,
+)
 
 
 class TransitGatewayVpcAttachmentHandler(TransitObjectHandler):
@@ -17,9 +25,13 @@ class TransitGatewayVpcAttachmentHandler(TransitObjectHandler):
     type_token = VPC_ATTACHMENT
     description = "A VPC's attachment to a transit gateway."
     noun = "transit gateway attachment"
-    describe_method, id_param = "describe_transit_gateway_vpc_attachments", "TransitGatewayAttachmentIds"
-    list_key, id_key = "TransitGatewayVpcAttachments", "TransitGatewayAttachmentId"
-    not_found = ATTACHMENT_NOT_FOUND
+    lookup = Lookup(
+        "describe_transit_gateway_vpc_attachments",
+        "TransitGatewayAttachmentIds",
+        "TransitGatewayVpcAttachments",
+        "TransitGatewayAttachmentId",
+        ATTACHMENT_NOT_FOUND,
+    )
     delete_method, delete_param = "delete_transit_gateway_vpc_attachment", "TransitGatewayAttachmentId"
     finished_states = ("deleted", "rejected", "failed")
     properties = (

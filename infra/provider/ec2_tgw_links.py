@@ -20,7 +20,7 @@ from infra.provider.ec2_transit import (
     split_id,
 )
 from infra.provider.errors import ApiError, ProviderError, UnreadableResponse
-from infra.provider.handler import CloudHandler, CreateResult, Failure, HandlerContext, PropertySpec
+from infra.provider.handler import CloudHandler, CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 
 class _RouteTableLink(CloudHandler):
@@ -69,13 +69,13 @@ class _RouteTableLink(CloudHandler):
     def _get(self, ctx: HandlerContext, resource_id: str) -> dict[str, Any] | None:
         table_id, attachment_id = split_id(ctx, resource_id, LINK_ID)
         response = ctx.call_or_none(
-            self.not_found,
+            self.lookup.not_found,
             "ec2",
-            self.describe_method,
+            self.lookup.method,
             TransitGatewayRouteTableId=table_id,
             Filters=[ec2_filter("transit-gateway-attachment-id", attachment_id)],
         )
-        items = response.get(self.list_key, []) if response is not None else []
+        items = response.get(self.lookup.list_key, []) if response is not None else []
         return next((i for i in items if i.get("TransitGatewayAttachmentId") == attachment_id), None)
 
     def _describe(self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -130,7 +130,7 @@ class _RouteTableLink(CloudHandler):
             try:
                 self._unlink(ctx, table_id, attachment_id)
             except ApiError as exc:
-                if exc.code not in self.not_found:
+                if exc.code not in self.lookup.not_found:
                     raise
             except UnreadableResponse:
                 # moto 5.2.5 answers disabling the second propagation of one attachment with a 500
@@ -152,11 +152,15 @@ class TransitGatewayRouteTableAssociationHandler(_RouteTableLink):
     type_token = ASSOCIATION
     description = "Associates a transit gateway attachment with the route table that routes its traffic."
     noun = "association"
-    describe_method = "get_transit_gateway_route_table_associations"
-    list_key = "Associations"
+    lookup = Lookup(
+        "get_transit_gateway_route_table_associations",
+        "",
+        "Associations",
+        "TransitGatewayAttachmentId",
+        ASSOCIATION_NOT_FOUND,
+    )
     ready_state = "associated"
     pending_state = "associating"
-    not_found = ASSOCIATION_NOT_FOUND
     unique_together = ()  # an attachment has one association: the old one must go first
 
     def _link(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
@@ -166,18 +170,21 @@ class TransitGatewayRouteTableAssociationHandler(_RouteTableLink):
         self._call(ctx, "disassociate_transit_gateway_route_table", table_id, attachment_id)
 
 
-
 class TransitGatewayRouteTablePropagationHandler(_RouteTableLink):
     """An attachment's routes learned by a route table (who may reach that attachment)."""
 
     type_token = PROPAGATION
     description = "Propagates a transit gateway attachment's routes into a route table."
     noun = "propagation"
-    describe_method = "get_transit_gateway_route_table_propagations"
-    list_key = "TransitGatewayRouteTablePropagations"
+    lookup = Lookup(
+        "get_transit_gateway_route_table_propagations",
+        "",
+        "TransitGatewayRouteTablePropagations",
+        "TransitGatewayAttachmentId",
+        PROPAGATION_NOT_FOUND,
+    )
     ready_state = "enabled"
     pending_state = "enabling"
-    not_found = PROPAGATION_NOT_FOUND
 
     def _link(self, ctx: HandlerContext, table_id: str, attachment_id: str) -> None:
         self._call(ctx, "enable_transit_gateway_route_table_propagation", table_id, attachment_id)

@@ -8,7 +8,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import id_failures, tag_specifications
 from infra.provider.ec2_transit import ROUTE_TABLE, ROUTE_TABLE_NOT_FOUND, TransitObjectHandler, tags_spec
-from infra.provider.handler import CreateResult, Failure, HandlerContext, PropertySpec
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 
 class TransitGatewayRouteTableHandler(TransitObjectHandler):
@@ -17,9 +17,13 @@ class TransitGatewayRouteTableHandler(TransitObjectHandler):
     type_token = ROUTE_TABLE
     description = "A transit gateway route table."
     noun = "transit gateway route table"
-    describe_method, id_param = "describe_transit_gateway_route_tables", "TransitGatewayRouteTableIds"
-    list_key, id_key = "TransitGatewayRouteTables", "TransitGatewayRouteTableId"
-    not_found = ROUTE_TABLE_NOT_FOUND
+    lookup = Lookup(
+        "describe_transit_gateway_route_tables",
+        "TransitGatewayRouteTableIds",
+        "TransitGatewayRouteTables",
+        "TransitGatewayRouteTableId",
+        ROUTE_TABLE_NOT_FOUND,
+    )
     delete_method, delete_param = "delete_transit_gateway_route_table", "TransitGatewayRouteTableId"
     properties = (
         PropertySpec(

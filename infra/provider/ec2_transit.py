@@ -160,7 +160,7 @@ class TransitObjectHandler(Ec2Handler):
             try:
                 ctx.call("ec2", self.delete_method, **{self.delete_param: resource_id})
             except ApiError as exc:
-                if exc.code in self.not_found:
+                if exc.code in self.lookup.not_found:
                     return
                 refused = self._delete_refused(ctx, resource_id, exc)
                 if refused is None:

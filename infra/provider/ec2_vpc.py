@@ -16,6 +16,7 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     half_done_error,
 )
@@ -63,8 +64,7 @@ class VpcHandler(Ec2Handler):
     type_token = TYPE_TOKEN
     description = "An isolated virtual network (VPC)."
     noun = "VPC"
-    describe_method, id_param, list_key, id_key = "describe_vpcs", "VpcIds", "Vpcs", "VpcId"
-    not_found = (NOT_FOUND,)
+    lookup = Lookup("describe_vpcs", "VpcIds", "Vpcs", "VpcId", (NOT_FOUND,))
     properties = (
         PropertySpec(
             "cidrBlock",

@@ -681,12 +681,24 @@ def refuse_replacement_changes(
             )
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """How a family finds one object by id: ``<service>.<method>(<id_param>=[id])`` lists it under
+    ``list_key`` (matched on ``id_key``); the ``not_found`` codes mean it does not exist."""
+
+    method: str
+    id_param: str
+    list_key: str
+    id_key: str
+    not_found: Collection[str] = ()
+    service: str = "ec2"
+
+
 class CloudHandler(ResourceHandler):
     """The skeleton of a family whose resource is one cloud object found by its id.
 
-    Class attributes say how to find the object (``describe_method`` called with
-    ``id_param=[id]``, the items under ``list_key``, matched on ``id_key``; ``not_found``
-    codes and ``gone_states`` mean it is gone) and how messages name it (``noun``). From them
+    Class attributes say how to find the object (``lookup``; ``gone_states`` mean it is gone)
+    and how messages name it (``noun``). From them
     come the common read, the update opening (describe, gone-on-update, refuse replacement
     changes), the tag sync and the describe that ends a create or an update. A family writes
     ``_outputs`` (or its own ``_describe``), ``create``, ``delete`` and, for in-place changes
@@ -695,12 +707,7 @@ class CloudHandler(ResourceHandler):
 
     noun: ClassVar[str]
     """How messages name one resource of the family ("subnet", "KMS key")."""
-    service: ClassVar[str] = "ec2"
-    describe_method: ClassVar[str] = ""
-    id_param: ClassVar[str] = ""
-    list_key: ClassVar[str] = ""
-    id_key: ClassVar[str] = ""
-    not_found: ClassVar[Collection[str]] = ()
+    lookup: ClassVar[Lookup]
     gone_states: ClassVar[Collection[str]] = ()
     omit_null_inputs: ClassVar[bool] = False
     """Leave unset (null) inputs out of what read reconstructs, so an import passes check as is."""
@@ -711,10 +718,10 @@ class CloudHandler(ResourceHandler):
 
     def _get(self, ctx: HandlerContext, resource_id: str) -> dict[str, Any] | None:
         """The cloud's item for ``resource_id`` (any state), or None when it does not exist."""
-        params = {self.id_param: [resource_id]}
-        response = ctx.call_or_none(self.not_found, self.service, self.describe_method, **params)
-        items = response.get(self.list_key, []) if response is not None else []
-        return next((dict(i) for i in items if not self.id_key or str(i.get(self.id_key)) == resource_id), None)
+        find = self.lookup
+        response = ctx.call_or_none(find.not_found, find.service, find.method, **{find.id_param: [resource_id]})
+        items = response.get(find.list_key, []) if response is not None else []
+        return next((dict(i) for i in items if str(i.get(find.id_key)) == resource_id), None)
 
     def _state(self, ctx: HandlerContext, resource_id: str) -> str | None:
         item = self._get(ctx, resource_id)
