@@ -789,9 +789,13 @@ class CloudHandler(ResourceHandler):
         """What exists now, refusing an update of a vanished object or of a replace-only property."""
         live = self._describe(ctx, resource_id, news)
         if live is None:
-            raise gone_on_update(ctx, self.noun, resource_id)
+            raise self.gone_error(ctx, resource_id)
         refuse_replacement_changes(ctx, self, live, news)
         return live
+
+    def gone_error(self, ctx: HandlerContext, resource_id: str) -> ProviderError:
+        """The error an update raises when the object vanished (see ``gone_on_update``)."""
+        return gone_on_update(ctx, self.noun, resource_id)
 
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
@@ -811,6 +815,17 @@ class CloudHandler(ResourceHandler):
     ) -> None:
         """Make the user tags of the object described as ``live`` equal ``desired``."""
         raise NotImplementedError(f"{type(self).__name__} has tags but no sync_tags")
+
+
+class NamedCloudHandler(CloudHandler):
+    """A family whose objects the program names (role, bucket, log group, trail, key alias): read
+    keeps the program's spelling of values that mean the same as the cloud's (state and inputs are
+    the reference) and leaves unset inputs out, so an imported resource passes check unchanged."""
+
+    omit_null_inputs = True
+
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return {**state, **inputs}
 
 
 CREATED: Final = "right after it was created"

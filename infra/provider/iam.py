@@ -17,15 +17,16 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
+    UPDATING,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
     ReadResult,
     ResourceHandler,
-    gone_on_update,
     is_unknown,
-    refuse_replacement_changes,
 )
 from infra.provider.policy_documents import policies_equal, policy_problem, policy_text, prefer_given
 
@@ -57,11 +58,12 @@ def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
 # -- egov:iam:Role ---------------------------------------------------------------------------
 
 
-class RoleHandler(ResourceHandler):
+class RoleHandler(NamedCloudHandler):
     """An IAM role: name and path replace it; trust policy, description, session length and tags
     change in place."""
 
     type_token = ROLE_TYPE
+    noun = "role"
     description = "An IAM role that services or people assume (trust policy, description, tags)."
     properties = (
         PropertySpec(
@@ -142,10 +144,7 @@ class RoleHandler(ResourceHandler):
             Tags=tagging.with_owner(inputs.get("tags") or {}, ctx.resource.urn),
         )
         # One call made the whole role; there is nothing half-created to undo.
-        outputs = self._describe(ctx, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: role {name} disappeared right after it was created")
-        return CreateResult(resource_id=name, outputs=outputs)
+        return CreateResult(resource_id=name, outputs=self.described(ctx, name, inputs, CREATED))
 
     def _describe(self, ctx: HandlerContext, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
         try:
@@ -169,35 +168,23 @@ class RoleHandler(ResourceHandler):
             "roleId": role.get("RoleId"),
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "role", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         if not policies_equal(live["assumeRolePolicy"], news["assumeRolePolicy"]):
             ctx.call("iam", "update_assume_role_policy", RoleName=resource_id, PolicyDocument=news["assumeRolePolicy"])
         description = news.get("description") or ""
         duration = int(news.get("maxSessionDuration") or MIN_SESSION)
         if description != live["description"] or duration != live["maxSessionDuration"]:
             ctx.call("iam", "update_role", RoleName=resource_id, Description=description, MaxSessionDuration=duration)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call("iam", "untag_role", RoleName=resource_id, TagKeys=keys),
             add=lambda tags: ctx.call("iam", "tag_role", RoleName=resource_id, Tags=tagging.to_aws(tags)),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: role {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         """DeleteRole; gone already is success. AWS refuses while policies or instance profiles
@@ -263,10 +250,11 @@ def _split_id(ctx: HandlerContext, resource_id: str, separator: str, what: str, 
     return role, rest
 
 
-class RolePolicyHandler(ResourceHandler):
+class RolePolicyHandler(NamedCloudHandler):
     """An inline policy embedded in a role; id ``<role>:<policy name>``."""
 
     type_token = ROLE_POLICY_TYPE
+    noun = "inline policy"
     description = "An inline IAM policy embedded in one role."
     properties = (
         PropertySpec(
@@ -314,14 +302,11 @@ class RolePolicyHandler(ResourceHandler):
                 f"`pulumi import {ROLE_POLICY_TYPE} {ctx.resource.name} {role}:{name}` or choose another name"
             )
         ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=inputs["policy"])
-        outputs = self._describe(ctx, role, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(
-                f"{ctx.resource}: inline policy {name} of role {role} vanished right after PutRolePolicy"
-            )
-        return CreateResult(resource_id=f"{role}:{name}", outputs=outputs)
+        resource_id = f"{role}:{name}"
+        return CreateResult(resource_id=resource_id, outputs=self.described(ctx, resource_id, inputs, CREATED))
 
-    def _describe(self, ctx: HandlerContext, role: str, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _describe(self, ctx: HandlerContext, resource_id: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
         try:
             response = ctx.call("iam", "get_role_policy", RoleName=role, PolicyName=name)
         except ApiError as exc:
@@ -331,22 +316,13 @@ class RolePolicyHandler(ResourceHandler):
         live = policy_text(response.get("PolicyDocument"))
         return {"role": role, "name": name, "policy": prefer_given(given.get("policy"), live, policies_equal)}
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
-        outputs = self._describe(ctx, role, name, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
+        # No gone check first: PutRolePolicy puts back a policy deleted behind Pulumi's back.
         ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=news["policy"])
-        outputs = self._describe(ctx, role, name, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: inline policy {name} of role {role} vanished during the update")
-        return outputs
+        return self.described(ctx, resource_id, news, UPDATING)
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")

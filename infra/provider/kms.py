@@ -25,16 +25,16 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CheckResult,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
     ReadResult,
-    ResourceHandler,
     half_done_error,
     is_unknown,
-    refuse_replacement_changes,
 )
 from infra.provider.policy_documents import (
     policies_equal,
@@ -88,10 +88,11 @@ def _from_kms_tags(tag_list: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return tagging.from_aws({"Key": t["TagKey"], "Value": t.get("TagValue", "")} for t in tag_list)
 
 
-class KeyHandler(ResourceHandler):
+class KeyHandler(NamedCloudHandler):
     """A customer managed KMS key; only key usage and key spec force a replacement."""
 
     type_token = KEY_TYPE
+    noun = "KMS key"
     description = "A customer managed KMS key (rotation on by default; deletion is always scheduled)."
     properties = (
         PropertySpec("description", "string", "What the key protects. Changes in place.", default=""),
@@ -217,18 +218,15 @@ class KeyHandler(ResourceHandler):
         if inputs.get("policy"):
             params["Policy"] = inputs["policy"]
         key_id = str(ctx.call("kms", "create_key", **params)["KeyMetadata"]["KeyId"])
-        try:
+
+        def configure() -> None:
             self._apply_rotation(ctx, key_id, inputs, have=(False, None))
             if inputs.get("enabled") is False:
                 ctx.call("kms", "disable_key", KeyId=key_id)
-            outputs = self._describe(ctx, key_id, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: KMS key {key_id} disappeared right after it was created")
-        except Exception as exc:
-            raise self._rollback(ctx, key_id, exc) from exc
-        return CreateResult(resource_id=key_id, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, key_id: str, cause: Exception) -> ProviderError:
+        return self.finish_create(ctx, key_id, inputs, configure)
+
+    def rollback(self, ctx: HandlerContext, key_id: str, cause: Exception) -> ProviderError:
         """A key cannot be deleted at once; schedule the half-configured one for the earliest deletion."""
         try:
             ctx.call("kms", "schedule_key_deletion", KeyId=key_id, PendingWindowInDays=MIN_PENDING_DAYS)
@@ -292,23 +290,20 @@ class KeyHandler(ResourceHandler):
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         if not resource_id:
             return ReadResult.gone()
-        outputs = self._describe(ctx, key_id_of(resource_id), given={**state, **inputs})
+        outputs = self._describe(ctx, key_id_of(resource_id), self.read_reference(state, inputs))
         if outputs is None:
             return ReadResult.gone()
         return self.read_result(outputs["keyId"], outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: KMS key {resource_id} no longer exists or is pending deletion; cancel the "
-                "deletion (`aws kms cancel-key-deletion`) or run `pulumi refresh` to let Pulumi create a new key"
-            )
-        refuse_replacement_changes(ctx, self, live, news)
+    def gone_error(self, ctx: HandlerContext, resource_id: str) -> ProviderError:
+        return ProviderError(
+            f"{ctx.resource}: KMS key {resource_id} no longer exists or is pending deletion; cancel the "
+            "deletion (`aws kms cancel-key-deletion`) or run `pulumi refresh` to let Pulumi create a new key"
+        )
+
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         description = news.get("description") or ""
         if description != live["description"]:
             ctx.call("kms", "update_key_description", KeyId=resource_id, Description=description)
@@ -327,16 +322,16 @@ class KeyHandler(ResourceHandler):
         )
         if not enabled and live["enabled"]:
             ctx.call("kms", "disable_key", KeyId=resource_id)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call("kms", "untag_resource", KeyId=resource_id, TagKeys=keys),
             add=lambda tags: ctx.call("kms", "tag_resource", KeyId=resource_id, Tags=_kms_tags(tags)),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS key {resource_id} disappeared during the update")
-        return outputs
 
     # -- delete --------------------------------------------------------------------------
 
@@ -377,10 +372,11 @@ class KeyHandler(ResourceHandler):
         return {}
 
 
-class AliasHandler(ResourceHandler):
+class AliasHandler(NamedCloudHandler):
     """A KMS alias (``alias/...``): the name replaces it, the target key changes in place."""
 
     type_token = ALIAS_TYPE
+    noun = "KMS alias"
     description = "A friendly name (alias/...) for a KMS key."
     properties = (
         PropertySpec(
@@ -422,10 +418,7 @@ class AliasHandler(ResourceHandler):
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
         ctx.call("kms", "create_alias", AliasName=name, TargetKeyId=inputs["targetKeyId"])
-        outputs = self._describe(ctx, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS alias {name} disappeared right after it was created")
-        return CreateResult(resource_id=name, outputs=outputs)
+        return CreateResult(resource_id=name, outputs=self.described(ctx, name, inputs, CREATED))
 
     def _describe(self, ctx: HandlerContext, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
         alias = next((a for a in ctx.collect("kms", "list_aliases", "Aliases") if a.get("AliasName") == name), None)
@@ -442,23 +435,11 @@ class AliasHandler(ResourceHandler):
             "targetKeyArn": key_arn,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         target = news["targetKeyId"]
         if is_unknown(target):
             raise ProviderError(f"{ctx.resource}: targetKeyId is not known yet; cannot update the alias")
         ctx.call("kms", "update_alias", AliasName=resource_id, TargetKeyId=target)
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS alias {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         try:

@@ -29,19 +29,17 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CheckResult,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
     contains_unknown,
-    gone_on_update,
     half_done_error,
     is_unknown,
     property_path,
-    refuse_replacement_changes,
 )
 from infra.provider.kms import same_key
 from infra.provider.policy_documents import (
@@ -197,10 +195,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class BucketHandler(ResourceHandler):
+class BucketHandler(NamedCloudHandler):
     """An S3 bucket with encryption, versioning, public access block, retention, policy and tags."""
 
     type_token = TYPE_TOKEN
+    noun = "bucket"
     description = "An S3 bucket: SSE-KMS by default, versioned, never public, with retention and a policy."
     properties = (
         PropertySpec(
@@ -349,18 +348,16 @@ class BucketHandler(ResourceHandler):
             else:
                 raise
         try:
-            live = self._describe(ctx, name, given=inputs) if adopted else None
+            live = self._describe(ctx, name, inputs) if adopted else None
             self._configure(ctx, name, inputs, live)
-            outputs = self._describe(ctx, name, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: bucket {name} disappeared right after it was created")
+            outputs = self.described(ctx, name, inputs, CREATED)
         except Exception as exc:
             if adopted:
                 raise
-            raise self._rollback(ctx, name, exc) from exc
+            raise self.rollback(ctx, name, exc) from exc
         return CreateResult(resource_id=name, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
+    def rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
         try:
             ctx.call("s3", "delete_bucket", Bucket=name)
             outcome = f"the bucket {name} it had already created was deleted again, so nothing is left behind"
@@ -529,27 +526,15 @@ class BucketHandler(ResourceHandler):
             "region": ctx.clients.config.region,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
     # -- update --------------------------------------------------------------------------
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "bucket", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
-        # Planned against what exists now, so an update also repairs drift.
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         self._configure(ctx, resource_id, news, live)
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: bucket {resource_id} disappeared during the update")
-        return outputs
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
+        """Nothing more: ``_configure`` set the tags with the rest of the configuration."""
 
     # -- delete --------------------------------------------------------------------------
 
