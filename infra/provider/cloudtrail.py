@@ -16,7 +16,7 @@ string clears ``KmsKeyId``/``S3KeyPrefix``/CloudWatch Logs settings in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -27,7 +27,6 @@ from infra.provider.handler import (
     HandlerContext,
     NamedCloudHandler,
     PropertySpec,
-    rollback_error,
 )
 from infra.provider.kms import same_key
 
@@ -67,6 +66,8 @@ class TrailHandler(NamedCloudHandler):
     """A CloudTrail trail delivering to S3 (and optionally CloudWatch Logs)."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("kmsKeyId", same_key), ("cloudWatchLogsLogGroupArn", same_log_group))
+    rollback_adopt_hint = False
     noun = "trail"
     description = "A CloudTrail trail: multi-region, validated, KMS-encrypted API audit log delivery."
     properties = (
@@ -144,13 +145,6 @@ class TrailHandler(NamedCloudHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
-
-    # -- create --------------------------------------------------------------------------
-
     @staticmethod
     def _settings(inputs: Mapping[str, Any], *, for_update: bool) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -184,12 +178,6 @@ class TrailHandler(NamedCloudHandler):
                 ctx.call("cloudtrail", "start_logging", Name=name)
 
         return self.finish_create(ctx, name, inputs, start_logging)
-
-    def rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        def undo() -> None:
-            ctx.call("cloudtrail", "delete_trail", Name=name)
-
-        return rollback_error(ctx, "trail", name, cause, undo, adopt_hint=False)
 
     # -- read ----------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from infra.provider.handler import (
     Lookup,
     PropertySpec,
     is_unknown,
+    range_failures,
 )
 
 NETWORK_ACL_TYPE = "egov:ec2:NetworkAcl"
@@ -210,10 +211,7 @@ def parse_entry_id(resource_id: str) -> tuple[str, bool, int] | None:
 
 def entry_failures(inputs: Mapping[str, Any]) -> list[Failure]:
     """Rule number range, and which of ports / ICMP type+code the protocol needs."""
-    failures: list[Failure] = []
-    number = inputs.get("ruleNumber")
-    if isinstance(number, int) and not MIN_RULE <= number <= MAX_RULE:
-        failures.append(Failure("ruleNumber", f"ruleNumber {number} must be between {MIN_RULE} and {MAX_RULE}"))
+    failures = range_failures(inputs, "ruleNumber", MIN_RULE, MAX_RULE)
     protocol = inputs.get("protocol")
     if not isinstance(protocol, str) or protocol not in PROTOCOLS:
         return failures

@@ -45,8 +45,6 @@ from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CREATED,
     CreateResult,
-    DiffKind,
-    DiffResult,
     Failure,
     HandlerContext,
     Lookup,
@@ -460,6 +458,7 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
 
     type_token = LOCKDOWN_TYPE
     description = "Keeps a VPC's default security group free of rules."
+    drift_outputs = ("ingressRules", "egressRules")
     properties = (
         PropertySpec(
             "securityGroupId",
@@ -487,33 +486,6 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         return id_failures(inputs, "securityGroupId", "sg")
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        if result.replaces:
-            return result
-        for name in ("ingressRules", "egressRules"):
-            if name in ignore_changes:
-                continue
-            if old_state.get(name):
-                result.detailed[name] = DiffKind.DELETE
-                result.diffs.append(name)
-        result.changes = bool(result.detailed)
-        if result.changes:
-            result.stables = [n for n in result.stables if n not in result.detailed]
-        return result
-
-    def preview_update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {**old_state, **news, "ingressRules": [], "egressRules": []}
 
     def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
@@ -609,6 +581,7 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
     type_token = GUARD_TYPE
     description = "Reports and revokes the rules of a security group that no SecurityGroupRule resource manages."
     unordered = ("managedRuleIds",)
+    drift_outputs = ("unmanagedRules",)
     properties = (
         PropertySpec(
             "securityGroupId",
@@ -635,30 +608,6 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         return id_failures(inputs, "securityGroupId", "sg") + id_list_failures(inputs, "managedRuleIds", "sgr")
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        if result.replaces:
-            return result
-        if "unmanagedRules" not in ignore_changes and old_state.get("unmanagedRules"):
-            result.detailed["unmanagedRules"] = DiffKind.DELETE
-            result.diffs.append("unmanagedRules")
-        result.changes = bool(result.detailed)
-        if result.changes:
-            result.stables = [n for n in result.stables if n not in result.detailed]
-        return result
-
-    def preview_update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {**old_state, **news, "unmanagedRules": []}
 
     def _exists(self, ctx: HandlerContext, group_id: str) -> bool:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])

@@ -340,6 +340,11 @@ class ResourceHandler(ABC):
     unique_together: ClassVar[tuple[str, ...] | None] = None
     """Inputs that identify the object in the cloud: a replacement that keeps them all would collide
     with the old object, so the old one is deleted first. () means every replacement collides."""
+    equivalent: ClassVar[tuple[tuple[str, Callable[[Any, Any], bool]], ...]] = ()
+    """Per property, when an old and a new value that differ by ``==`` mean the same (see ``equivalent_values``)."""
+    drift_outputs: ClassVar[tuple[str, ...]] = ()
+    """List outputs that report drift (rules found that should not be there): refreshed state showing any
+    makes the diff ask for the update that removes them."""
 
     # -- derived views of the property specs -------------------------------------------
 
@@ -433,7 +438,18 @@ class ResourceHandler(ABC):
         result = self._without_equivalent_changes(result, old_state, news)
         if result.replaces and self.replacement_collides(old_state, news):
             result.delete_before_replace = True
+        if not result.replaces:
+            self._add_drift(result, old_state, ignored)
         return result
+
+    def _add_drift(self, result: DiffResult, old_state: Mapping[str, Any], ignored: Collection[str]) -> None:
+        for name in self.drift_outputs:
+            if name not in ignored and old_state.get(name):
+                result.detailed[name] = DiffKind.DELETE
+                result.diffs.append(name)
+        result.changes = bool(result.detailed)
+        if result.changes:
+            result.stables = [n for n in result.stables if n not in result.detailed]
 
     def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         """The old state the diff compares with: ``unordered`` lists holding the news' items take their order."""
@@ -450,7 +466,7 @@ class ResourceHandler(ABC):
     ) -> Mapping[str, Callable[[Any, Any], bool]]:
         """Per property, whether an old and a new value that differ by ``==`` still mean the same thing
         (a policy re-serialised, a key id versus its ARN); the diff leaves such changes out."""
-        return {}
+        return dict(self.equivalent)
 
     def _without_equivalent_changes(
         self, result: DiffResult, old_state: dict[str, Any], news: dict[str, Any]
@@ -492,8 +508,8 @@ class ResourceHandler(ABC):
     def preview_update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
-        """What an in-place update will leave: old outputs with the new inputs laid over them."""
-        return {**old_state, **news}
+        """What an in-place update will leave: old outputs with the new inputs laid over them (and no drift)."""
+        return {**old_state, **news, **{name: [] for name in self.drift_outputs}}
 
     # -- reconstruction ------------------------------------------------------------------
 
@@ -533,6 +549,14 @@ class ResourceHandler(ABC):
     @abstractmethod
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         """Delete the resource; already gone counts as success."""
+
+
+def range_failures(inputs: Mapping[str, Any], prop: str, low: int, high: int, why: str = "") -> list[Failure]:
+    """An integer input outside ``low``..``high``; ``why`` follows the bounds (a unit, or the reason)."""
+    value = inputs.get(prop)
+    if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+        return [Failure(prop, f"{prop} {value} must be between {low} and {high}{why}")]
+    return []
 
 
 def _type_failures(spec: PropertySpec, value: Any) -> list[Failure]:
@@ -713,6 +737,8 @@ class CloudHandler(ResourceHandler):
     """Leave unset (null) inputs out of what read reconstructs, so an import passes check as is."""
     rollback_catch: ClassVar[type[Exception]] = ProviderError
     """Which failures of the undo of a half-done create are reported rather than raised."""
+    rollback_adopt_hint: ClassVar[bool] = True
+    """Whether the error of a failed undo suggests ``pulumi import`` (not for objects holding data)."""
 
     # -- finding the object ----------------------------------------------------------------
 
@@ -779,8 +805,12 @@ class CloudHandler(ResourceHandler):
 
     def rollback(self, ctx: HandlerContext, resource_id: str, cause: Exception) -> ProviderError:
         """Delete what a failed create made and say so (see ``rollback_error``)."""
+
+        def undo() -> None:
+            self.delete(ctx, resource_id, {})
+
         return rollback_error(
-            ctx, self.noun, resource_id, cause, lambda: self.delete(ctx, resource_id, {}), catch=self.rollback_catch
+            ctx, self.noun, resource_id, cause, undo, catch=self.rollback_catch, adopt_hint=self.rollback_adopt_hint
         )
 
     # -- update --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ there with NoSuchEntity; customer managed policies work.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -27,6 +27,7 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     is_unknown,
+    range_failures,
 )
 from infra.provider.policy_documents import policies_equal, policy_problem, policy_text, prefer_given
 
@@ -63,6 +64,7 @@ class RoleHandler(NamedCloudHandler):
     change in place."""
 
     type_token = ROLE_TYPE
+    equivalent = (("assumeRolePolicy", policies_equal),)
     noun = "role"
     description = "An IAM role that services or people assume (trust policy, description, tags)."
     properties = (
@@ -100,14 +102,7 @@ class RoleHandler(NamedCloudHandler):
         problem = policy_problem(inputs.get("assumeRolePolicy"), "assumeRolePolicy")
         if problem:
             failures.append(Failure("assumeRolePolicy", problem))
-        duration = inputs.get("maxSessionDuration")
-        if isinstance(duration, int) and not MIN_SESSION <= duration <= MAX_SESSION:
-            failures.append(
-                Failure(
-                    "maxSessionDuration",
-                    f"maxSessionDuration {duration} must be between {MIN_SESSION} and {MAX_SESSION} seconds",
-                )
-            )
+        failures += range_failures(inputs, "maxSessionDuration", MIN_SESSION, MAX_SESSION, " seconds")
         description = inputs.get("description")
         if isinstance(description, str):
             if len(description) > 1000:
@@ -125,11 +120,6 @@ class RoleHandler(NamedCloudHandler):
                 )
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
-
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"assumeRolePolicy": policies_equal}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
@@ -254,6 +244,7 @@ class RolePolicyHandler(NamedCloudHandler):
     """An inline policy embedded in a role; id ``<role>:<policy name>``."""
 
     type_token = ROLE_POLICY_TYPE
+    equivalent = (("policy", policies_equal),)
     noun = "inline policy"
     description = "An inline IAM policy embedded in one role."
     properties = (
@@ -282,11 +273,6 @@ class RolePolicyHandler(NamedCloudHandler):
         if problem:
             failures.append(Failure("policy", problem))
         return failures
-
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"policy": policies_equal}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         role, name = inputs["role"], inputs["name"]

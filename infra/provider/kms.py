@@ -35,6 +35,7 @@ from infra.provider.handler import (
     ReadResult,
     half_done_error,
     is_unknown,
+    range_failures,
 )
 from infra.provider.policy_documents import (
     policies_equal,
@@ -168,23 +169,14 @@ class KeyHandler(NamedCloudHandler):
                     f"enableKeyRotation can only be true for SYMMETRIC_DEFAULT keys; AWS cannot rotate {spec} keys",
                 )
             )
-        period = inputs.get("rotationPeriodInDays")
-        if isinstance(period, int) and not MIN_ROTATION_DAYS <= period <= MAX_ROTATION_DAYS:
-            failures.append(
-                Failure(
-                    "rotationPeriodInDays",
-                    f"rotationPeriodInDays {period} must be between {MIN_ROTATION_DAYS} and {MAX_ROTATION_DAYS}",
-                )
-            )
-        window = inputs.get("pendingWindowInDays")
-        if isinstance(window, int) and not MIN_PENDING_DAYS <= window <= MAX_PENDING_DAYS:
-            failures.append(
-                Failure(
-                    "pendingWindowInDays",
-                    f"pendingWindowInDays {window} must be between {MIN_PENDING_DAYS} and {MAX_PENDING_DAYS}; "
-                    "AWS never deletes a key sooner than 7 days after it was scheduled",
-                )
-            )
+        failures += range_failures(inputs, "rotationPeriodInDays", MIN_ROTATION_DAYS, MAX_ROTATION_DAYS)
+        failures += range_failures(
+            inputs,
+            "pendingWindowInDays",
+            MIN_PENDING_DAYS,
+            MAX_PENDING_DAYS,
+            "; AWS never deletes a key sooner than 7 days after it was scheduled",
+        )
         problem = policy_problem(inputs.get("policy"), "policy")
         if problem:
             failures.append(Failure("policy", problem))
@@ -376,6 +368,7 @@ class AliasHandler(NamedCloudHandler):
     """A KMS alias (``alias/...``): the name replaces it, the target key changes in place."""
 
     type_token = ALIAS_TYPE
+    equivalent = (("targetKeyId", same_key),)
     noun = "KMS alias"
     description = "A friendly name (alias/...) for a KMS key."
     properties = (
@@ -409,11 +402,6 @@ class AliasHandler(NamedCloudHandler):
         if isinstance(target, str) and (target.startswith("alias/") or ":alias/" in target):
             failures.append(Failure("targetKeyId", f"targetKeyId {target!r} is an alias; an alias must point to a key"))
         return failures
-
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"targetKeyId": same_key}
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]

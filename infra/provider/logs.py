@@ -14,7 +14,7 @@ accepts any retention value; AWS and this handler accept only the values in RETE
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -25,7 +25,6 @@ from infra.provider.handler import (
     HandlerContext,
     NamedCloudHandler,
     PropertySpec,
-    rollback_error,
 )
 from infra.provider.kms import same_key
 
@@ -70,6 +69,8 @@ class LogGroupHandler(NamedCloudHandler):
     """A log group: the name replaces it; KMS key, retention and tags change in place."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("kmsKeyId", same_key),)
+    rollback_adopt_hint = False
     noun = "log group"
     description = "A CloudWatch Logs log group (KMS-encrypted audit events with a retention period)."
     properties = (
@@ -116,13 +117,6 @@ class LogGroupHandler(NamedCloudHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"kmsKeyId": same_key}
-
-    # -- create --------------------------------------------------------------------------
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
         params: dict[str, Any] = {
@@ -146,12 +140,6 @@ class LogGroupHandler(NamedCloudHandler):
                 ctx.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=inputs["retentionInDays"])
 
         return self.finish_create(ctx, name, inputs, retention)
-
-    def rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        def undo() -> None:
-            ctx.call("logs", "delete_log_group", logGroupName=name)
-
-        return rollback_error(ctx, "log group", name, cause, undo, adopt_hint=False)
 
     # -- read ----------------------------------------------------------------------------
 

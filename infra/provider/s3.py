@@ -23,7 +23,7 @@ back by ID, status, prefix and the three day counts this resource manages; other
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -199,6 +199,7 @@ class BucketHandler(NamedCloudHandler):
     """An S3 bucket with encryption, versioning, public access block, retention, policy and tags."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("policy", policies_equal), ("kmsKeyId", same_key))
     noun = "bucket"
     description = "An S3 bucket: SSE-KMS by default, versioned, never public, with retention and a policy."
     properties = (
@@ -312,13 +313,6 @@ class BucketHandler(NamedCloudHandler):
             failures.append(Failure("policy", problem))
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
-
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"policy": policies_equal, "kmsKeyId": same_key}
-
-    # -- create --------------------------------------------------------------------------
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["bucket"]
