@@ -181,32 +181,6 @@ def test_transit_gateway_failed_create_leaves_nothing_behind(
     assert live_after == live_before
 
 
-def test_transit_gateway_delete_names_attachments_in_the_way(
-    make_ctx: Callable[[str], HandlerContext], ec2: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # moto deletes a gateway that still has attachments; AWS refuses with IncorrectState. Simulate that answer.
-    handler = TransitGatewayHandler()
-    ctx = make_ctx(TRANSIT_GATEWAY)
-    tgw_id = _boto_tgw(ec2)
-    attachment_id = _boto_attachment(ec2, tgw_id, 90)
-    real_call = HandlerContext.call
-
-    def refusing(context: HandlerContext, service: str, method: str, **params: Any) -> dict[str, Any]:
-        if method == "delete_transit_gateway":
-            raise ApiError("ec2:DeleteTransitGateway failed with IncorrectState", code="IncorrectState", operation="")
-        return real_call(context, service, method, **params)
-
-    monkeypatch.setattr(HandlerContext, "call", refusing)
-    with pytest.raises(ProviderError) as raised:
-        handler.delete(ctx, tgw_id, {})
-    message = str(raised.value)
-    assert message.startswith(f"{ctx.resource}: cannot delete transit gateway {tgw_id}: it still has: ")
-    assert f"vpc attachment {attachment_id} to vpc-" in message
-    monkeypatch.undo()
-    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=attachment_id)
-    ec2.delete_transit_gateway(TransitGatewayId=tgw_id)
-
-
 def test_provider_dispatches_and_previews_without_api_calls(moto_endpoint: str, ec2: Any) -> None:
     provider = EgovProvider()
     args = {"endpoint": PropertyValue(moto_endpoint), "region": PropertyValue(REGION)}
