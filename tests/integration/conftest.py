@@ -4,9 +4,11 @@ OpenBao of each test module's own."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -17,6 +19,35 @@ from infra.local.openbao import OpenBao
 from infra.local.paths import LocalPaths
 from tests.integration.moto_server import CREDENTIALS, moto_server
 from tests.integration.openbao_server import openbao_server as start_openbao_server
+
+T = TypeVar("T")
+
+
+def finish_within(seconds: float, work: Callable[[], T]) -> T:
+    """``work()``, waited for at most ``seconds``: a hang fails the test (naming the deadline) instead of
+    stalling the suite. Deadlines here are generous on purpose; how fast something is belongs in bench/."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the test's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="finish-within", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"did not finish within {seconds:.0f}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def within() -> Callable[[float, Callable[[], Any]], Any]:
+    """``finish_within`` for tests: ``within(60, lambda: bao.up())``."""
+    return finish_within
 
 
 @pytest.fixture(scope="session")
