@@ -3,9 +3,8 @@ under Pulumi's mocks: camelCase inputs out, snake_case outputs back, policies as
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,11 @@ _OUTPUTS: dict[str, dict[str, Any]] = {
 }
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        return f"{args.name}-id", {**args.inputs, **_OUTPUTS.get(args.typ, {})}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., Any]) -> None:
+    pulumi_mocks(
+        registered, outputs=lambda args: _OUTPUTS.get(args.typ, {}), resource_id=lambda args: f"{args.name}-id"
+    )
 
 
 def _inputs(typ: str) -> dict[str, Any]:

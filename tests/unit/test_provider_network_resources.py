@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -23,25 +22,9 @@ OUTPUTS: dict[str, dict[str, Any]] = {
 }
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        outputs = OUTPUTS.get(args.typ, {})
-        return args.resource_id or f"{args.name}-id", {**args.inputs, **outputs}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., Any]) -> None:
+    pulumi_mocks(registered, outputs=lambda args: OUTPUTS.get(args.typ, {}))
 
 
 @pulumi.runtime.test

@@ -1,89 +1,77 @@
-"""The program-side ``Vpc`` wrapper under Pulumi's mocks: camelCase inputs out, outputs back."""
+"""The program-side ``Vpc`` wrapper under Pulumi's mocks, checked against the provider's own property specs
+(the handler, not the wrapper, says which properties exist and what they are called)."""
 
 from __future__ import annotations
 
-import asyncio
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
 
+from infra.provider.ec2_vpc import VpcHandler
+
 registered: list[pulumi.runtime.MockResourceArgs] = []
 
+OUTPUTS = [spec.name for spec in VpcHandler.properties if spec.output_only]
+INPUTS = {spec.name for spec in VpcHandler.properties if not spec.output_only}
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        state = {
-            **args.inputs,
-            "vpcId": "vpc-123",
-            "arn": "arn:aws-cn:ec2:cn-north-1:123456789012:vpc/vpc-123",
-            "defaultSecurityGroupId": "sg-1",
-        }
-        return "vpc-123", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+def marker(name: str) -> str:
+    """A value only the output ``name`` carries, so an output read from the wrong property shows."""
+    return f"<{name}>"
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    # The SDK's mocks need a current event loop, which an earlier asyncio.run() may have unset.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., Any]) -> None:
+    pulumi_mocks(
+        registered,
+        outputs=lambda args: {name: marker(name) for name in OUTPUTS},
+        resource_id=lambda args: args.resource_id or "vpc-123",
+    )
 
 
 @pulumi.runtime.test
-def test_vpc_wrapper_sends_camel_case_and_exposes_outputs() -> Any:
+def test_vpc_wrapper_sends_camel_case_inputs_and_maps_every_output() -> Any:
     from infra.resources import Vpc
 
     vpc = Vpc("core", cidr_block="10.0.0.0/16", tags={"env": "dev"}, enable_dns_hostnames=True)
+    outputs = {name: getattr(vpc, snake(name)) for name in OUTPUTS}  # a missing output fails here
 
     def verify(values: list[Any]) -> None:
-        vpc_id, arn, cidr, tags, sg = values
-        assert vpc_id == "vpc-123"
-        assert arn.endswith(":vpc/vpc-123")
-        assert cidr == "10.0.0.0/16"
-        assert tags == {"env": "dev"}
-        assert sg == "sg-1"
         (args,) = registered
-        assert args.typ == "egov:ec2:Vpc"
+        assert args.typ == VpcHandler.type_token
         assert args.inputs == {"cidrBlock": "10.0.0.0/16", "tags": {"env": "dev"}, "enableDnsHostnames": True}
+        assert set(args.inputs) <= INPUTS
+        # Each output attribute reads its own property: a swapped or misspelt mapping shows as a wrong marker.
+        assert dict(zip(OUTPUTS, values, strict=True)) == {name: marker(name) for name in OUTPUTS}
 
-    return pulumi.Output.all(vpc.vpc_id, vpc.arn, vpc.cidr_block, vpc.tags, vpc.default_security_group_id).apply(verify)
+    return pulumi.Output.all(*outputs.values()).apply(verify)
 
 
 def test_wrapper_module_does_not_import_boto3() -> None:
-    import importlib
-
-    for name in [m for m in sys.modules if m == "infra.resources" or m.startswith("infra.resources.")]:
-        del sys.modules[name]
-    before = "boto3" in sys.modules
-    importlib.import_module("infra.resources.ec2")
-    source = importlib.import_module("infra.resources.ec2").__file__
-    assert source is not None
-    with open(source) as handle:
-        assert "boto3" not in handle.read()
-    assert ("boto3" in sys.modules) == before
+    """In a fresh interpreter (this one imported boto3 long ago): the program side stays free of boto3."""
+    probe = "import sys, infra.resources.ec2; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.split() == ["False", "False"], result.stdout
 
 
 @pulumi.runtime.test
 def test_vpc_get_reads_an_existing_vpc() -> Any:
     from infra.resources import Vpc
 
-    vpc = Vpc.get("legacy", "vpc-123")
+    vpc = Vpc.get("legacy", "vpc-0abc")
 
     def verify(values: list[Any]) -> None:
         vpc_id, resource_id = values
-        assert vpc_id == "vpc-123" and resource_id == "vpc-123"
+        assert resource_id == "vpc-0abc" and vpc_id == marker("vpcId")
         (args,) = registered
-        assert args.typ == "egov:ec2:Vpc" and args.resource_id == "vpc-123"
+        assert args.typ == VpcHandler.type_token and args.resource_id == "vpc-0abc"
 
     return pulumi.Output.all(vpc.vpc_id, vpc.id).apply(verify)

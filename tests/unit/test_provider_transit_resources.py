@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +34,9 @@ IDS = {
 }
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        return IDS[args.typ], {**args.inputs, **OUTPUTS[args.typ]}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    # The SDK's mocks need a current event loop, which an earlier asyncio.run() may have unset.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., Any]) -> None:
+    pulumi_mocks(registered, outputs=lambda args: OUTPUTS[args.typ], resource_id=lambda args: IDS[args.typ])
 
 
 @pulumi.runtime.test
