@@ -27,6 +27,7 @@ from infra.provider.handler import (
     HandlerContext,
     NamedCloudHandler,
     PropertySpec,
+    tags_property,
 )
 from infra.provider.kms import same_key
 
@@ -98,7 +99,7 @@ class TrailHandler(NamedCloudHandler):
         PropertySpec(
             "isLogging", "boolean", "Whether the trail is recording (StartLogging/StopLogging).", default=True
         ),
-        PropertySpec("tags", "object", "Tags on the trail.", default={}, item_type="string"),
+        tags_property("trail"),
         PropertySpec("arn", "string", "The trail's ARN.", output_only=True),
         PropertySpec("homeRegion", "string", "The region the trail was created in.", output_only=True),
     )

@@ -22,8 +22,10 @@ from infra.provider.handler import (
     CloudHandler,
     Failure,
     HandlerContext,
+    PropertySpec,
     contains_unknown,
     is_unknown,
+    tags_property,
 )
 
 DEPENDENCY_VIOLATION = "DependencyViolation"
@@ -281,6 +283,26 @@ def order_like(live: Iterable[Any], reference: Any, key: Callable[[Any], Any] = 
     known = sorted((i for i in items if key(i) in rank), key=lambda i: rank[key(i)])
     rest = sorted((i for i in items if key(i) not in rank), key=lambda i: json.dumps(key(i), sort_keys=True))
     return known + rest
+
+
+def vpc_property(what: str) -> PropertySpec:
+    """The ``vpcId`` input of a family that lives in one VPC for life."""
+    return PropertySpec(
+        "vpcId", "string", f"The VPC. Changing it replaces the {what}.", required=True, replace_on_change=True
+    )
+
+
+def tagged_identity(
+    what: str, id_name: str, *, arn_of: str | None = None, partition: str = "the region's partition"
+) -> tuple[PropertySpec, ...]:
+    """``tags`` and the outputs naming an EC2 object: its id, ARN (when ``partition`` is known) and owner."""
+    of = arn_of or what
+    return (
+        tags_property(what),
+        PropertySpec(id_name, "string", f"The {what}'s id.", output_only=True),
+        PropertySpec("arn", "string", f"The {of}'s ARN, when {partition} is known.", output_only=True),
+        PropertySpec("ownerId", "string", f"The account that owns the {of}.", output_only=True),
+    )
 
 
 class Ec2Handler(CloudHandler):

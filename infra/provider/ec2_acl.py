@@ -40,6 +40,8 @@ from infra.provider.ec2 import (
     ipv4_cidr_problem,
     order_like,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
@@ -77,9 +79,7 @@ class NetworkAclHandler(Ec2Handler):
     unordered = ("subnetIds",)
     default_grace_seconds = 30.0
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the ACL.", required=True, replace_on_change=True
-        ),
+        vpc_property("ACL"),
         PropertySpec(
             "subnetIds",
             "array",
@@ -87,10 +87,7 @@ class NetworkAclHandler(Ec2Handler):
             default=[],
             item_type="string",
         ),
-        PropertySpec("tags", "object", "Tags on the ACL.", default={}, item_type="string"),
-        PropertySpec("networkAclId", "string", "The ACL's id.", output_only=True),
-        PropertySpec("arn", "string", "The ACL's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the ACL.", output_only=True),
+        *tagged_identity("ACL", "networkAclId"),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

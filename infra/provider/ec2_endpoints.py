@@ -37,6 +37,7 @@ from infra.provider.ec2 import (
     id_list_failures,
     order_like,
     tag_specifications,
+    vpc_property,
 )
 from infra.provider.errors import ProviderError
 from infra.provider.handler import (
@@ -46,6 +47,7 @@ from infra.provider.handler import (
     Lookup,
     PropertySpec,
     is_unknown,
+    tags_property,
 )
 
 VPC_ENDPOINT_TYPE = "egov:ec2:VpcEndpoint"
@@ -109,9 +111,7 @@ class VpcEndpointHandler(Ec2Handler):
     unordered = _LISTS
     unique_together = ("vpcId", "serviceName")  # one endpoint per service and VPC (route tables, private DNS)
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the endpoint.", required=True, replace_on_change=True
-        ),
+        vpc_property("endpoint"),
         PropertySpec(
             "serviceName",
             "string",
@@ -154,7 +154,7 @@ class VpcEndpointHandler(Ec2Handler):
             default=False,
         ),
         PropertySpec("policy", "string", "Endpoint policy (JSON). Unset means AWS's default full-access policy."),
-        PropertySpec("tags", "object", "Tags on the endpoint.", default={}, item_type="string"),
+        tags_property("endpoint"),
         PropertySpec("vpcEndpointId", "string", "The endpoint's id.", output_only=True),
         PropertySpec("state", "string", "The endpoint's state (available, pending...).", output_only=True),
         PropertySpec(

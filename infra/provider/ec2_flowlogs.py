@@ -34,6 +34,7 @@ from infra.provider.handler import (
     HandlerContext,
     Lookup,
     PropertySpec,
+    tags_property,
 )
 
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
@@ -94,7 +95,7 @@ class FlowLogHandler(Ec2Handler):
             default=600,
             replace_on_change=True,
         ),
-        PropertySpec("tags", "object", "Tags on the flow log.", default={}, item_type="string"),
+        tags_property("flow log"),
         PropertySpec("flowLogId", "string", "The flow log's id.", output_only=True),
         PropertySpec("deliverLogsStatus", "string", "SUCCESS or FAILED, as the cloud last reported.", output_only=True),
     )

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import Ec2Handler, delete_with_grace, ec2_arn, id_failures, tag_specifications
+from infra.provider.ec2 import (
+    Ec2Handler,
+    delete_with_grace,
+    ec2_arn,
+    id_failures,
+    tag_specifications,
+    tagged_identity,
+)
 from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 INTERNET_GATEWAY_TYPE = "egov:ec2:InternetGateway"
@@ -28,10 +35,7 @@ class InternetGatewayHandler(Ec2Handler):
             "string",
             "The VPC to attach to; changing it detaches and re-attaches in place, unset detaches.",
         ),
-        PropertySpec("tags", "object", "Tags on the internet gateway.", default={}, item_type="string"),
-        PropertySpec("internetGatewayId", "string", "The internet gateway's id.", output_only=True),
-        PropertySpec("arn", "string", "The gateway's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the gateway.", output_only=True),
+        *tagged_identity("internet gateway", "internetGatewayId", arn_of="gateway"),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -33,6 +33,8 @@ from infra.provider.ec2 import (
     ipv4_cidr_problem,
     order_like,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
@@ -234,9 +236,7 @@ class RouteTableHandler(Ec2Handler):
     lookup = Lookup("describe_route_tables", "RouteTableIds", "RouteTables", "RouteTableId", ROUTE_TABLE_NOT_FOUND)
     default_grace_seconds = 30.0
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the route table.", required=True, replace_on_change=True
-        ),
+        vpc_property("route table"),
         PropertySpec(
             "routes",
             "array",
@@ -245,10 +245,7 @@ class RouteTableHandler(Ec2Handler):
             default=[],
             item_type="object",
         ),
-        PropertySpec("tags", "object", "Tags on the route table.", default={}, item_type="string"),
-        PropertySpec("routeTableId", "string", "The route table's id.", output_only=True),
-        PropertySpec("arn", "string", "The route table's ARN, when the partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the route table.", output_only=True),
+        *tagged_identity("route table", "routeTableId", partition="the partition"),
     )
 
     def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:

@@ -40,6 +40,8 @@ from infra.provider.ec2 import (
     id_list_failures,
     ipv4_cidr_problem,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
@@ -52,6 +54,7 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     is_unknown,
+    tags_property,
 )
 
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
@@ -101,9 +104,7 @@ class SecurityGroupHandler(Ec2Handler):
     lookup = Lookup("describe_security_groups", "GroupIds", "SecurityGroups", "GroupId", GROUP_NOT_FOUND)
     unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the group.", required=True, replace_on_change=True
-        ),
+        vpc_property("group"),
         PropertySpec(
             "groupName",
             "string",
@@ -118,10 +119,7 @@ class SecurityGroupHandler(Ec2Handler):
             default=DEFAULT_DESCRIPTION,
             replace_on_change=True,
         ),
-        PropertySpec("tags", "object", "Tags on the group.", default={}, item_type="string"),
-        PropertySpec("groupId", "string", "The group's id.", output_only=True),
-        PropertySpec("arn", "string", "The group's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the group.", output_only=True),
+        *tagged_identity("group", "groupId"),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -258,7 +256,7 @@ class SecurityGroupRuleHandler(Ec2Handler):
         PropertySpec("cidrIpv4", "string", "The IPv4 peer network.", replace_on_change=True),
         PropertySpec("referencedSecurityGroupId", "string", "The peer security group.", replace_on_change=True),
         PropertySpec("description", "string", "What the rule is for.", replace_on_change=True),
-        PropertySpec("tags", "object", "Tags on the rule.", default={}, item_type="string"),
+        tags_property("rule"),
         PropertySpec("securityGroupRuleId", "string", "The rule's id (sgr-...).", output_only=True),
     )
 

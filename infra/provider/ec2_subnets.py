@@ -15,6 +15,8 @@ from infra.provider.ec2 import (
     ec2_filter,
     id_failures,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ProviderError
 from infra.provider.handler import (
@@ -47,9 +49,7 @@ class SubnetHandler(Ec2Handler):
     noun = "subnet"
     lookup = Lookup("describe_subnets", "SubnetIds", "Subnets", "SubnetId", SUBNET_NOT_FOUND)
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the subnet.", required=True, replace_on_change=True
-        ),
+        vpc_property("subnet"),
         PropertySpec(
             "cidrBlock",
             "string",
@@ -71,10 +71,7 @@ class SubnetHandler(Ec2Handler):
             "Whether instances launched here get a public IPv4 address.",
             default=False,
         ),
-        PropertySpec("tags", "object", "Tags on the subnet.", default={}, item_type="string"),
-        PropertySpec("subnetId", "string", "The subnet's id.", output_only=True),
-        PropertySpec("arn", "string", "The subnet's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the subnet.", output_only=True),
+        *tagged_identity("subnet", "subnetId"),
         PropertySpec("availabilityZoneId", "string", "The zone's id (e.g. cnn1-az1).", output_only=True),
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import id_failures, id_list_failures
+from infra.provider.ec2 import id_failures, id_list_failures, vpc_property
 from infra.provider.ec2_transit import ATTACHMENT_NOT_FOUND, VPC_ATTACHMENT, TransitObjectHandler, tags_spec
 from infra.provider.handler import (
     CheckResult,
@@ -42,9 +42,7 @@ class TransitGatewayVpcAttachmentHandler(TransitObjectHandler):
             required=True,
             replace_on_change=True,
         ),
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the attachment.", required=True, replace_on_change=True
-        ),
+        vpc_property("attachment"),
         PropertySpec(
             "subnetIds",
             "array",

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 
 from infra.provider.ec2 import Ec2Handler
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import HandlerContext, PropertySpec
+from infra.provider.handler import HandlerContext, PropertySpec, tags_property
 
 TRANSIT_GATEWAY = "egov:ec2:TransitGateway"
 ROUTE_TABLE = "egov:ec2:TransitGatewayRouteTable"
@@ -124,7 +124,7 @@ def split_id(ctx: HandlerContext, resource_id: str, second: tuple[str, str]) -> 
 
 
 def tags_spec() -> PropertySpec:
-    return PropertySpec("tags", "object", "Tags on the resource.", default={}, item_type="string")
+    return tags_property("resource")
 
 
 class TransitObjectHandler(Ec2Handler):

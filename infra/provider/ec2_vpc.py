@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications
+from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications, tagged_identity
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CreateResult,
@@ -87,10 +87,7 @@ class VpcHandler(Ec2Handler):
             "Whether instances get public DNS hostnames; needs enableDnsSupport.",
             default=False,
         ),
-        PropertySpec("tags", "object", "Tags on the VPC.", default={}, item_type="string"),
-        PropertySpec("vpcId", "string", "The VPC's id.", output_only=True),
-        PropertySpec("arn", "string", "The VPC's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the VPC.", output_only=True),
+        *tagged_identity("VPC", "vpcId"),
         PropertySpec(
             "defaultSecurityGroupId",
             "string",

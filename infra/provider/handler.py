@@ -145,6 +145,11 @@ class PropertySpec:
         return value
 
 
+def tags_property(what: str) -> PropertySpec:
+    """The ``tags`` input every taggable family has."""
+    return PropertySpec("tags", "object", f"Tags on the {what}.", default={}, item_type="string")
+
+
 @dataclass(frozen=True)
 class Failure:
     """An input that cannot work: which property (a path) and why."""

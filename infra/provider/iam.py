@@ -28,6 +28,7 @@ from infra.provider.handler import (
     ResourceHandler,
     is_unknown,
     range_failures,
+    tags_property,
 )
 from infra.provider.policy_documents import policies_equal, policy_problem, policy_text, prefer_given
 
@@ -86,7 +87,7 @@ class RoleHandler(NamedCloudHandler):
         ),
         PropertySpec("description", "string", "What the role is for.", default=""),
         PropertySpec("maxSessionDuration", "integer", "Longest session in seconds, 3600-43200.", default=3600),
-        PropertySpec("tags", "object", "Tags on the role.", default={}, item_type="string"),
+        tags_property("role"),
         PropertySpec("arn", "string", "The role's ARN.", output_only=True),
         PropertySpec("roleId", "string", "The role's stable unique id (AROA...).", output_only=True),
     )

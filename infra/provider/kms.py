@@ -36,6 +36,7 @@ from infra.provider.handler import (
     half_done_error,
     is_unknown,
     range_failures,
+    tags_property,
 )
 from infra.provider.policy_documents import (
     policies_equal,
@@ -136,7 +137,7 @@ class KeyHandler(NamedCloudHandler):
             "Days between `pulumi destroy` and the key's actual deletion, 7-30.",
             default=MAX_PENDING_DAYS,
         ),
-        PropertySpec("tags", "object", "Tags on the key.", default={}, item_type="string"),
+        tags_property("key"),
         PropertySpec("keyId", "string", "The key's id.", output_only=True),
         PropertySpec("arn", "string", "The key's ARN (arn:aws-cn:kms:... in China regions).", output_only=True),
     )

@@ -25,6 +25,7 @@ from infra.provider.handler import (
     HandlerContext,
     NamedCloudHandler,
     PropertySpec,
+    tags_property,
 )
 from infra.provider.kms import same_key
 
@@ -90,7 +91,7 @@ class LogGroupHandler(NamedCloudHandler):
             "Days to keep events (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
             "1827, 2192, 2557, 2922, 3288, 3653); unset: forever.",
         ),
-        PropertySpec("tags", "object", "Tags on the log group.", default={}, item_type="string"),
+        tags_property("log group"),
         PropertySpec("arn", "string", "The log group's ARN (without the trailing :*).", output_only=True),
     )
 

@@ -40,6 +40,7 @@ from infra.provider.handler import (
     half_done_error,
     is_unknown,
     property_path,
+    tags_property,
 )
 from infra.provider.kms import same_key
 from infra.provider.policy_documents import (
@@ -256,7 +257,7 @@ class BucketHandler(NamedCloudHandler):
             "Let delete remove every object version first; otherwise deleting a non-empty bucket fails.",
             default=False,
         ),
-        PropertySpec("tags", "object", "Tags on the bucket.", default={}, item_type="string"),
+        tags_property("bucket"),
         PropertySpec("arn", "string", "The bucket's ARN (arn:aws-cn:s3:::name in China regions).", output_only=True),
         PropertySpec("region", "string", "The region the bucket lives in.", output_only=True),
     )
