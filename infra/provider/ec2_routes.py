@@ -41,7 +41,6 @@ from infra.provider.handler import (
     CheckResult,
     CreateResult,
     DiffKind,
-    DiffResult,
     Failure,
     HandlerContext,
     Lookup,
@@ -217,6 +216,13 @@ def route_diff(old_routes: list[Any], new_routes: list[Any], prop: str = "routes
     return detail
 
 
+def _canonical(routes: Any) -> Any:
+    """A list of routes in canonical form (anything else as it is)."""
+    if not isinstance(routes, list):
+        return routes
+    return [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]
+
+
 def _route_params(route: Mapping[str, Any]) -> dict[str, Any]:
     target = route_target(route)
     if target is None:
@@ -251,9 +257,8 @@ class RouteTableHandler(Ec2Handler):
     def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:
         """The base check, then routes in canonical form (no null-valued keys)."""
         result = super().check(ctx, news, olds)
-        routes = result.inputs.get("routes")
-        if isinstance(routes, list):
-            result.inputs["routes"] = [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]
+        if isinstance(result.inputs.get("routes"), list):
+            result.inputs["routes"] = _canonical(result.inputs["routes"])
         return result
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -262,26 +267,16 @@ class RouteTableHandler(Ec2Handler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        routes = news.get("routes")
-        if isinstance(routes, list):
-            news = {**news, "routes": [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]}
-        aligned = align_unordered(old_state, news, ["routes"], canonical_route)
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
-        if result.detailed.pop("routes", None) is not None:
-            new_routes = news.get("routes")
-            if isinstance(new_routes, list):
-                result.detailed.update(route_diff(list(aligned.get("routes") or []), new_routes))
-            else:
-                result.detailed["routes"] = DiffKind.UPDATE
-        return result
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The state's routes in the program's order when they are the same routes."""
+        return align_unordered(old_state, {"routes": _canonical(news.get("routes"))}, ["routes"], canonical_route)
+
+    def property_changes(self, spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffKind]:
+        """Routes are diffed per route (``route_diff``), the rest as usual."""
+        changes = super().property_changes(spec, old, new)
+        if spec.name != "routes" or not changes or not isinstance(new, list):
+            return changes
+        return route_diff(list(old or []), _canonical(new))
 
     # -- cloud ---------------------------------------------------------------------------
 

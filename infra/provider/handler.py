@@ -430,7 +430,7 @@ class ResourceHandler(ABC):
                 continue
             old = spec.normalize(old_state.get(spec.name))
             new = spec.normalize(news.get(spec.name))
-            changes = _property_changes(spec, old, new)
+            changes = self.property_changes(spec, old, new)
             changes = {path: kind for path, kind in changes.items() if path not in ignored}
             if not changes:
                 continue
@@ -455,6 +455,10 @@ class ResourceHandler(ABC):
         result.changes = bool(result.detailed)
         if result.changes:
             result.stables = [n for n in result.stables if n not in result.detailed]
+
+    def property_changes(self, spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffKind]:
+        """Detailed diff entries for one property (normalized values); maps are diffed per key."""
+        return _property_changes(spec, old, new)
 
     def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         """The old state the diff compares with: ``unordered`` lists holding the news' items take their order."""
