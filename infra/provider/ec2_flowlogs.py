@@ -20,22 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import (
-    Ec2Handler,
-    delete_batch_item,
-    enum_failures,
-    tag_specifications,
-)
+from infra.provider.ec2 import Ec2Handler, delete_batch_item, enum_failures, tag_specifications
 from infra.provider.errors import ProviderError
-from infra.provider.handler import (
-    CREATED,
-    CreateResult,
-    Failure,
-    HandlerContext,
-    Lookup,
-    PropertySpec,
-    tags_property,
-)
+from infra.provider.handler import CREATED, CreateResult, Failure, HandlerContext, Lookup, PropertySpec, tags_property
 
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
 FLOW_LOG_NOT_FOUND = ("InvalidFlowLogId.NotFound",)

@@ -6,14 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import (
-    Ec2Handler,
-    delete_with_grace,
-    ec2_arn,
-    id_failures,
-    tag_specifications,
-    tagged_identity,
-)
+from infra.provider.ec2 import Ec2Handler, delete_with_grace, ec2_arn, id_failures, tag_specifications, tagged_identity
 from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
 
 INTERNET_GATEWAY_TYPE = "egov:ec2:InternetGateway"

@@ -19,15 +19,7 @@ from infra.provider.ec2 import (
     vpc_property,
 )
 from infra.provider.errors import ProviderError
-from infra.provider.handler import (
-    CreateResult,
-    Failure,
-    HandlerContext,
-    Lookup,
-    PropertySpec,
-    changed,
-    is_unknown,
-)
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, changed, is_unknown
 
 SUBNET_TYPE = "egov:ec2:Subnet"
 SUBNET_NOT_FOUND = ("InvalidSubnetID.NotFound",)

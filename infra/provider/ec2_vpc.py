@@ -12,14 +12,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications, tagged_identity
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import (
-    CreateResult,
-    Failure,
-    HandlerContext,
-    Lookup,
-    PropertySpec,
-    half_done_error,
-)
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, half_done_error
 
 TYPE_TOKEN = "egov:ec2:Vpc"
 MIN_PREFIX = 16

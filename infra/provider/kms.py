@@ -38,11 +38,7 @@ from infra.provider.handler import (
     range_failures,
     tags_property,
 )
-from infra.provider.policy_documents import (
-    policies_equal,
-    policy_problem,
-    prefer_given,
-)
+from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 KEY_TYPE = "egov:kms:Key"
 ALIAS_TYPE = "egov:kms:Alias"

@@ -43,11 +43,7 @@ from infra.provider.handler import (
     tags_property,
 )
 from infra.provider.kms import same_key
-from infra.provider.policy_documents import (
-    policies_equal,
-    policy_problem,
-    prefer_given,
-)
+from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 TYPE_TOKEN = "egov:s3:Bucket"
 SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
