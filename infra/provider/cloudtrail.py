@@ -22,7 +22,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import CreateResult, Failure, HandlerContext, NamedCloudHandler, PropertySpec, tags_property
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:cloudtrail:Trail"
 NOT_FOUND = ("TrailNotFoundException", "TrailNotFound")

@@ -38,6 +38,7 @@ from infra.provider.handler import (
     range_failures,
     tags_property,
 )
+from infra.provider.key_refs import key_id_of, same_key
 from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 KEY_TYPE = "egov:kms:Key"
@@ -60,22 +61,6 @@ KEY_SPECS_BY_USAGE: dict[str, tuple[str, ...]] = {
     "KEY_AGREEMENT": (*_ECC[:3], "SM2"),
 }
 _ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
-
-
-def same_key(a: Any, b: Any) -> bool:
-    """Whether two key references name the same key: equal, or a key ARN and its bare key id."""
-    if a == b:
-        return True
-    if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
-        return False
-    return key_id_of(a) == key_id_of(b) and not (a.startswith("alias/") or b.startswith("alias/"))
-
-
-def key_id_of(reference: str) -> str:
-    """The bare key id of a key ARN (``arn:aws-cn:kms:...:key/<id>``); other references unchanged."""
-    if reference.startswith("arn:") and ":key/" in reference:
-        return reference.split(":key/", 1)[1]
-    return reference
 
 
 def _kms_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -20,7 +20,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import CreateResult, Failure, HandlerContext, NamedCloudHandler, PropertySpec, tags_property
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:logs:LogGroup"
 NOT_FOUND = "ResourceNotFoundException"

@@ -42,7 +42,7 @@ from infra.provider.handler import (
     property_path,
     tags_property,
 )
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
 from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 TYPE_TOKEN = "egov:s3:Bucket"
