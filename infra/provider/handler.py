@@ -8,8 +8,15 @@ re-applies secretness on the way out. That keeps handlers testable without an en
 
 A handler declares its properties once (``PropertySpec``); from that the base class
 derives input validation, defaults, a generic diff, preview results, reconstruction
-of inputs on import, and the schema. A family overrides only what is specific to it
-(``validate`` for domain rules, and the four cloud operations).
+of inputs on import, and the schema. Class attributes refine the diff (``unordered``
+lists, ``unique_together`` inputs, ``equivalent`` values, ``drift_outputs``).
+
+``CloudHandler`` is the skeleton of a family whose resource is one cloud object: told how
+to find it (``lookup``) and what to call it (``noun``), it reads, opens an update
+(describe, gone-on-update, refuse replacement changes), syncs tags, ends a create or an
+update with a describe and rolls back a half-done create. A family writes ``validate``,
+``_outputs`` (or ``_describe``), ``create``, ``delete`` and ``apply_update`` for what
+changes in place; ``NamedCloudHandler`` is the same for objects the program names.
 """
 
 from __future__ import annotations
