@@ -21,7 +21,15 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, NamedCloudHandler, PropertySpec, tags_property
+from infra.provider.handler import (
+    CreateResult,
+    Failure,
+    HandlerContext,
+    NamedCloudHandler,
+    PropertySpec,
+    output,
+    tags_property,
+)
 from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:cloudtrail:Trail"
@@ -93,8 +101,8 @@ class TrailHandler(NamedCloudHandler):
             "isLogging", "boolean", "Whether the trail is recording (StartLogging/StopLogging).", default=True
         ),
         tags_property("trail"),
-        PropertySpec("arn", "string", "The trail's ARN.", output_only=True),
-        PropertySpec("homeRegion", "string", "The region the trail was created in.", output_only=True),
+        output("arn", "The trail's ARN."),
+        output("homeRegion", "The region the trail was created in."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

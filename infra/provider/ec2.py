@@ -25,6 +25,7 @@ from infra.provider.handler import (
     PropertySpec,
     contains_unknown,
     is_unknown,
+    output,
     tags_property,
 )
 
@@ -299,9 +300,9 @@ def tagged_identity(
     of = arn_of or what
     return (
         tags_property(what),
-        PropertySpec(id_name, "string", f"The {what}'s id.", output_only=True),
-        PropertySpec("arn", "string", f"The {of}'s ARN, when {partition} is known.", output_only=True),
-        PropertySpec("ownerId", "string", f"The account that owns the {of}.", output_only=True),
+        output(id_name, f"The {what}'s id."),
+        output("arn", f"The {of}'s ARN, when {partition} is known."),
+        output("ownerId", f"The account that owns the {of}."),
     )
 
 

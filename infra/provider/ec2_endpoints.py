@@ -47,6 +47,7 @@ from infra.provider.handler import (
     Lookup,
     PropertySpec,
     is_unknown,
+    output,
     tags_property,
 )
 
@@ -155,17 +156,11 @@ class VpcEndpointHandler(Ec2Handler):
         ),
         PropertySpec("policy", "string", "Endpoint policy (JSON). Unset means AWS's default full-access policy."),
         tags_property("endpoint"),
-        PropertySpec("vpcEndpointId", "string", "The endpoint's id.", output_only=True),
-        PropertySpec("state", "string", "The endpoint's state (available, pending...).", output_only=True),
-        PropertySpec(
-            "networkInterfaceIds",
-            "array",
-            "Interfaces AWS made for an Interface endpoint.",
-            output_only=True,
-            item_type="string",
-        ),
-        PropertySpec("dnsNames", "array", "DNS names of an Interface endpoint.", output_only=True, item_type="string"),
-        PropertySpec("ownerId", "string", "The account that owns the endpoint.", output_only=True),
+        output("vpcEndpointId", "The endpoint's id."),
+        output("state", "The endpoint's state (available, pending...)."),
+        output("networkInterfaceIds", "Interfaces AWS made for an Interface endpoint.", "array", item_type="string"),
+        output("dnsNames", "DNS names of an Interface endpoint.", "array", item_type="string"),
+        output("ownerId", "The account that owns the endpoint."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -22,7 +22,16 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import Ec2Handler, delete_batch_item, enum_failures, tag_specifications
 from infra.provider.errors import ProviderError
-from infra.provider.handler import CREATED, CreateResult, Failure, HandlerContext, Lookup, PropertySpec, tags_property
+from infra.provider.handler import (
+    CREATED,
+    CreateResult,
+    Failure,
+    HandlerContext,
+    Lookup,
+    PropertySpec,
+    output,
+    tags_property,
+)
 
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
 FLOW_LOG_NOT_FOUND = ("InvalidFlowLogId.NotFound",)
@@ -83,8 +92,8 @@ class FlowLogHandler(Ec2Handler):
             replace_on_change=True,
         ),
         tags_property("flow log"),
-        PropertySpec("flowLogId", "string", "The flow log's id.", output_only=True),
-        PropertySpec("deliverLogsStatus", "string", "SUCCESS or FAILED, as the cloud last reported.", output_only=True),
+        output("flowLogId", "The flow log's id."),
+        output("deliverLogsStatus", "SUCCESS or FAILED, as the cloud last reported."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -50,6 +50,7 @@ from infra.provider.handler import (
     align_unordered,
     contains_unknown,
     is_unknown,
+    output,
 )
 
 ROUTE_TABLE_TYPE = "egov:ec2:RouteTable"
@@ -385,7 +386,7 @@ class RouteTableAssociationHandler(ResourceHandler):
             "The route table; changing it moves the subnet in place (ReplaceRouteTableAssociation).",
             required=True,
         ),
-        PropertySpec("associationId", "string", "The association's current id.", output_only=True),
+        output("associationId", "The association's current id."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

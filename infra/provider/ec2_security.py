@@ -54,6 +54,7 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     is_unknown,
+    output,
     tags_property,
 )
 
@@ -257,7 +258,7 @@ class SecurityGroupRuleHandler(Ec2Handler):
         PropertySpec("referencedSecurityGroupId", "string", "The peer security group.", replace_on_change=True),
         PropertySpec("description", "string", "What the rule is for.", replace_on_change=True),
         tags_property("rule"),
-        PropertySpec("securityGroupRuleId", "string", "The rule's id (sgr-...).", output_only=True),
+        output("securityGroupRuleId", "The rule's id (sgr-...)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -465,21 +466,11 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
             required=True,
             replace_on_change=True,
         ),
-        PropertySpec("vpcId", "string", "The VPC the group belongs to.", output_only=True),
-        PropertySpec(
-            "ingressRules",
-            "array",
-            "Ingress rules found on the group (empty when locked down).",
-            output_only=True,
-            item_type="object",
+        output("vpcId", "The VPC the group belongs to."),
+        output(
+            "ingressRules", "Ingress rules found on the group (empty when locked down).", "array", item_type="object"
         ),
-        PropertySpec(
-            "egressRules",
-            "array",
-            "Egress rules found on the group (empty when locked down).",
-            output_only=True,
-            item_type="object",
-        ),
+        output("egressRules", "Egress rules found on the group (empty when locked down).", "array", item_type="object"),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -595,11 +586,10 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
             default=[],
             item_type="string",
         ),
-        PropertySpec(
+        output(
             "unmanagedRules",
-            "array",
             "Rules found on the group that are not in managedRuleIds (empty when the group is clean).",
-            output_only=True,
+            "array",
             item_type="object",
         ),
     )

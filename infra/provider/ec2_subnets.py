@@ -19,7 +19,16 @@ from infra.provider.ec2 import (
     vpc_property,
 )
 from infra.provider.errors import ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, changed, is_unknown
+from infra.provider.handler import (
+    CreateResult,
+    Failure,
+    HandlerContext,
+    Lookup,
+    PropertySpec,
+    changed,
+    is_unknown,
+    output,
+)
 
 SUBNET_TYPE = "egov:ec2:Subnet"
 SUBNET_NOT_FOUND = ("InvalidSubnetID.NotFound",)
@@ -64,7 +73,7 @@ class SubnetHandler(Ec2Handler):
             default=False,
         ),
         *tagged_identity("subnet", "subnetId"),
-        PropertySpec("availabilityZoneId", "string", "The zone's id (e.g. cnn1-az1).", output_only=True),
+        output("availabilityZoneId", "The zone's id (e.g. cnn1-az1)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -24,7 +24,7 @@ from infra.provider.ec2_transit import (
     tags_spec,
 )
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, output
 
 _TGW_OPTIONS = (
     ("defaultRouteTableAssociation", "DefaultRouteTableAssociation"),
@@ -79,21 +79,11 @@ class TransitGatewayHandler(TransitObjectHandler):
         ),
         PropertySpec("vpnEcmpSupport", "string", "enable or disable equal-cost multi-path for VPN.", default="enable"),
         tags_spec(),
-        PropertySpec("transitGatewayId", "string", "The transit gateway's id.", output_only=True),
-        PropertySpec("arn", "string", "The transit gateway's ARN.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the transit gateway.", output_only=True),
-        PropertySpec(
-            "associationDefaultRouteTableId",
-            "string",
-            "The default association route table, if the cloud made one.",
-            output_only=True,
-        ),
-        PropertySpec(
-            "propagationDefaultRouteTableId",
-            "string",
-            "The default propagation route table, if the cloud made one.",
-            output_only=True,
-        ),
+        output("transitGatewayId", "The transit gateway's id."),
+        output("arn", "The transit gateway's ARN."),
+        output("ownerId", "The account that owns the transit gateway."),
+        output("associationDefaultRouteTableId", "The default association route table, if the cloud made one."),
+        output("propagationDefaultRouteTableId", "The default propagation route table, if the cloud made one."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -16,6 +16,7 @@ from infra.provider.handler import (
     Lookup,
     PropertySpec,
     contains_unknown,
+    output,
 )
 
 
@@ -51,8 +52,8 @@ class TransitGatewayVpcAttachmentHandler(TransitObjectHandler):
             item_type="string",
         ),
         tags_spec(),
-        PropertySpec("transitGatewayAttachmentId", "string", "The attachment's id.", output_only=True),
-        PropertySpec("vpcOwnerId", "string", "The account that owns the VPC.", output_only=True),
+        output("transitGatewayAttachmentId", "The attachment's id."),
+        output("vpcOwnerId", "The account that owns the VPC."),
     )
 
     def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:

@@ -20,7 +20,7 @@ from infra.provider.ec2_transit import (
     split_id,
 )
 from infra.provider.errors import ApiError, ProviderError, UnreadableResponse
-from infra.provider.handler import CloudHandler, CreateResult, Failure, HandlerContext, Lookup, PropertySpec
+from infra.provider.handler import CloudHandler, CreateResult, Failure, HandlerContext, Lookup, PropertySpec, output
 
 
 class _RouteTableLink(CloudHandler):
@@ -45,8 +45,8 @@ class _RouteTableLink(CloudHandler):
             required=True,
             replace_on_change=True,
         ),
-        PropertySpec("resourceId", "string", "What is attached (e.g. the VPC id).", output_only=True),
-        PropertySpec("resourceType", "string", "The kind of attachment (vpc, vpn, peering...).", output_only=True),
+        output("resourceId", "What is attached (e.g. the VPC id)."),
+        output("resourceType", "The kind of attachment (vpc, vpn, peering...)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

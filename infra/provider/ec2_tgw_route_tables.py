@@ -8,7 +8,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import id_failures, tag_specifications
 from infra.provider.ec2_transit import ROUTE_TABLE, ROUTE_TABLE_NOT_FOUND, TransitObjectHandler, tags_spec
-from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, output
 
 
 class TransitGatewayRouteTableHandler(TransitObjectHandler):
@@ -34,18 +34,12 @@ class TransitGatewayRouteTableHandler(TransitObjectHandler):
             replace_on_change=True,
         ),
         tags_spec(),
-        PropertySpec("transitGatewayRouteTableId", "string", "The route table's id.", output_only=True),
-        PropertySpec(
-            "defaultAssociationRouteTable",
-            "boolean",
-            "Whether this is the gateway's default association route table.",
-            output_only=True,
+        output("transitGatewayRouteTableId", "The route table's id."),
+        output(
+            "defaultAssociationRouteTable", "Whether this is the gateway's default association route table.", "boolean"
         ),
-        PropertySpec(
-            "defaultPropagationRouteTable",
-            "boolean",
-            "Whether this is the gateway's default propagation route table.",
-            output_only=True,
+        output(
+            "defaultPropagationRouteTable", "Whether this is the gateway's default propagation route table.", "boolean"
         ),
     )
 

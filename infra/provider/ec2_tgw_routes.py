@@ -29,6 +29,7 @@ from infra.provider.handler import (
     PropertySpec,
     gone_on_update,
     is_unknown,
+    output,
     refuse_replacement_changes,
 )
 
@@ -85,7 +86,7 @@ class TransitGatewayRouteHandler(CloudHandler):
             "Drop traffic to the destination instead of forwarding it; changes in place.",
             default=False,
         ),
-        PropertySpec("state", "string", "active, or blackhole (also when the attachment is gone).", output_only=True),
+        output("state", "active, or blackhole (also when the attachment is gone)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -12,7 +12,7 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications, tagged_identity
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, half_done_error
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, half_done_error, output
 
 TYPE_TOKEN = "egov:ec2:Vpc"
 MIN_PREFIX = 16
@@ -81,14 +81,9 @@ class VpcHandler(Ec2Handler):
             default=False,
         ),
         *tagged_identity("VPC", "vpcId"),
-        PropertySpec(
-            "defaultSecurityGroupId",
-            "string",
-            "The security group AWS created with the VPC.",
-            output_only=True,
-        ),
-        PropertySpec("defaultNetworkAclId", "string", "The network ACL AWS created with the VPC.", output_only=True),
-        PropertySpec("mainRouteTableId", "string", "The VPC's main route table.", output_only=True),
+        output("defaultSecurityGroupId", "The security group AWS created with the VPC."),
+        output("defaultNetworkAclId", "The network ACL AWS created with the VPC."),
+        output("mainRouteTableId", "The VPC's main route table."),
     )
 
     # -- check ---------------------------------------------------------------------------

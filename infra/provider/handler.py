@@ -152,6 +152,11 @@ class PropertySpec:
         return value
 
 
+def output(name: str, description: str, type: PropertyType = "string", **options: Any) -> PropertySpec:
+    """An output-only property: the cloud sets it, the program reads it."""
+    return PropertySpec(name, type, description, output_only=True, **options)
+
+
 def tags_property(what: str) -> PropertySpec:
     """The ``tags`` input every taggable family has."""
     return PropertySpec("tags", "object", f"Tags on the {what}.", default={}, item_type="string")

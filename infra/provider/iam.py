@@ -27,6 +27,7 @@ from infra.provider.handler import (
     ReadResult,
     ResourceHandler,
     is_unknown,
+    output,
     range_failures,
     tags_property,
 )
@@ -88,8 +89,8 @@ class RoleHandler(NamedCloudHandler):
         PropertySpec("description", "string", "What the role is for.", default=""),
         PropertySpec("maxSessionDuration", "integer", "Longest session in seconds, 3600-43200.", default=3600),
         tags_property("role"),
-        PropertySpec("arn", "string", "The role's ARN.", output_only=True),
-        PropertySpec("roleId", "string", "The role's stable unique id (AROA...).", output_only=True),
+        output("arn", "The role's ARN."),
+        output("roleId", "The role's stable unique id (AROA...)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

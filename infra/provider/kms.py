@@ -35,6 +35,7 @@ from infra.provider.handler import (
     ReadResult,
     half_done_error,
     is_unknown,
+    output,
     range_failures,
     tags_property,
 )
@@ -119,8 +120,8 @@ class KeyHandler(NamedCloudHandler):
             default=MAX_PENDING_DAYS,
         ),
         tags_property("key"),
-        PropertySpec("keyId", "string", "The key's id.", output_only=True),
-        PropertySpec("arn", "string", "The key's ARN (arn:aws-cn:kms:... in China regions).", output_only=True),
+        output("keyId", "The key's id."),
+        output("arn", "The key's ARN (arn:aws-cn:kms:... in China regions)."),
     )
 
     # -- check ---------------------------------------------------------------------------
@@ -364,8 +365,8 @@ class AliasHandler(NamedCloudHandler):
         PropertySpec(
             "targetKeyId", "string", "Key id or key ARN the alias points to. Changes in place.", required=True
         ),
-        PropertySpec("arn", "string", "The alias's ARN.", output_only=True),
-        PropertySpec("targetKeyArn", "string", "ARN of the key the alias points to.", output_only=True),
+        output("arn", "The alias's ARN."),
+        output("targetKeyArn", "ARN of the key the alias points to."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

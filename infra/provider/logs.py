@@ -19,7 +19,15 @@ from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import CreateResult, Failure, HandlerContext, NamedCloudHandler, PropertySpec, tags_property
+from infra.provider.handler import (
+    CreateResult,
+    Failure,
+    HandlerContext,
+    NamedCloudHandler,
+    PropertySpec,
+    output,
+    tags_property,
+)
 from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:logs:LogGroup"
@@ -85,7 +93,7 @@ class LogGroupHandler(NamedCloudHandler):
             "1827, 2192, 2557, 2922, 3288, 3653); unset: forever.",
         ),
         tags_property("log group"),
-        PropertySpec("arn", "string", "The log group's ARN (without the trailing :*).", output_only=True),
+        output("arn", "The log group's ARN (without the trailing :*)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -39,6 +39,7 @@ from infra.provider.handler import (
     contains_unknown,
     half_done_error,
     is_unknown,
+    output,
     property_path,
     tags_property,
 )
@@ -254,8 +255,8 @@ class BucketHandler(NamedCloudHandler):
             default=False,
         ),
         tags_property("bucket"),
-        PropertySpec("arn", "string", "The bucket's ARN (arn:aws-cn:s3:::name in China regions).", output_only=True),
-        PropertySpec("region", "string", "The region the bucket lives in.", output_only=True),
+        output("arn", "The bucket's ARN (arn:aws-cn:s3:::name in China regions)."),
+        output("region", "The region the bucket lives in."),
     )
 
     # -- check ---------------------------------------------------------------------------
