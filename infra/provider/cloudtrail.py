@@ -16,7 +16,7 @@ string clears ``KmsKeyId``/``S3KeyPrefix``/CloudWatch Logs settings in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -25,14 +25,12 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
-    refuse_replacement_changes,
-    rollback_error,
+    output,
+    tags_property,
 )
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:cloudtrail:Trail"
 NOT_FOUND = ("TrailNotFoundException", "TrailNotFound")
@@ -66,10 +64,13 @@ def _trail_log_group(arn: str) -> str:
     return arn if arn.endswith(":*") else f"{arn}:*"
 
 
-class TrailHandler(ResourceHandler):
+class TrailHandler(NamedCloudHandler):
     """A CloudTrail trail delivering to S3 (and optionally CloudWatch Logs)."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("kmsKeyId", same_key), ("cloudWatchLogsLogGroupArn", same_log_group))
+    rollback_adopt_hint = False
+    noun = "trail"
     description = "A CloudTrail trail: multi-region, validated, KMS-encrypted API audit log delivery."
     properties = (
         PropertySpec(
@@ -99,9 +100,9 @@ class TrailHandler(ResourceHandler):
         PropertySpec(
             "isLogging", "boolean", "Whether the trail is recording (StartLogging/StopLogging).", default=True
         ),
-        PropertySpec("tags", "object", "Tags on the trail.", default={}, item_type="string"),
-        PropertySpec("arn", "string", "The trail's ARN.", output_only=True),
-        PropertySpec("homeRegion", "string", "The region the trail was created in.", output_only=True),
+        tags_property("trail"),
+        output("arn", "The trail's ARN."),
+        output("homeRegion", "The region the trail was created in."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -146,13 +147,6 @@ class TrailHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
-
-    # -- create --------------------------------------------------------------------------
-
     @staticmethod
     def _settings(inputs: Mapping[str, Any], *, for_update: bool) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -180,21 +174,12 @@ class TrailHandler(ResourceHandler):
                 f"{ctx.resource}: trail {name} already exists; adopt it with "
                 f"`pulumi import {TYPE_TOKEN} {ctx.resource.name} {name}` or choose another name"
             ) from exc
-        try:
+
+        def start_logging() -> None:
             if inputs.get("isLogging", True):
                 ctx.call("cloudtrail", "start_logging", Name=name)
-            outputs = self._describe(ctx, name, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: trail {name} disappeared right after it was created")
-        except Exception as exc:
-            raise self._rollback(ctx, name, exc) from exc
-        return CreateResult(resource_id=name, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        def undo() -> None:
-            ctx.call("cloudtrail", "delete_trail", Name=name)
-
-        return rollback_error(ctx, "trail", name, cause, undo, adopt_hint=False)
+        return self.finish_create(ctx, name, inputs, start_logging)
 
     # -- read ----------------------------------------------------------------------------
 
@@ -232,21 +217,7 @@ class TrailHandler(ResourceHandler):
             "homeRegion": trail.get("HomeRegion") or ctx.clients.config.region,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    # -- update --------------------------------------------------------------------------
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "trail", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         equal = {"kmsKeyId": same_key, "cloudWatchLogsLogGroupArn": same_log_group}
         changed = [
             prop for prop in _SETTINGS if not equal.get(prop, lambda a, b: a == b)(live.get(prop), news.get(prop))
@@ -263,18 +234,18 @@ class TrailHandler(ResourceHandler):
             ctx.call("cloudtrail", "start_logging", Name=resource_id)
         elif not logging_wanted and live["isLogging"]:
             ctx.call("cloudtrail", "stop_logging", Name=resource_id)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call(
                 "cloudtrail", "remove_tags", ResourceId=live["arn"], TagsList=[{"Key": k} for k in keys]
             ),
             add=lambda tags: ctx.call("cloudtrail", "add_tags", ResourceId=live["arn"], TagsList=tagging.to_aws(tags)),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: trail {resource_id} disappeared during the update")
-        return outputs
 
     # -- delete --------------------------------------------------------------------------
 

@@ -24,12 +24,12 @@ Moto 5.2.5 gaps, worked around here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
-    align_unordered,
+from infra.provider.ec2 import (
+    Ec2Handler,
     delete_with_grace,
     describe_one,
     ec2_arn,
@@ -39,22 +39,21 @@ from infra.provider.ec2_network import (
     id_list_failures,
     ipv4_cidr_problem,
     order_like,
-    owned,
-    sync_tags,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
+    CloudHandler,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
     is_unknown,
-    rollback_error,
+    range_failures,
 )
 
 NETWORK_ACL_TYPE = "egov:ec2:NetworkAcl"
@@ -70,15 +69,17 @@ MIN_RULE, MAX_RULE = 1, 32766
 # -- egov:ec2:NetworkAcl ---------------------------------------------------------------------------------
 
 
-class NetworkAclHandler(ResourceHandler):
+class NetworkAclHandler(Ec2Handler):
     """A network ACL of a VPC and the subnets that use it; vpcId replaces, the rest is in place."""
 
     type_token = NETWORK_ACL_TYPE
     description = "A network ACL of a VPC, with the subnets associated with it."
+    noun = "network ACL"
+    lookup = Lookup("describe_network_acls", "NetworkAclIds", "NetworkAcls", "NetworkAclId", ACL_NOT_FOUND)
+    unordered = ("subnetIds",)
+    default_grace_seconds = 30.0
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the ACL.", required=True, replace_on_change=True
-        ),
+        vpc_property("ACL"),
         PropertySpec(
             "subnetIds",
             "array",
@@ -86,14 +87,8 @@ class NetworkAclHandler(ResourceHandler):
             default=[],
             item_type="string",
         ),
-        PropertySpec("tags", "object", "Tags on the ACL.", default={}, item_type="string"),
-        PropertySpec("networkAclId", "string", "The ACL's id.", output_only=True),
-        PropertySpec("arn", "string", "The ACL's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the ACL.", output_only=True),
+        *tagged_identity("ACL", "networkAclId"),
     )
-
-    def __init__(self, *, dependency_grace_seconds: float = 30.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures = id_failures(inputs, "vpcId", "vpc")
@@ -101,30 +96,14 @@ class NetworkAclHandler(ResourceHandler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        aligned = align_unordered(old_state, news, ["subnetIds"])
-        return super().diff(ctx, resource_id, aligned, news, ignore_changes)
-
-    def _acl(self, ctx: HandlerContext, acl_id: str) -> dict[str, Any] | None:
-        return describe_one(ctx, "describe_network_acls", "NetworkAcls", ACL_NOT_FOUND, NetworkAclIds=[acl_id])
-
-    def _describe(self, ctx: HandlerContext, acl_id: str, order: Any = None) -> dict[str, Any] | None:
-        acl = self._acl(ctx, acl_id)
-        if acl is None:
-            return None
-        owner = str(acl.get("OwnerId") or "") or None
-        subnets = [str(a["SubnetId"]) for a in acl.get("Associations", []) or [] if a.get("SubnetId")]
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        acl_id = str(item["NetworkAclId"])
+        owner = str(item.get("OwnerId") or "") or None
+        subnets = [str(a["SubnetId"]) for a in item.get("Associations", []) or [] if a.get("SubnetId")]
         return {
-            "vpcId": acl.get("VpcId"),
-            "subnetIds": order_like(subnets, order),
-            "tags": tagging.from_aws(acl.get("Tags")),
+            "vpcId": item.get("VpcId"),
+            "subnetIds": order_like(subnets, reference.get("subnetIds")),
+            "tags": tagging.from_aws(item.get("Tags")),
             "networkAclId": acl_id,
             "arn": ec2_arn(ctx, "network-acl", acl_id, owner),
             "ownerId": owner,
@@ -138,15 +117,12 @@ class NetworkAclHandler(ResourceHandler):
             TagSpecifications=tag_specifications(ctx, "network-acl", inputs.get("tags")),
         )
         acl_id = str(response["NetworkAcl"]["NetworkAclId"])
-        try:
+
+        def move_subnets() -> None:
             for subnet_id in inputs.get("subnetIds") or []:
                 self._move(ctx, subnet_id, acl_id)
-            outputs = self._describe(ctx, acl_id, inputs.get("subnetIds"))
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: network ACL {acl_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(ctx, "network ACL", acl_id, exc, lambda: self.delete(ctx, acl_id, {})) from exc
-        return CreateResult(resource_id=acl_id, outputs=outputs)
+
+        return self.finish_create(ctx, acl_id, inputs, move_subnets)
 
     def _move(self, ctx: HandlerContext, subnet_id: str, acl_id: str) -> None:
         """Point the subnet's (only) ACL association at ``acl_id``."""
@@ -182,20 +158,10 @@ class NetworkAclHandler(ResourceHandler):
             raise ProviderError(f"{ctx.resource}: VPC {vpc_id} has no default network ACL to return subnets to")
         return str(acls[0]["NetworkAclId"])
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        order = state.get("subnetIds") or inputs.get("subnetIds")
-        outputs = self._describe(ctx, resource_id, order) if resource_id else None
-        return self.read_result(resource_id, outputs)
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return {"subnetIds": state.get("subnetIds") or inputs.get("subnetIds")}
 
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_network_acls", "NetworkAcls", "NetworkAclId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "network ACL", resource_id)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         wanted = [str(s) for s in news.get("subnetIds") or []]
         for subnet_id in wanted:
             if subnet_id not in live["subnetIds"]:
@@ -205,14 +171,9 @@ class NetworkAclHandler(ResourceHandler):
             default = self._default_acl(ctx, str(live["vpcId"]))
             for subnet_id in leaving:
                 self._move(ctx, subnet_id, default)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id, wanted)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: network ACL {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
-        live = self._describe(ctx, resource_id)
+        live = self._describe(ctx, resource_id, {})
         if live is None:
             return
         if live["subnetIds"]:
@@ -247,10 +208,7 @@ def parse_entry_id(resource_id: str) -> tuple[str, bool, int] | None:
 
 def entry_failures(inputs: Mapping[str, Any]) -> list[Failure]:
     """Rule number range, and which of ports / ICMP type+code the protocol needs."""
-    failures: list[Failure] = []
-    number = inputs.get("ruleNumber")
-    if isinstance(number, int) and not MIN_RULE <= number <= MAX_RULE:
-        failures.append(Failure("ruleNumber", f"ruleNumber {number} must be between {MIN_RULE} and {MAX_RULE}"))
+    failures = range_failures(inputs, "ruleNumber", MIN_RULE, MAX_RULE)
     protocol = inputs.get("protocol")
     if not isinstance(protocol, str) or protocol not in PROTOCOLS:
         return failures
@@ -325,11 +283,12 @@ def entry_outputs(acl_id: str, entry: Mapping[str, Any], state: Mapping[str, Any
     return outputs
 
 
-class NetworkAclEntryHandler(ResourceHandler):
+class NetworkAclEntryHandler(CloudHandler):
     """One numbered allow/deny entry of a network ACL (see the module doc for what replaces)."""
 
     type_token = NETWORK_ACL_ENTRY_TYPE
     description = "One numbered rule of a network ACL."
+    noun = "network ACL entry"
     properties = (
         PropertySpec(
             "networkAclId",
@@ -391,34 +350,19 @@ class NetworkAclEntryHandler(ResourceHandler):
             )
         return parsed
 
-    def _describe(self, ctx: HandlerContext, resource_id: str, state: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _describe(self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
         acl_id, egress, number = self._parse(ctx, resource_id)
         entry = self._entry(ctx, acl_id, egress, number)
-        return entry_outputs(acl_id, entry, state) if entry is not None else None
+        return entry_outputs(acl_id, entry, reference) if entry is not None else None
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         ctx.call("ec2", "create_network_acl_entry", **entry_params(inputs))
         resource_id = entry_id(inputs["networkAclId"], bool(inputs.get("egress", False)), int(inputs["ruleNumber"]))
-        outputs = self._describe(ctx, resource_id, inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: network ACL entry {resource_id} disappeared right after creation")
-        return CreateResult(resource_id=resource_id, outputs=outputs)
+        return CreateResult(resource_id=resource_id, outputs=self.described(ctx, resource_id, inputs, CREATED))
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        acl_id, egress, number = self._parse(ctx, resource_id)
-        if self._entry(ctx, acl_id, egress, number) is None:
-            raise gone_on_update(ctx, "network ACL entry", resource_id)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
+        acl_id, _, _ = self._parse(ctx, resource_id)
         ctx.call("ec2", "replace_network_acl_entry", **entry_params({**news, "networkAclId": acl_id}))
-        outputs = self._describe(ctx, resource_id, news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: network ACL entry {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         acl_id, egress, number = self._parse(ctx, resource_id)

@@ -25,35 +25,30 @@ Moto 5.2.5 gaps:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
-    align_unordered,
-    changed,
-    describe_one,
+from infra.provider.ec2 import (
+    Ec2Handler,
+    delete_batch_item,
     enum_failures,
     id_failures,
     id_list_failures,
-    mark_delete_before_replace,
     order_like,
-    owned,
-    sync_tags,
     tag_specifications,
+    vpc_property,
 )
-from infra.provider.errors import ApiError, ProviderError
+from infra.provider.errors import ProviderError
 from infra.provider.handler import (
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
     is_unknown,
-    rollback_error,
+    output,
+    tags_property,
 )
 
 VPC_ENDPOINT_TYPE = "egov:ec2:VpcEndpoint"
@@ -107,15 +102,17 @@ def policy_from_aws(live: Any, reference: Any) -> str | None:
     return str(live)
 
 
-class VpcEndpointHandler(ResourceHandler):
+class VpcEndpointHandler(Ec2Handler):
     """A Gateway or Interface VPC endpoint (see the module doc)."""
 
     type_token = VPC_ENDPOINT_TYPE
     description = "A VPC endpoint: private access from a VPC to a cloud service."
+    noun = "VPC endpoint"
+    lookup = Lookup("describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints", "VpcEndpointId", ENDPOINT_NOT_FOUND)
+    unordered = _LISTS
+    unique_together = ("vpcId", "serviceName")  # one endpoint per service and VPC (route tables, private DNS)
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the endpoint.", required=True, replace_on_change=True
-        ),
+        vpc_property("endpoint"),
         PropertySpec(
             "serviceName",
             "string",
@@ -158,18 +155,12 @@ class VpcEndpointHandler(ResourceHandler):
             default=False,
         ),
         PropertySpec("policy", "string", "Endpoint policy (JSON). Unset means AWS's default full-access policy."),
-        PropertySpec("tags", "object", "Tags on the endpoint.", default={}, item_type="string"),
-        PropertySpec("vpcEndpointId", "string", "The endpoint's id.", output_only=True),
-        PropertySpec("state", "string", "The endpoint's state (available, pending...).", output_only=True),
-        PropertySpec(
-            "networkInterfaceIds",
-            "array",
-            "Interfaces AWS made for an Interface endpoint.",
-            output_only=True,
-            item_type="string",
-        ),
-        PropertySpec("dnsNames", "array", "DNS names of an Interface endpoint.", output_only=True, item_type="string"),
-        PropertySpec("ownerId", "string", "The account that owns the endpoint.", output_only=True),
+        tags_property("endpoint"),
+        output("vpcEndpointId", "The endpoint's id."),
+        output("state", "The endpoint's state (available, pending...)."),
+        output("networkInterfaceIds", "Interfaces AWS made for an Interface endpoint.", "array", item_type="string"),
+        output("dnsNames", "DNS names of an Interface endpoint.", "array", item_type="string"),
+        output("ownerId", "The account that owns the endpoint."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -195,24 +186,13 @@ class VpcEndpointHandler(ResourceHandler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        aligned = align_unordered(old_state, news, _LISTS)
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """Also the policy: the program's text where it means the same as the state's."""
+        aligned = super().aligned_state(old_state, news)
         new_policy = news.get("policy")
         if not is_unknown(new_policy) and policy_key(aligned.get("policy")) == policy_key(new_policy):
-            aligned["policy"] = new_policy
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
-        # One endpoint per service and VPC is what route tables and private DNS allow.
-        collides = not changed(old_state, news, "vpcId") and not changed(old_state, news, "serviceName")
-        return mark_delete_before_replace(result, collides)
-
-    # -- cloud ---------------------------------------------------------------------------
+            aligned = {**aligned, "policy": new_policy}
+        return aligned
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         kind = inputs.get("vpcEndpointType") or "Gateway"
@@ -231,28 +211,18 @@ class VpcEndpointHandler(ResourceHandler):
         if inputs.get("policy"):
             params["PolicyDocument"] = inputs["policy"]
         endpoint_id = str(ctx.call("ec2", "create_vpc_endpoint", **params)["VpcEndpoint"]["VpcEndpointId"])
-        try:
-            self._wait_available(ctx, endpoint_id)
-            outputs = self._describe(ctx, endpoint_id, inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: VPC endpoint {endpoint_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(
-                ctx, "VPC endpoint", endpoint_id, exc, lambda: self.delete(ctx, endpoint_id, {})
-            ) from exc
-        return CreateResult(resource_id=endpoint_id, outputs=outputs)
+        return self.finish_create(ctx, endpoint_id, inputs, lambda: self._wait_available(ctx, endpoint_id))
 
-    def _endpoint(self, ctx: HandlerContext, endpoint_id: str) -> dict[str, Any] | None:
-        endpoint = describe_one(
-            ctx, "describe_vpc_endpoints", "VpcEndpoints", ENDPOINT_NOT_FOUND, VpcEndpointIds=[endpoint_id]
-        )
+    def _get(self, ctx: HandlerContext, endpoint_id: str) -> dict[str, Any] | None:
+        """The endpoint, or None when it is gone (its states are spelt in either case)."""
+        endpoint = super()._get(ctx, endpoint_id)
         if endpoint is None or str(endpoint.get("State", "")).lower() in GONE_STATES:
             return None
         return endpoint
 
     def _wait_available(self, ctx: HandlerContext, endpoint_id: str) -> None:
         def ready() -> bool:
-            endpoint = self._endpoint(ctx, endpoint_id)
+            endpoint = self._get(ctx, endpoint_id)
             if endpoint is None:
                 raise ProviderError(f"{ctx.resource}: VPC endpoint {endpoint_id} failed or vanished while starting")
             state = str(endpoint.get("State", "")).lower()
@@ -264,10 +234,7 @@ class VpcEndpointHandler(ResourceHandler):
 
         ctx.wait_until(f"VPC endpoint {endpoint_id} to become available", ready)
 
-    def _describe(self, ctx: HandlerContext, endpoint_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
-        endpoint = self._endpoint(ctx, endpoint_id)
-        if endpoint is None:
-            return None
+    def _outputs(self, ctx: HandlerContext, endpoint: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
         kind = str(endpoint.get("VpcEndpointType") or "Gateway")
         interface = kind.lower() == "interface"
         groups = [str(g["GroupId"]) for g in endpoint.get("Groups", []) or []]
@@ -282,27 +249,18 @@ class VpcEndpointHandler(ResourceHandler):
             "privateDnsEnabled": bool(endpoint.get("PrivateDnsEnabled")) if interface else False,
             "policy": policy_from_aws(endpoint.get("PolicyDocument"), reference.get("policy")),
             "tags": tagging.from_aws(endpoint.get("Tags")),
-            "vpcEndpointId": endpoint_id,
+            "vpcEndpointId": str(endpoint["VpcEndpointId"]),
             "state": endpoint.get("State"),
             "networkInterfaceIds": [str(n) for n in endpoint.get("NetworkInterfaceIds") or []],
             "dnsNames": [str(d["DnsName"]) for d in endpoint.get("DnsEntries") or [] if d.get("DnsName")],
             "ownerId": endpoint.get("OwnerId"),
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
     def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        found = owned(ctx, "describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId", urn_prefix)
-        return {i: urn for i, urn in found.items() if self._endpoint(ctx, i) is not None}
+        found = super().find_owned(ctx, urn_prefix)
+        return {i: urn for i, urn in found.items() if self._get(ctx, i) is not None}
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, news)
-        if live is None:
-            raise gone_on_update(ctx, "VPC endpoint", resource_id)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         params: dict[str, Any] = {}
         for name, add, remove in (
             ("routeTableIds", "AddRouteTableIds", "RemoveRouteTableIds"),
@@ -318,17 +276,18 @@ class VpcEndpointHandler(ResourceHandler):
         wanted_policy = news.get("policy")
         if policy_key(wanted_policy) != policy_key(live["policy"]):
             params["PolicyDocument"] = wanted_policy or json.dumps(DEFAULT_POLICY)
-        interface = str(live["vpcEndpointType"]).lower() == "interface"
         wanted_dns = bool(news.get("privateDnsEnabled", False))
-        if interface and wanted_dns != live["privateDnsEnabled"]:
+        if _is_interface(live) and wanted_dns != live["privateDnsEnabled"]:
             params["PrivateDnsEnabled"] = wanted_dns
         if params:
             ctx.call("ec2", "modify_vpc_endpoint", VpcEndpointId=resource_id, **params)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id, news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: VPC endpoint {resource_id} disappeared during the update")
-        if interface and outputs["privateDnsEnabled"] != wanted_dns:
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        outputs = super().update(ctx, resource_id, old_state, news)
+        wanted_dns = bool(news.get("privateDnsEnabled", False))
+        if _is_interface(outputs) and outputs["privateDnsEnabled"] != wanted_dns:
             raise ProviderError(
                 f"{ctx.resource}: the cloud accepted ModifyVpcEndpoint(PrivateDnsEnabled={wanted_dns}) for "
                 f"{resource_id} but the endpoint still reports privateDnsEnabled={outputs['privateDnsEnabled']} "
@@ -337,24 +296,15 @@ class VpcEndpointHandler(ResourceHandler):
         return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
-        endpoint = self._endpoint(ctx, resource_id)
+        endpoint = self._get(ctx, resource_id)
         if endpoint is None:
             return
         tables = [str(t) for t in endpoint.get("RouteTableIds") or []]
         if tables:  # moto gap (module doc); also valid on AWS
             ctx.call("ec2", "modify_vpc_endpoint", VpcEndpointId=resource_id, RemoveRouteTableIds=tables)
-        try:
-            response = ctx.call("ec2", "delete_vpc_endpoints", VpcEndpointIds=[resource_id])
-        except ApiError as exc:
-            if exc.code in ENDPOINT_NOT_FOUND:
-                return
-            raise
-        for item in response.get("Unsuccessful") or []:
-            error = item.get("Error") or {}
-            if error.get("Code") in ENDPOINT_NOT_FOUND:
-                continue
-            raise ProviderError(
-                f"{ctx.resource}: ec2:DeleteVpcEndpoints did not delete {item.get('ResourceId')}: "
-                f"{error.get('Code')}: {error.get('Message')}"
-            )
-        ctx.wait_until(f"VPC endpoint {resource_id} to be deleted", lambda: self._endpoint(ctx, resource_id) is None)
+        if delete_batch_item(ctx, "delete_vpc_endpoints", ENDPOINT_NOT_FOUND, VpcEndpointIds=[resource_id]):
+            ctx.wait_until(f"VPC endpoint {resource_id} to be deleted", lambda: self._get(ctx, resource_id) is None)
+
+
+def _is_interface(outputs: Mapping[str, Any]) -> bool:
+    return str(outputs["vpcEndpointType"]).lower() == "interface"

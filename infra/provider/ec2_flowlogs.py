@@ -16,29 +16,21 @@ answers an unknown id with ``InvalidFlowLogId.NotFound`` rather than an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
-    changed,
-    describe_one,
-    enum_failures,
-    mark_delete_before_replace,
-    owned,
-    sync_tags,
-    tag_specifications,
-)
-from infra.provider.errors import ApiError, ProviderError
+from infra.provider.ec2 import Ec2Handler, delete_batch_item, enum_failures, tag_specifications
+from infra.provider.errors import ProviderError
 from infra.provider.handler import (
+    CREATED,
     CreateResult,
-    DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
+    output,
+    tags_property,
 )
 
 FLOW_LOG_TYPE = "egov:ec2:FlowLog"
@@ -50,11 +42,14 @@ AGGREGATION_INTERVALS = (60, 600)
 _DESTINATION = ("logDestinationType", "logDestination", "logGroupName")
 
 
-class FlowLogHandler(ResourceHandler):
+class FlowLogHandler(Ec2Handler):
     """A flow log; see the module doc."""
 
     type_token = FLOW_LOG_TYPE
     description = "A flow log recording a VPC's (subnet's, interface's) IP traffic."
+    noun = "flow log"
+    lookup = Lookup("describe_flow_logs", "FlowLogIds", "FlowLogs", "FlowLogId", FLOW_LOG_NOT_FOUND)
+    unique_together = ("resourceId", *_DESTINATION)  # AWS refuses a second log of one resource to one place
     properties = (
         PropertySpec(
             "resourceId", "string", "What to log (a vpc-, subnet- or eni- id).", required=True, replace_on_change=True
@@ -96,9 +91,9 @@ class FlowLogHandler(ResourceHandler):
             default=600,
             replace_on_change=True,
         ),
-        PropertySpec("tags", "object", "Tags on the flow log.", default={}, item_type="string"),
-        PropertySpec("flowLogId", "string", "The flow log's id.", output_only=True),
-        PropertySpec("deliverLogsStatus", "string", "SUCCESS or FAILED, as the cloud last reported.", output_only=True),
+        tags_property("flow log"),
+        output("flowLogId", "The flow log's id."),
+        output("deliverLogsStatus", "SUCCESS or FAILED, as the cloud last reported."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -119,19 +114,6 @@ class FlowLogHandler(ResourceHandler):
         failures += destination_failures(inputs)
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # AWS refuses a second flow log of the same resource to the same destination.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        same_target = not any(changed(old_state, news, n) for n in ("resourceId", *_DESTINATION))
-        return mark_delete_before_replace(result, same_target)
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         params: dict[str, Any] = {
@@ -163,18 +145,9 @@ class FlowLogHandler(ResourceHandler):
                 + ("; ".join(problems) or f"it returned {len(ids)} flow log ids")
             )
         flow_log_id = ids[0]
-        outputs = self._describe(ctx, flow_log_id, inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: flow log {flow_log_id} disappeared right after creation")
-        return CreateResult(resource_id=flow_log_id, outputs=outputs)
+        return CreateResult(resource_id=flow_log_id, outputs=self.described(ctx, flow_log_id, inputs, CREATED))
 
-    def _flow_log(self, ctx: HandlerContext, flow_log_id: str) -> dict[str, Any] | None:
-        return describe_one(ctx, "describe_flow_logs", "FlowLogs", FLOW_LOG_NOT_FOUND, FlowLogIds=[flow_log_id])
-
-    def _describe(self, ctx: HandlerContext, flow_log_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
-        flow_log = self._flow_log(ctx, flow_log_id)
-        if flow_log is None:
-            return None
+    def _outputs(self, ctx: HandlerContext, flow_log: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
         resource_id = str(flow_log.get("ResourceId") or "")
         destination_type = flow_log.get("LogDestinationType") or "cloud-watch-logs"
         destination, group = flow_log.get("LogDestination"), flow_log.get("LogGroupName")
@@ -194,44 +167,12 @@ class FlowLogHandler(ResourceHandler):
             "deliverLogsPermissionArn": flow_log.get("DeliverLogsPermissionArn"),
             "maxAggregationInterval": flow_log.get("MaxAggregationInterval", 600),
             "tags": tagging.from_aws(flow_log.get("Tags")),
-            "flowLogId": flow_log_id,
+            "flowLogId": str(flow_log["FlowLogId"]),
             "deliverLogsStatus": flow_log.get("DeliverLogsStatus"),
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id, state or inputs) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_flow_logs", "FlowLogs", "FlowLogId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, news)
-        if live is None:
-            raise gone_on_update(ctx, "flow log", resource_id)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id, news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: flow log {resource_id} disappeared during the update")
-        return outputs
-
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
-        try:
-            response = ctx.call("ec2", "delete_flow_logs", FlowLogIds=[resource_id])
-        except ApiError as exc:
-            if exc.code in FLOW_LOG_NOT_FOUND:
-                return
-            raise
-        for item in response.get("Unsuccessful") or []:
-            error = item.get("Error") or {}
-            if error.get("Code") in FLOW_LOG_NOT_FOUND:
-                continue
-            raise ProviderError(
-                f"{ctx.resource}: ec2:DeleteFlowLogs did not delete {item.get('ResourceId')}: "
-                f"{error.get('Code')}: {error.get('Message')}"
-            )
+        delete_batch_item(ctx, "delete_flow_logs", FLOW_LOG_NOT_FOUND, FlowLogIds=[resource_id])
 
 
 def resource_type_of(resource_id: str, reference: Any) -> str:

@@ -24,34 +24,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
-    align_unordered,
+from infra.provider.ec2 import (
+    Ec2Handler,
     delete_with_grace,
-    describe_one,
     ec2_arn,
     ec2_filter,
     id_failures,
     ipv4_cidr_problem,
     order_like,
-    owned,
-    sync_tags,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
     CheckResult,
     CreateResult,
     DiffKind,
-    DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     ReadResult,
     ResourceHandler,
+    align_unordered,
     contains_unknown,
-    gone_on_update,
     is_unknown,
-    rollback_error,
+    output,
 )
 
 ROUTE_TABLE_TYPE = "egov:ec2:RouteTable"
@@ -218,6 +217,13 @@ def route_diff(old_routes: list[Any], new_routes: list[Any], prop: str = "routes
     return detail
 
 
+def _canonical(routes: Any) -> Any:
+    """A list of routes in canonical form (anything else as it is)."""
+    if not isinstance(routes, list):
+        return routes
+    return [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]
+
+
 def _route_params(route: Mapping[str, Any]) -> dict[str, Any]:
     target = route_target(route)
     if target is None:
@@ -228,15 +234,16 @@ def _route_params(route: Mapping[str, Any]) -> dict[str, Any]:
 # -- egov:ec2:RouteTable ------------------------------------------------------------------------------
 
 
-class RouteTableHandler(ResourceHandler):
+class RouteTableHandler(Ec2Handler):
     """A route table of a VPC with its routes; vpcId replaces, routes and tags change in place."""
 
     type_token = ROUTE_TABLE_TYPE
     description = "A route table of a VPC, holding exactly the declared routes."
+    noun = "route table"
+    lookup = Lookup("describe_route_tables", "RouteTableIds", "RouteTables", "RouteTableId", ROUTE_TABLE_NOT_FOUND)
+    default_grace_seconds = 30.0
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the route table.", required=True, replace_on_change=True
-        ),
+        vpc_property("route table"),
         PropertySpec(
             "routes",
             "array",
@@ -245,21 +252,14 @@ class RouteTableHandler(ResourceHandler):
             default=[],
             item_type="object",
         ),
-        PropertySpec("tags", "object", "Tags on the route table.", default={}, item_type="string"),
-        PropertySpec("routeTableId", "string", "The route table's id.", output_only=True),
-        PropertySpec("arn", "string", "The route table's ARN, when the partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the route table.", output_only=True),
+        *tagged_identity("route table", "routeTableId", partition="the partition"),
     )
-
-    def __init__(self, *, dependency_grace_seconds: float = 30.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
 
     def check(self, ctx: HandlerContext, news: dict[str, Any], olds: dict[str, Any]) -> CheckResult:
         """The base check, then routes in canonical form (no null-valued keys)."""
         result = super().check(ctx, news, olds)
-        routes = result.inputs.get("routes")
-        if isinstance(routes, list):
-            result.inputs["routes"] = [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]
+        if isinstance(result.inputs.get("routes"), list):
+            result.inputs["routes"] = _canonical(result.inputs["routes"])
         return result
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -268,26 +268,16 @@ class RouteTableHandler(ResourceHandler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        routes = news.get("routes")
-        if isinstance(routes, list):
-            news = {**news, "routes": [canonical_route(r) if isinstance(r, Mapping) else r for r in routes]}
-        aligned = align_unordered(old_state, news, ["routes"], canonical_route)
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
-        if result.detailed.pop("routes", None) is not None:
-            new_routes = news.get("routes")
-            if isinstance(new_routes, list):
-                result.detailed.update(route_diff(list(aligned.get("routes") or []), new_routes))
-            else:
-                result.detailed["routes"] = DiffKind.UPDATE
-        return result
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The state's routes in the program's order when they are the same routes."""
+        return align_unordered(old_state, {"routes": _canonical(news.get("routes"))}, ["routes"], canonical_route)
+
+    def property_changes(self, spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffKind]:
+        """Routes are diffed per route (``route_diff``), the rest as usual."""
+        changes = super().property_changes(spec, old, new)
+        if spec.name != "routes" or not changes or not isinstance(new, list):
+            return changes
+        return route_diff(list(old or []), _canonical(new))
 
     # -- cloud ---------------------------------------------------------------------------
 
@@ -299,57 +289,32 @@ class RouteTableHandler(ResourceHandler):
             TagSpecifications=tag_specifications(ctx, "route-table", inputs.get("tags")),
         )
         table_id = str(response["RouteTable"]["RouteTableId"])
-        try:
+
+        def add_routes() -> None:
             for route in inputs.get("routes") or []:
                 ctx.call("ec2", "create_route", RouteTableId=table_id, **_route_params(route))
-            outputs = self._describe(ctx, table_id, inputs.get("routes"))
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: route table {table_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(ctx, "route table", table_id, exc, lambda: self.delete(ctx, table_id, {})) from exc
-        return CreateResult(resource_id=table_id, outputs=outputs)
 
-    def _table(self, ctx: HandlerContext, table_id: str) -> dict[str, Any] | None:
-        return describe_one(
-            ctx, "describe_route_tables", "RouteTables", ROUTE_TABLE_NOT_FOUND, RouteTableIds=[table_id]
-        )
+        return self.finish_create(ctx, table_id, inputs, add_routes)
 
-    def _describe(self, ctx: HandlerContext, table_id: str, order: Any = None) -> dict[str, Any] | None:
-        table = self._table(ctx, table_id)
-        if table is None:
-            return None
-        routes = [r for r in (route_from_aws(raw) for raw in table.get("Routes", []) or []) if r is not None]
-        owner = str(table.get("OwnerId") or "") or None
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        table_id = str(item["RouteTableId"])
+        routes = [r for r in (route_from_aws(raw) for raw in item.get("Routes", []) or []) if r is not None]
+        owner = str(item.get("OwnerId") or "") or None
         return {
-            "vpcId": table.get("VpcId"),
-            "routes": order_like(routes, order, key=lambda r: r.get(DESTINATION)),
-            "tags": tagging.from_aws(table.get("Tags")),
+            "vpcId": item.get("VpcId"),
+            "routes": order_like(routes, reference.get("routes"), key=lambda r: r.get(DESTINATION)),
+            "tags": tagging.from_aws(item.get("Tags")),
             "routeTableId": table_id,
             "arn": ec2_arn(ctx, "route-table", table_id, owner),
             "ownerId": owner,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        order = state.get("routes") or inputs.get("routes")
-        outputs = self._describe(ctx, resource_id, order) if resource_id else None
-        return self.read_result(resource_id, outputs)
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return {"routes": state.get("routes") or inputs.get("routes")}
 
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_route_tables", "RouteTables", "RouteTableId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "route table", resource_id)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         desired = [canonical_route(r) for r in news.get("routes") or []]
         self.apply_routes(ctx, resource_id, plan_routes(live["routes"], desired))
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id, desired)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: route table {resource_id} disappeared during the update")
-        return outputs
 
     @staticmethod
     def apply_routes(ctx: HandlerContext, table_id: str, plan: RoutePlan) -> None:
@@ -367,7 +332,7 @@ class RouteTableHandler(ResourceHandler):
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         def blockers() -> list[str]:
-            table = self._table(ctx, resource_id) or {}
+            table = self._get(ctx, resource_id) or {}
             return [
                 f"subnet {a['SubnetId']} (association {a.get('RouteTableAssociationId')})"
                 for a in table.get("Associations", []) or []
@@ -421,7 +386,7 @@ class RouteTableAssociationHandler(ResourceHandler):
             "The route table; changing it moves the subnet in place (ReplaceRouteTableAssociation).",
             required=True,
         ),
-        PropertySpec("associationId", "string", "The association's current id.", output_only=True),
+        output("associationId", "The association's current id."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

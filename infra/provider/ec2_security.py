@@ -29,9 +29,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import (
-    align_unordered,
-    changed,
+from infra.provider.ec2 import (
+    Ec2Handler,
     delete_with_grace,
     describe_one,
     ec2_arn,
@@ -40,24 +39,23 @@ from infra.provider.ec2_network import (
     id_failures,
     id_list_failures,
     ipv4_cidr_problem,
-    mark_delete_before_replace,
-    owned,
-    sync_tags,
     tag_specifications,
+    tagged_identity,
+    vpc_property,
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CreateResult,
-    DiffKind,
-    DiffResult,
     Failure,
     HandlerContext,
+    Lookup,
     PropertySpec,
     ReadResult,
     ResourceHandler,
-    gone_on_update,
     is_unknown,
-    rollback_error,
+    output,
+    tags_property,
 )
 
 SECURITY_GROUP_TYPE = "egov:ec2:SecurityGroup"
@@ -98,15 +96,16 @@ def canonical_protocol(value: Any) -> str:
 # -- egov:ec2:SecurityGroup --------------------------------------------------------------------------------
 
 
-class SecurityGroupHandler(ResourceHandler):
+class SecurityGroupHandler(Ec2Handler):
     """A VPC security group with no rules of its own; rules are SecurityGroupRule resources."""
 
     type_token = SECURITY_GROUP_TYPE
     description = "A VPC security group that starts with no rules (AWS's default egress rule is revoked)."
+    noun = "security group"
+    lookup = Lookup("describe_security_groups", "GroupIds", "SecurityGroups", "GroupId", GROUP_NOT_FOUND)
+    unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
-        PropertySpec(
-            "vpcId", "string", "The VPC. Changing it replaces the group.", required=True, replace_on_change=True
-        ),
+        vpc_property("group"),
         PropertySpec(
             "groupName",
             "string",
@@ -121,14 +120,8 @@ class SecurityGroupHandler(ResourceHandler):
             default=DEFAULT_DESCRIPTION,
             replace_on_change=True,
         ),
-        PropertySpec("tags", "object", "Tags on the group.", default={}, item_type="string"),
-        PropertySpec("groupId", "string", "The group's id.", output_only=True),
-        PropertySpec("arn", "string", "The group's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the group.", output_only=True),
+        *tagged_identity("group", "groupId"),
     )
-
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        self.dependency_grace_seconds = dependency_grace_seconds
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures = id_failures(inputs, "vpcId", "vpc")
@@ -151,19 +144,6 @@ class SecurityGroupHandler(ResourceHandler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # Names are unique per VPC: a replacement keeping name and VPC must delete the old group first.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        collides = not changed(old_state, news, "vpcId") and not changed(old_state, news, "groupName")
-        return mark_delete_before_replace(result, collides)
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         response = ctx.call(
             "ec2",
@@ -174,49 +154,24 @@ class SecurityGroupHandler(ResourceHandler):
             TagSpecifications=tag_specifications(ctx, "security-group", inputs.get("tags")),
         )
         group_id = str(response["GroupId"])
-        try:
-            egress = [r for r in group_rules(ctx, group_id) if r.get("IsEgress")]
-            revoke_rules(ctx, group_id, egress)
-            outputs = self._describe(ctx, group_id)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: security group {group_id} disappeared right after creation")
-        except Exception as exc:
-            raise rollback_error(ctx, "security group", group_id, exc, lambda: self.delete(ctx, group_id, {})) from exc
-        return CreateResult(resource_id=group_id, outputs=outputs)
 
-    def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
-        group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
-        if group is None:
-            return None
-        owner = str(group.get("OwnerId") or "") or None
+        def revoke_default_egress() -> None:
+            revoke_rules(ctx, group_id, [r for r in group_rules(ctx, group_id) if r.get("IsEgress")])
+
+        return self.finish_create(ctx, group_id, inputs, revoke_default_egress)
+
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        group_id = str(item["GroupId"])
+        owner = str(item.get("OwnerId") or "") or None
         return {
-            "vpcId": group.get("VpcId"),
-            "groupName": group.get("GroupName"),
-            "description": group.get("Description"),
-            "tags": tagging.from_aws(group.get("Tags")),
+            "vpcId": item.get("VpcId"),
+            "groupName": item.get("GroupName"),
+            "description": item.get("Description"),
+            "tags": tagging.from_aws(item.get("Tags")),
             "groupId": group_id,
             "arn": ec2_arn(ctx, "security-group", group_id, owner),
             "ownerId": owner,
         }
-
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_security_groups", "SecurityGroups", "GroupId", urn_prefix)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "security group", resource_id)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         def blockers() -> list[str]:
@@ -271,7 +226,7 @@ def revoke_rules(ctx: HandlerContext, group_id: str, rules: Iterable[Mapping[str
 _RULE_IDENTITY = ("securityGroupId", "type", "protocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId")
 
 
-class SecurityGroupRuleHandler(ResourceHandler):
+class SecurityGroupRuleHandler(Ec2Handler):
     """One ingress or egress rule of a security group; every property but tags replaces it.
 
     Ports: tcp/udp need fromPort <= toPort in 0-65535; icmp takes the ICMP type in
@@ -281,6 +236,16 @@ class SecurityGroupRuleHandler(ResourceHandler):
 
     type_token = SECURITY_GROUP_RULE_TYPE
     description = "One ingress or egress rule of a security group."
+    noun = "security group rule"
+    lookup = Lookup(
+        "describe_security_group_rules",
+        "SecurityGroupRuleIds",
+        "SecurityGroupRules",
+        "SecurityGroupRuleId",
+        RULE_NOT_FOUND,
+    )
+    unique_together = _RULE_IDENTITY  # AWS refuses a second identical rule (one differing in description only)
+    owner_filter = False  # DescribeSecurityGroupRules documents only ``tag:<key>``, no ``tag-key``
     properties = (
         PropertySpec(
             "securityGroupId", "string", "The group the rule belongs to.", required=True, replace_on_change=True
@@ -292,8 +257,8 @@ class SecurityGroupRuleHandler(ResourceHandler):
         PropertySpec("cidrIpv4", "string", "The IPv4 peer network.", replace_on_change=True),
         PropertySpec("referencedSecurityGroupId", "string", "The peer security group.", replace_on_change=True),
         PropertySpec("description", "string", "What the rule is for.", replace_on_change=True),
-        PropertySpec("tags", "object", "Tags on the rule.", default={}, item_type="string"),
-        PropertySpec("securityGroupRuleId", "string", "The rule's id (sgr-...).", output_only=True),
+        tags_property("rule"),
+        output("securityGroupRuleId", "The rule's id (sgr-...)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -318,20 +283,6 @@ class SecurityGroupRuleHandler(ResourceHandler):
         failures += tagging.validate_tags(inputs.get("tags"))
         return failures
 
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        # AWS refuses a second identical rule: a replacement that only changes the
-        # description must revoke the old rule before authorizing the new one.
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        same_rule = not any(changed(old_state, news, name) for name in _RULE_IDENTITY)
-        return mark_delete_before_replace(result, same_rule)
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         group_id = str(inputs["securityGroupId"])
         egress = inputs["type"] == "egress"
@@ -350,63 +301,27 @@ class SecurityGroupRuleHandler(ResourceHandler):
                 "rule id (SecurityGroupRules is empty); this provider needs a cloud that returns it"
             )
         rule_id = str(rules[0]["SecurityGroupRuleId"])
-        outputs = self._describe(ctx, rule_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group rule {rule_id} disappeared right after creation")
-        return CreateResult(resource_id=rule_id, outputs=outputs)
+        return CreateResult(resource_id=rule_id, outputs=self.described(ctx, rule_id, inputs, CREATED))
 
-    def _rule(self, ctx: HandlerContext, rule_id: str) -> dict[str, Any] | None:
-        return describe_one(
-            ctx, "describe_security_group_rules", "SecurityGroupRules", RULE_NOT_FOUND, SecurityGroupRuleIds=[rule_id]
-        )
-
-    def _describe(self, ctx: HandlerContext, rule_id: str) -> dict[str, Any] | None:
-        rule = self._rule(ctx, rule_id)
-        if rule is None:
-            return None
-        outputs = rule_outputs(rule)
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        rule_id = str(item["SecurityGroupRuleId"])
+        outputs = rule_outputs(item)
         peer_group = outputs.get("referencedSecurityGroupId")
         if peer_group and outputs.get("description") is None:
-            outputs["description"] = _pair_description(ctx, rule, str(peer_group))
+            outputs["description"] = _pair_description(ctx, item, str(peer_group))
         if outputs.get("cidrIpv4") is None and peer_group is None:
-            kind = "an IPv6 network" if rule.get("CidrIpv6") else "a prefix list" if rule.get("PrefixListId") else "?"
+            kind = "an IPv6 network" if item.get("CidrIpv6") else "a prefix list" if item.get("PrefixListId") else "?"
             raise ProviderError(
                 f"{ctx.resource}: security group rule {rule_id} has {kind} as its peer, which "
                 f"{SECURITY_GROUP_RULE_TYPE} does not manage (it takes cidrIpv4 or referencedSecurityGroupId)"
             )
-        outputs["tags"] = tagging.from_aws(rule.get("Tags"))
+        outputs["tags"] = tagging.from_aws(item.get("Tags"))
         outputs["securityGroupRuleId"] = rule_id
-        return outputs
-
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        outputs = self._describe(ctx, resource_id) if resource_id else None
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(
-            ctx,
-            "describe_security_group_rules",
-            "SecurityGroupRules",
-            "SecurityGroupRuleId",
-            urn_prefix,
-            server_filter=False,
-        )
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "security group rule", resource_id)
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
-        outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: security group rule {resource_id} disappeared during the update")
         return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         # Looked up first: recovery deletes leftovers knowing only the id.
-        rule = self._rule(ctx, resource_id)
+        rule = self._get(ctx, resource_id)
         if rule is None:
             return
         try:
@@ -542,6 +457,7 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
 
     type_token = LOCKDOWN_TYPE
     description = "Keeps a VPC's default security group free of rules."
+    drift_outputs = ("ingressRules", "egressRules")
     properties = (
         PropertySpec(
             "securityGroupId",
@@ -550,52 +466,15 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
             required=True,
             replace_on_change=True,
         ),
-        PropertySpec("vpcId", "string", "The VPC the group belongs to.", output_only=True),
-        PropertySpec(
-            "ingressRules",
-            "array",
-            "Ingress rules found on the group (empty when locked down).",
-            output_only=True,
-            item_type="object",
+        output("vpcId", "The VPC the group belongs to."),
+        output(
+            "ingressRules", "Ingress rules found on the group (empty when locked down).", "array", item_type="object"
         ),
-        PropertySpec(
-            "egressRules",
-            "array",
-            "Egress rules found on the group (empty when locked down).",
-            output_only=True,
-            item_type="object",
-        ),
+        output("egressRules", "Egress rules found on the group (empty when locked down).", "array", item_type="object"),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         return id_failures(inputs, "securityGroupId", "sg")
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        result = super().diff(ctx, resource_id, old_state, news, ignore_changes)
-        if result.replaces:
-            return result
-        for name in ("ingressRules", "egressRules"):
-            if name in ignore_changes:
-                continue
-            if old_state.get(name):
-                result.detailed[name] = DiffKind.DELETE
-                result.diffs.append(name)
-        result.changes = bool(result.detailed)
-        if result.changes:
-            result.stables = [n for n in result.stables if n not in result.detailed]
-        return result
-
-    def preview_update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {**old_state, **news, "ingressRules": [], "egressRules": []}
 
     def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
@@ -690,6 +569,8 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
 
     type_token = GUARD_TYPE
     description = "Reports and revokes the rules of a security group that no SecurityGroupRule resource manages."
+    unordered = ("managedRuleIds",)
+    drift_outputs = ("unmanagedRules",)
     properties = (
         PropertySpec(
             "securityGroupId",
@@ -705,42 +586,16 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
             default=[],
             item_type="string",
         ),
-        PropertySpec(
+        output(
             "unmanagedRules",
-            "array",
             "Rules found on the group that are not in managedRuleIds (empty when the group is clean).",
-            output_only=True,
+            "array",
             item_type="object",
         ),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         return id_failures(inputs, "securityGroupId", "sg") + id_list_failures(inputs, "managedRuleIds", "sgr")
-
-    def diff(
-        self,
-        ctx: HandlerContext,
-        resource_id: str,
-        old_state: dict[str, Any],
-        news: dict[str, Any],
-        ignore_changes: Iterable[str] = (),
-    ) -> DiffResult:
-        aligned = align_unordered(old_state, news, ["managedRuleIds"])
-        result = super().diff(ctx, resource_id, aligned, news, ignore_changes)
-        if result.replaces:
-            return result
-        if "unmanagedRules" not in ignore_changes and old_state.get("unmanagedRules"):
-            result.detailed["unmanagedRules"] = DiffKind.DELETE
-            result.diffs.append("unmanagedRules")
-        result.changes = bool(result.detailed)
-        if result.changes:
-            result.stables = [n for n in result.stables if n not in result.detailed]
-        return result
-
-    def preview_update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {**old_state, **news, "unmanagedRules": []}
 
     def _exists(self, ctx: HandlerContext, group_id: str) -> bool:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])

@@ -5,24 +5,14 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2_network import ec2_filter, owned, sync_tags
+from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications, tagged_identity
 from infra.provider.errors import ApiError, ProviderError
-from infra.provider.handler import (
-    CreateResult,
-    Failure,
-    HandlerContext,
-    PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
-    half_done_error,
-    is_unknown,
-)
+from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, half_done_error, output
 
 TYPE_TOKEN = "egov:ec2:Vpc"
 MIN_PREFIX = 16
@@ -61,11 +51,13 @@ def cidr_problem(value: str) -> str | None:
     return None
 
 
-class VpcHandler(ResourceHandler):
+class VpcHandler(Ec2Handler):
     """Create, read, update (tags, DNS attributes) and delete a VPC."""
 
     type_token = TYPE_TOKEN
     description = "An isolated virtual network (VPC)."
+    noun = "VPC"
+    lookup = Lookup("describe_vpcs", "VpcIds", "Vpcs", "VpcId", (NOT_FOUND,))
     properties = (
         PropertySpec(
             "cidrBlock",
@@ -88,24 +80,11 @@ class VpcHandler(ResourceHandler):
             "Whether instances get public DNS hostnames; needs enableDnsSupport.",
             default=False,
         ),
-        PropertySpec("tags", "object", "Tags on the VPC.", default={}, item_type="string"),
-        PropertySpec("vpcId", "string", "The VPC's id.", output_only=True),
-        PropertySpec("arn", "string", "The VPC's ARN, when the region's partition is known.", output_only=True),
-        PropertySpec("ownerId", "string", "The account that owns the VPC.", output_only=True),
-        PropertySpec(
-            "defaultSecurityGroupId",
-            "string",
-            "The security group AWS created with the VPC.",
-            output_only=True,
-        ),
-        PropertySpec("defaultNetworkAclId", "string", "The network ACL AWS created with the VPC.", output_only=True),
-        PropertySpec("mainRouteTableId", "string", "The VPC's main route table.", output_only=True),
+        *tagged_identity("VPC", "vpcId"),
+        output("defaultSecurityGroupId", "The security group AWS created with the VPC."),
+        output("defaultNetworkAclId", "The network ACL AWS created with the VPC."),
+        output("mainRouteTableId", "The VPC's main route table."),
     )
-
-    def __init__(self, *, dependency_grace_seconds: float = 60.0) -> None:
-        # Right after Pulumi deletes a VPC's subnets or gateways, AWS may still report
-        # them as dependencies for a while; DeleteVpc is retried this long before failing.
-        self.dependency_grace_seconds = dependency_grace_seconds
 
     # -- check ---------------------------------------------------------------------------
 
@@ -134,13 +113,12 @@ class VpcHandler(ResourceHandler):
         params: dict[str, Any] = {
             "CidrBlock": inputs["cidrBlock"],
             "InstanceTenancy": inputs.get("instanceTenancy") or "default",
+            "TagSpecifications": tag_specifications(ctx, "vpc", inputs.get("tags")),
         }
-        params["TagSpecifications"] = [
-            {"ResourceType": "vpc", "Tags": tagging.with_owner(inputs.get("tags") or {}, ctx.resource.urn)}
-        ]
         vpc_id = str(ctx.call("ec2", "create_vpc", **params)["Vpc"]["VpcId"])
-        try:
-            self._wait_available(ctx, vpc_id)
+
+        def configure() -> None:
+            ctx.wait_until(f"VPC {vpc_id} to become available", lambda: self._state(ctx, vpc_id) == "available")
             self._apply_dns(
                 ctx,
                 vpc_id,
@@ -148,16 +126,10 @@ class VpcHandler(ResourceHandler):
                 hostnames=bool(inputs.get("enableDnsHostnames", False)),
                 have=None,
             )
-            outputs = self._describe(ctx, vpc_id)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: VPC {vpc_id} disappeared right after it was created")
-        except Exception as exc:
-            # The experimental provider API cannot report a partially created resource
-            # (no ErrorResourceInitFailed), so the honest option is to leave nothing behind.
-            raise self._rollback(ctx, vpc_id, exc) from exc
-        return CreateResult(resource_id=vpc_id, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, vpc_id: str, cause: Exception) -> ProviderError:
+        return self.finish_create(ctx, vpc_id, inputs, configure)
+
+    def rollback(self, ctx: HandlerContext, vpc_id: str, cause: Exception) -> ProviderError:
         try:
             ctx.call("ec2", "delete_vpc", VpcId=vpc_id)
             outcome = f"the VPC {vpc_id} it had already created was deleted again, so nothing is left behind"
@@ -173,18 +145,6 @@ class VpcHandler(ResourceHandler):
         except ProviderError as exc:
             outcome = f"the VPC {vpc_id} it had already created could NOT be deleted ({exc}); delete it by hand"
         return half_done_error(ctx, "VPC", cause, outcome)
-
-    def _wait_available(self, ctx: HandlerContext, vpc_id: str) -> None:
-        def available() -> bool:
-            try:
-                vpcs = ctx.call("ec2", "describe_vpcs", VpcIds=[vpc_id]).get("Vpcs", [])
-            except ApiError as exc:
-                if exc.code == NOT_FOUND:  # eventual consistency right after CreateVpc
-                    return False
-                raise
-            return bool(vpcs) and vpcs[0].get("State") == "available"
-
-        ctx.wait_until(f"VPC {vpc_id} to become available", available)
 
     def _apply_dns(
         self,
@@ -212,7 +172,7 @@ class VpcHandler(ResourceHandler):
 
     # -- read ----------------------------------------------------------------------------
 
-    def _describe(self, ctx: HandlerContext, vpc_id: str) -> dict[str, Any] | None:
+    def _describe(self, ctx: HandlerContext, vpc_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
         """The VPC's current properties, or None if it does not exist."""
         try:
             vpcs = ctx.call("ec2", "describe_vpcs", VpcIds=[vpc_id]).get("Vpcs", [])
@@ -226,8 +186,7 @@ class VpcHandler(ResourceHandler):
                 return None
             raise
         owner = str(vpc.get("OwnerId", ""))
-        partition = ctx.clients.partition()
-        arn = f"arn:{partition}:ec2:{ctx.clients.config.region}:{owner}:vpc/{vpc_id}" if partition and owner else None
+        arn = ec2_arn(ctx, "vpc", vpc_id, owner)
         return {
             "cidrBlock": vpc.get("CidrBlock"),
             "instanceTenancy": vpc.get("InstanceTenancy", "default"),
@@ -267,33 +226,9 @@ class VpcHandler(ResourceHandler):
         items = ctx.call("ec2", method, Filters=filters).get(list_key, [])
         return str(items[0][id_key]) if items else None
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id)
-        return self.read_result(resource_id, outputs)
-
-    def find_owned(self, ctx: HandlerContext, urn_prefix: str) -> dict[str, str]:
-        return owned(ctx, "describe_vpcs", "Vpcs", "VpcId", urn_prefix)
-
     # -- update --------------------------------------------------------------------------
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id)
-        if live is None:
-            raise gone_on_update(ctx, "VPC", resource_id)
-        for name in ("cidrBlock", "instanceTenancy"):
-            wanted = news.get(name)
-            if wanted is not None and not is_unknown(wanted) and wanted != live.get(name):
-                raise ProviderError(
-                    f"{ctx.resource}: {name} cannot change in place ({live.get(name)!r} -> {wanted!r}); "
-                    "it needs a replacement, which the diff should have requested"
-                )
-        # Tags and DNS are planned against what exists now, not the possibly stale state,
-        # so an update also repairs drift in the properties it manages.
-        sync_tags(ctx, resource_id, live["tags"], news.get("tags") or {})
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         self._apply_dns(
             ctx,
             resource_id,
@@ -301,10 +236,6 @@ class VpcHandler(ResourceHandler):
             hostnames=bool(news.get("enableDnsHostnames", False)),
             have=(bool(live["enableDnsSupport"]), bool(live["enableDnsHostnames"])),
         )
-        outputs = self._describe(ctx, resource_id)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: VPC {resource_id} disappeared during the update")
-        return outputs
 
     # -- delete --------------------------------------------------------------------------
 
@@ -367,22 +298,22 @@ class VpcHandler(ResourceHandler):
             found.extend(d for d in (describe(item) for item in items) if d is not None)
 
         def subnet(s: dict[str, Any]) -> Dependent:
-            return Dependent(f"subnet {s['SubnetId']}{_label(s)} ({s.get('CidrBlock')})")
+            return Dependent(f"subnet {s['SubnetId']}{label(s)} ({s.get('CidrBlock')})")
 
         def internet_gateway(g: dict[str, Any]) -> Dependent:
-            return Dependent(f"internet gateway {g['InternetGatewayId']}{_label(g)} (attached)")
+            return Dependent(f"internet gateway {g['InternetGatewayId']}{label(g)} (attached)")
 
         def nat_gateway(g: dict[str, Any]) -> Dependent | None:
             state = g.get("State")
             if state in ("deleted", "failed"):
                 return None
-            text = f"NAT gateway {g['NatGatewayId']}{_label(g)} ({state})"
+            text = f"NAT gateway {g['NatGatewayId']}{label(g)} ({state})"
             return Dependent(text, transient=state in ("pending", "deleting"))
 
         def route_table(t: dict[str, Any]) -> Dependent | None:
             if any(a.get("Main") for a in t.get("Associations", [])):
                 return None
-            return Dependent(f"route table {t['RouteTableId']}{_label(t)}")
+            return Dependent(f"route table {t['RouteTableId']}{label(t)}")
 
         def security_group(g: dict[str, Any]) -> Dependent | None:
             if g.get("GroupName") == "default":
@@ -390,7 +321,7 @@ class VpcHandler(ResourceHandler):
             return Dependent(f"security group {g['GroupId']} ({g.get('GroupName')})")
 
         def network_acl(a: dict[str, Any]) -> Dependent | None:
-            return None if a.get("IsDefault") else Dependent(f"network ACL {a['NetworkAclId']}{_label(a)}")
+            return None if a.get("IsDefault") else Dependent(f"network ACL {a['NetworkAclId']}{label(a)}")
 
         def interface(n: dict[str, Any]) -> Dependent:
             # Interfaces of AWS services (Lambda, ELB...) and in-use ones go away on their own.
@@ -409,7 +340,7 @@ class VpcHandler(ResourceHandler):
             states = {a.get("State") for a in attachments}
             if not states & {"attaching", "attached", "detaching"}:
                 return None
-            text = f"VPN gateway {g['VpnGatewayId']}{_label(g)} ({', '.join(sorted(map(str, states)))})"
+            text = f"VPN gateway {g['VpnGatewayId']}{label(g)} ({', '.join(sorted(map(str, states)))})"
             return Dependent(text, transient="attached" not in states)
 
         def tgw_attachment(a: dict[str, Any]) -> Dependent | None:
@@ -440,10 +371,3 @@ class Dependent:
     description: str
     transient: bool = False
 
-
-def _label(item: dict[str, Any]) -> str:
-    """' "name"' from an item's Name tag, so people recognise what the id is."""
-    for tag in item.get("Tags", []) or []:
-        if tag.get("Key") == "Name" and tag.get("Value"):
-            return f' "{tag["Value"]}"'
-    return ""

@@ -8,8 +8,15 @@ re-applies secretness on the way out. That keeps handlers testable without an en
 
 A handler declares its properties once (``PropertySpec``); from that the base class
 derives input validation, defaults, a generic diff, preview results, reconstruction
-of inputs on import, and the schema. A family overrides only what is specific to it
-(``validate`` for domain rules, and the four cloud operations).
+of inputs on import, and the schema. Class attributes refine the diff (``unordered``
+lists, ``unique_together`` inputs, ``equivalent`` values, ``drift_outputs``).
+
+``CloudHandler`` is the skeleton of a family whose resource is one cloud object: told how
+to find it (``lookup``) and what to call it (``noun``), it reads, opens an update
+(describe, gone-on-update, refuse replacement changes), syncs tags, ends a create or an
+update with a describe and rolls back a half-done create. A family writes ``validate``,
+``_outputs`` (or ``_describe``), ``create``, ``delete`` and ``apply_update`` for what
+changes in place; ``NamedCloudHandler`` is the same for objects the program names.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +38,7 @@ from botocore.parsers import ResponseParserError
 
 from infra.provider.clients import ClientFactory
 from infra.provider.errors import (
+    ApiError,
     ProviderError,
     ResourceRef,
     from_botocore_error,
@@ -144,6 +152,16 @@ class PropertySpec:
         return value
 
 
+def output(name: str, description: str, type: PropertyType = "string", **options: Any) -> PropertySpec:
+    """An output-only property: the cloud sets it, the program reads it."""
+    return PropertySpec(name, type, description, output_only=True, **options)
+
+
+def tags_property(what: str) -> PropertySpec:
+    """The ``tags`` input every taggable family has."""
+    return PropertySpec("tags", "object", f"Tags on the {what}.", default={}, item_type="string")
+
+
 @dataclass(frozen=True)
 class Failure:
     """An input that cannot work: which property (a path) and why."""
@@ -226,6 +244,15 @@ class HandlerContext:
         with self._translated_errors(client, service, method):
             response: dict[str, Any] = getattr(client, method)(**params)
         return response
+
+    def call_or_none(self, missing: Collection[str], service: str, method: str, **params: Any) -> dict[str, Any] | None:
+        """``call``, or None when the cloud answers with one of the ``missing`` codes (not found, gone)."""
+        try:
+            return self.call(service, method, **params)
+        except ApiError as exc:
+            if exc.code in missing:
+                return None
+            raise
 
     def collect(self, service: str, method: str, result_key: str, **params: Any) -> list[Any]:
         """Every ``result_key`` item of a list/describe call, following pagination when it exists."""
@@ -325,6 +352,16 @@ class ResourceHandler(ABC):
     type_token: ClassVar[str]
     description: ClassVar[str] = ""
     properties: ClassVar[tuple[PropertySpec, ...]]
+    unordered: ClassVar[tuple[str, ...]] = ()
+    """List properties whose order the cloud does not keep: a reordering is not a change."""
+    unique_together: ClassVar[tuple[str, ...] | None] = None
+    """Inputs that identify the object in the cloud: a replacement that keeps them all would collide
+    with the old object, so the old one is deleted first. () means every replacement collides."""
+    equivalent: ClassVar[tuple[tuple[str, Callable[[Any, Any], bool]], ...]] = ()
+    """Per property, when an old and a new value that differ by ``==`` mean the same (see ``equivalent_values``)."""
+    drift_outputs: ClassVar[tuple[str, ...]] = ()
+    """List outputs that report drift (rules found that should not be there): refreshed state showing any
+    makes the diff ask for the update that removes them."""
 
     # -- derived views of the property specs -------------------------------------------
 
@@ -395,6 +432,7 @@ class ResourceHandler(ABC):
         ignore_changes: Iterable[str] = (),
     ) -> DiffResult:
         """Compare checked inputs with the old *state* (which ``refresh`` keeps true to reality)."""
+        old_state = self.aligned_state(old_state, news)
         ignored = set(ignore_changes)
         detailed: dict[str, DiffKind] = {}
         replaces: list[str] = []
@@ -404,7 +442,7 @@ class ResourceHandler(ABC):
                 continue
             old = spec.normalize(old_state.get(spec.name))
             new = spec.normalize(news.get(spec.name))
-            changes = _property_changes(spec, old, new)
+            changes = self.property_changes(spec, old, new)
             changes = {path: kind for path, kind in changes.items() if path not in ignored}
             if not changes:
                 continue
@@ -414,14 +452,42 @@ class ResourceHandler(ABC):
                 replaces.append(spec.name)
         stables = [] if replaces else list(self.output_only_names)
         result = DiffResult(changes=bool(detailed), replaces=replaces, detailed=detailed, diffs=diffs, stables=stables)
-        return self._without_equivalent_changes(result, old_state, news)
+        result = self._without_equivalent_changes(result, old_state, news)
+        if result.replaces and self.replacement_collides(old_state, news):
+            result.delete_before_replace = True
+        if not result.replaces:
+            self._add_drift(result, old_state, ignored)
+        return result
+
+    def _add_drift(self, result: DiffResult, old_state: Mapping[str, Any], ignored: Collection[str]) -> None:
+        for name in self.drift_outputs:
+            if name not in ignored and old_state.get(name):
+                result.detailed[name] = DiffKind.DELETE
+                result.diffs.append(name)
+        result.changes = bool(result.detailed)
+        if result.changes:
+            result.stables = [n for n in result.stables if n not in result.detailed]
+
+    def property_changes(self, spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffKind]:
+        """Detailed diff entries for one property (normalized values); maps are diffed per key."""
+        return _property_changes(spec, old, new)
+
+    def aligned_state(self, old_state: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The old state the diff compares with: ``unordered`` lists holding the news' items take their order."""
+        return align_unordered(old_state, news, self.unordered) if self.unordered else old_state
+
+    def replacement_collides(self, old_state: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether a replacement would collide with the old object (see ``unique_together``)."""
+        if self.unique_together is None:
+            return False
+        return not any(changed(old_state, news, name) for name in self.unique_together)
 
     def equivalent_values(
         self, old_state: dict[str, Any], news: dict[str, Any]
     ) -> Mapping[str, Callable[[Any, Any], bool]]:
         """Per property, whether an old and a new value that differ by ``==`` still mean the same thing
         (a policy re-serialised, a key id versus its ARN); the diff leaves such changes out."""
-        return {}
+        return dict(self.equivalent)
 
     def _without_equivalent_changes(
         self, result: DiffResult, old_state: dict[str, Any], news: dict[str, Any]
@@ -463,8 +529,8 @@ class ResourceHandler(ABC):
     def preview_update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
-        """What an in-place update will leave: old outputs with the new inputs laid over them."""
-        return {**old_state, **news}
+        """What an in-place update will leave: old outputs with the new inputs laid over them (and no drift)."""
+        return {**old_state, **news, **{name: [] for name in self.drift_outputs}}
 
     # -- reconstruction ------------------------------------------------------------------
 
@@ -504,6 +570,14 @@ class ResourceHandler(ABC):
     @abstractmethod
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         """Delete the resource; already gone counts as success."""
+
+
+def range_failures(inputs: Mapping[str, Any], prop: str, low: int, high: int, why: str = "") -> list[Failure]:
+    """An integer input outside ``low``..``high``; ``why`` follows the bounds (a unit, or the reason)."""
+    value = inputs.get(prop)
+    if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+        return [Failure(prop, f"{prop} {value} must be between {low} and {high}{why}")]
+    return []
 
 
 def _type_failures(spec: PropertySpec, value: Any) -> list[Failure]:
@@ -573,6 +647,41 @@ def _property_changes(spec: PropertySpec, old: Any, new: Any) -> dict[str, DiffK
     return {}
 
 
+def align_unordered(
+    old_state: Mapping[str, Any],
+    news: Mapping[str, Any],
+    names: Iterable[str],
+    canonical: Callable[[Any], Any] = lambda item: item,
+) -> dict[str, Any]:
+    """A copy of ``old_state`` where each list property in ``names`` that holds the same
+    items as ``news`` (in any order) is replaced by the news' list, so the generic diff
+    does not report a reordering that AWS would not preserve anyway."""
+    aligned = dict(old_state)
+    for name in names:
+        old, new = old_state.get(name), news.get(name)
+        if old is None:
+            old = []
+        if new is None:
+            new = []
+        if not isinstance(old, list | tuple) or not isinstance(new, list | tuple) or contains_unknown(new):
+            continue
+        try:
+            same = sorted(json.dumps(canonical(i), sort_keys=True) for i in old) == sorted(
+                json.dumps(canonical(i), sort_keys=True) for i in new
+            )
+        except TypeError:
+            continue
+        if same:
+            aligned[name] = copy.deepcopy(news.get(name))
+    return aligned
+
+
+def changed(old_state: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
+    """Whether input ``name`` differs (an unknown new value counts as a change)."""
+    new = news.get(name)
+    return is_unknown(new) or contains_unknown(new) or old_state.get(name) != new
+
+
 class HandlerRegistry:
     """Type token -> handler; the provider dispatches every resource request through it."""
 
@@ -615,3 +724,160 @@ def refuse_replacement_changes(
                 f"{ctx.resource}: {spec.name} cannot change in place ({have!r} -> {wanted!r}); "
                 "it needs a replacement, which the diff should have requested"
             )
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How a family finds one object by id: ``<service>.<method>(<id_param>=[id])`` lists it under
+    ``list_key`` (matched on ``id_key``); the ``not_found`` codes mean it does not exist."""
+
+    method: str
+    id_param: str
+    list_key: str
+    id_key: str
+    not_found: Collection[str] = ()
+    service: str = "ec2"
+
+
+class CloudHandler(ResourceHandler):
+    """The skeleton of a family whose resource is one cloud object found by its id.
+
+    Class attributes say how to find the object (``lookup``; ``gone_states`` mean it is gone)
+    and how messages name it (``noun``). From them
+    come the common read, the update opening (describe, gone-on-update, refuse replacement
+    changes), the tag sync and the describe that ends a create or an update. A family writes
+    ``_outputs`` (or its own ``_describe``), ``create``, ``delete`` and, for in-place changes
+    other than tags, ``apply_update``.
+    """
+
+    noun: ClassVar[str]
+    """How messages name one resource of the family ("subnet", "KMS key")."""
+    lookup: ClassVar[Lookup]
+    gone_states: ClassVar[Collection[str]] = ()
+    omit_null_inputs: ClassVar[bool] = False
+    """Leave unset (null) inputs out of what read reconstructs, so an import passes check as is."""
+    rollback_catch: ClassVar[type[Exception]] = ProviderError
+    """Which failures of the undo of a half-done create are reported rather than raised."""
+    rollback_adopt_hint: ClassVar[bool] = True
+    """Whether the error of a failed undo suggests ``pulumi import`` (not for objects holding data)."""
+
+    # -- finding the object ----------------------------------------------------------------
+
+    def _get(self, ctx: HandlerContext, resource_id: str) -> dict[str, Any] | None:
+        """The cloud's item for ``resource_id`` (any state), or None when it does not exist."""
+        find = self.lookup
+        response = ctx.call_or_none(find.not_found, find.service, find.method, **{find.id_param: [resource_id]})
+        items = response.get(find.list_key, []) if response is not None else []
+        return next((dict(i) for i in items if str(i.get(find.id_key)) == resource_id), None)
+
+    def _state(self, ctx: HandlerContext, resource_id: str) -> str | None:
+        item = self._get(ctx, resource_id)
+        return None if item is None else str(item.get("State"))
+
+    def _describe(self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The resource's outputs now, or None when it is gone; ``reference`` (state, inputs or news)
+        lets the outputs keep the program's spelling and order where the cloud's means the same."""
+        item = self._get(ctx, resource_id)
+        if item is None or item.get("State") in self.gone_states:
+            return None
+        return self._outputs(ctx, item, reference)
+
+    def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs from the cloud's item; families that use the default ``_describe`` write this."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _outputs or _describe")
+
+    def disappeared(self, ctx: HandlerContext, resource_id: str, when: str) -> ProviderError:
+        return ProviderError(f"{ctx.resource}: {self.noun} {resource_id} disappeared {when}")
+
+    def described(
+        self, ctx: HandlerContext, resource_id: str, reference: Mapping[str, Any], when: str
+    ) -> dict[str, Any]:
+        """``_describe``, where gone is an error: the object was just made or changed."""
+        outputs = self._describe(ctx, resource_id, reference)
+        if outputs is None:
+            raise self.disappeared(ctx, resource_id, when)
+        return outputs
+
+    # -- read --------------------------------------------------------------------------------
+
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return state or inputs
+
+    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+        outputs = self._describe(ctx, resource_id, self.read_reference(state, inputs)) if resource_id else None
+        return self.read_result(resource_id, outputs, omit_null_inputs=self.omit_null_inputs)
+
+    # -- create --------------------------------------------------------------------------------
+
+    def finish_create(
+        self,
+        ctx: HandlerContext,
+        resource_id: str,
+        reference: Mapping[str, Any],
+        configure: Callable[[], None] = lambda: None,
+    ) -> CreateResult:
+        """Run the steps after the create call, describe the result; on any failure undo the create."""
+        try:
+            configure()
+            outputs = self.described(ctx, resource_id, reference, CREATED)
+        except Exception as exc:
+            raise self.rollback(ctx, resource_id, exc) from exc
+        return CreateResult(resource_id=resource_id, outputs=outputs)
+
+    def rollback(self, ctx: HandlerContext, resource_id: str, cause: Exception) -> ProviderError:
+        """Delete what a failed create made and say so (see ``rollback_error``)."""
+
+        def undo() -> None:
+            self.delete(ctx, resource_id, {})
+
+        return rollback_error(
+            ctx, self.noun, resource_id, cause, undo, catch=self.rollback_catch, adopt_hint=self.rollback_adopt_hint
+        )
+
+    # -- update --------------------------------------------------------------------------------
+
+    def open_update(self, ctx: HandlerContext, resource_id: str, news: dict[str, Any]) -> dict[str, Any]:
+        """What exists now, refusing an update of a vanished object or of a replace-only property."""
+        live = self._describe(ctx, resource_id, news)
+        if live is None:
+            raise self.gone_error(ctx, resource_id)
+        refuse_replacement_changes(ctx, self, live, news)
+        return live
+
+    def gone_error(self, ctx: HandlerContext, resource_id: str) -> ProviderError:
+        """The error an update raises when the object vanished (see ``gone_on_update``)."""
+        return gone_on_update(ctx, self.noun, resource_id)
+
+    def update(
+        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Planned against what exists now, not the possibly stale state, so an update also repairs drift."""
+        live = self.open_update(ctx, resource_id, news)
+        self.apply_update(ctx, resource_id, live, news)
+        if self.spec("tags") is not None:
+            self.sync_tags(ctx, resource_id, live, news.get("tags") or {})
+        return self.described(ctx, resource_id, news, UPDATING)
+
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
+        """In-place changes other than tags; nothing by default."""
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
+        """Make the user tags of the object described as ``live`` equal ``desired``."""
+        raise NotImplementedError(f"{type(self).__name__} has tags but no sync_tags")
+
+
+class NamedCloudHandler(CloudHandler):
+    """A family whose objects the program names (role, bucket, log group, trail, key alias): read
+    keeps the program's spelling of values that mean the same as the cloud's (state and inputs are
+    the reference) and leaves unset inputs out, so an imported resource passes check unchanged."""
+
+    omit_null_inputs = True
+
+    def read_reference(self, state: dict[str, Any], inputs: dict[str, Any]) -> Mapping[str, Any]:
+        return {**state, **inputs}
+
+
+CREATED: Final = "right after it was created"
+UPDATING: Final = "during the update"

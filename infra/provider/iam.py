@@ -1,16 +1,6 @@
 """IAM: ``egov:iam:Role``, ``egov:iam:RolePolicy`` (inline) and ``egov:iam:RolePolicyAttachment``.
 
-Also home of what every family with a JSON policy document needs (KMS key policies, bucket
-policies, trust and inline policies): validation, a *semantic* comparison, and the diff
-refinement that drops changes which are only a different spelling of the same value.
-
-Semantic policy comparison. AWS hands policies back re-serialised (other whitespace and key
-order, sometimes a single-element list collapsed to a string, an account id principal expanded
-to its ``:root`` ARN), so comparing text would show a permanent diff. Two documents are equal
-when their canonical forms are: statements as an unordered set; ``Action``/``Resource``/
-``Principal`` values and condition values as sorted, de-duplicated lists; ``"Principal": "*"``
-as ``{"AWS": ["*"]}``; ``123456789012`` and ``arn:<any partition>:iam::123456789012:root`` as
-the same principal. ``Sid``, ``Id`` and ``Version`` are kept: they are part of the document.
+Policy documents are validated and compared semantically by ``policy_documents``.
 
 moto 5.2.5 notes: IAM is fully served for what these handlers call. Roles made through a
 cn-* region get ``arn:aws-cn:`` ARNs, like the real partition. AWS managed policies
@@ -20,24 +10,28 @@ there with NoSuchEntity; customer managed policies work.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
+    UPDATING,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
     ReadResult,
     ResourceHandler,
-    gone_on_update,
     is_unknown,
-    refuse_replacement_changes,
+    output,
+    range_failures,
+    tags_property,
 )
+from infra.provider.policy_documents import policies_equal, policy_problem, policy_text, prefer_given
 
 ROLE_TYPE = "egov:iam:Role"
 ROLE_POLICY_TYPE = "egov:iam:RolePolicy"
@@ -49,122 +43,8 @@ MAX_SESSION = 43200
 
 _IAM_NAME = re.compile(r"^[\w+=,.@-]+$")
 _ROLE_PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
-_ACCOUNT_ROOT = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):root$")
 _POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/.+$")
 _DESCRIPTION_CHAR = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]")
-_LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
-_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
-
-
-# -- policy documents ------------------------------------------------------------------------
-
-
-def policy_problem(value: Any, prop: str) -> str | None:
-    """Why ``value`` cannot be a policy document (a JSON object with a Statement), or None."""
-    if is_unknown(value) or not isinstance(value, str):
-        return None
-    try:
-        document = json.loads(value)
-    except json.JSONDecodeError as exc:
-        return f"{prop} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-    if not isinstance(document, dict):
-        return f"{prop} must be a JSON object (a policy document), got a JSON {type(document).__name__}"
-    if "Statement" not in document:
-        return f"{prop} has no 'Statement'; a policy document needs at least one statement"
-    statements = document["Statement"]
-    if not isinstance(statements, list | dict) or (isinstance(statements, list) and not statements):
-        return f"{prop}.Statement must be a statement object or a non-empty list of them"
-    return None
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _string_list(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return sorted({_scalar(item) for item in items})
-
-
-def _principal_id(value: str) -> str:
-    match = _ACCOUNT_ROOT.match(value)
-    return match.group(1) if match else value
-
-
-def _canonical_principal(value: Any) -> Any:
-    if value == "*":
-        return {"AWS": ["*"]}
-    if isinstance(value, Mapping):
-        result: dict[str, Any] = {}
-        for kind, who in value.items():
-            ids = _string_list(who)
-            result[kind] = sorted({_principal_id(i) for i in ids}) if kind == "AWS" else ids
-        return result
-    return value
-
-
-def _canonical_statement(statement: Any) -> Any:
-    if not isinstance(statement, Mapping):
-        return statement
-    result: dict[str, Any] = {}
-    for key, value in statement.items():
-        if key in _LIST_KEYS:
-            result[key] = _string_list(value)
-        elif key in _PRINCIPAL_KEYS:
-            result[key] = _canonical_principal(value)
-        elif key == "Condition" and isinstance(value, Mapping):
-            result[key] = {
-                op: ({k: _string_list(v) for k, v in test.items()} if isinstance(test, Mapping) else test)
-                for op, test in value.items()
-            }
-        else:
-            result[key] = value
-    return result
-
-
-def canonical_policy(document: str | Mapping[str, Any]) -> Any:
-    """The canonical form two semantically equal documents share; raises ValueError on bad JSON."""
-    parsed = json.loads(document) if isinstance(document, str) else document
-    if not isinstance(parsed, Mapping):
-        return parsed
-    result = dict(parsed)
-    statements = result.get("Statement")
-    if statements is not None:
-        items = statements if isinstance(statements, list) else [statements]
-        canon = [_canonical_statement(s) for s in items]
-        result["Statement"] = sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))
-    return result
-
-
-def policies_equal(a: Any, b: Any) -> bool:
-    """Whether two policy documents (JSON text or parsed) mean the same; text compare if unparsable."""
-    if a is None or b is None or is_unknown(a) or is_unknown(b):
-        return a is b or a == b
-    try:
-        return bool(canonical_policy(a) == canonical_policy(b))
-    except (ValueError, TypeError):
-        return bool(a == b)
-
-
-def policy_text(document: Any) -> str | None:
-    """A policy the cloud returned (text, URL-decoded by boto3, or already parsed) as JSON text."""
-    if document is None:
-        return None
-    if isinstance(document, str):
-        return document
-    return json.dumps(document, separators=(",", ":"), sort_keys=True)
-
-
-def prefer_given(given: Any, live: Any, same: Callable[[Any, Any], bool]) -> Any:
-    """``given`` (what the program wrote) when it means the same as ``live``, else ``live``.
-
-    State then shows the program's spelling, so refresh reports no change where there is none.
-    """
-    if isinstance(given, str) and live is not None and same(given, live):
-        return given
-    return live
 
 
 def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
@@ -181,11 +61,13 @@ def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
 # -- egov:iam:Role ---------------------------------------------------------------------------
 
 
-class RoleHandler(ResourceHandler):
+class RoleHandler(NamedCloudHandler):
     """An IAM role: name and path replace it; trust policy, description, session length and tags
     change in place."""
 
     type_token = ROLE_TYPE
+    equivalent = (("assumeRolePolicy", policies_equal),)
+    noun = "role"
     description = "An IAM role that services or people assume (trust policy, description, tags)."
     properties = (
         PropertySpec(
@@ -206,9 +88,9 @@ class RoleHandler(ResourceHandler):
         ),
         PropertySpec("description", "string", "What the role is for.", default=""),
         PropertySpec("maxSessionDuration", "integer", "Longest session in seconds, 3600-43200.", default=3600),
-        PropertySpec("tags", "object", "Tags on the role.", default={}, item_type="string"),
-        PropertySpec("arn", "string", "The role's ARN.", output_only=True),
-        PropertySpec("roleId", "string", "The role's stable unique id (AROA...).", output_only=True),
+        tags_property("role"),
+        output("arn", "The role's ARN."),
+        output("roleId", "The role's stable unique id (AROA...)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -222,14 +104,7 @@ class RoleHandler(ResourceHandler):
         problem = policy_problem(inputs.get("assumeRolePolicy"), "assumeRolePolicy")
         if problem:
             failures.append(Failure("assumeRolePolicy", problem))
-        duration = inputs.get("maxSessionDuration")
-        if isinstance(duration, int) and not MIN_SESSION <= duration <= MAX_SESSION:
-            failures.append(
-                Failure(
-                    "maxSessionDuration",
-                    f"maxSessionDuration {duration} must be between {MIN_SESSION} and {MAX_SESSION} seconds",
-                )
-            )
+        failures += range_failures(inputs, "maxSessionDuration", MIN_SESSION, MAX_SESSION, " seconds")
         description = inputs.get("description")
         if isinstance(description, str):
             if len(description) > 1000:
@@ -248,11 +123,6 @@ class RoleHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"assumeRolePolicy": policies_equal}
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
         ctx.call(
@@ -266,10 +136,7 @@ class RoleHandler(ResourceHandler):
             Tags=tagging.with_owner(inputs.get("tags") or {}, ctx.resource.urn),
         )
         # One call made the whole role; there is nothing half-created to undo.
-        outputs = self._describe(ctx, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: role {name} disappeared right after it was created")
-        return CreateResult(resource_id=name, outputs=outputs)
+        return CreateResult(resource_id=name, outputs=self.described(ctx, name, inputs, CREATED))
 
     def _describe(self, ctx: HandlerContext, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
         try:
@@ -293,35 +160,23 @@ class RoleHandler(ResourceHandler):
             "roleId": role.get("RoleId"),
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "role", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         if not policies_equal(live["assumeRolePolicy"], news["assumeRolePolicy"]):
             ctx.call("iam", "update_assume_role_policy", RoleName=resource_id, PolicyDocument=news["assumeRolePolicy"])
         description = news.get("description") or ""
         duration = int(news.get("maxSessionDuration") or MIN_SESSION)
         if description != live["description"] or duration != live["maxSessionDuration"]:
             ctx.call("iam", "update_role", RoleName=resource_id, Description=description, MaxSessionDuration=duration)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call("iam", "untag_role", RoleName=resource_id, TagKeys=keys),
             add=lambda tags: ctx.call("iam", "tag_role", RoleName=resource_id, Tags=tagging.to_aws(tags)),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: role {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         """DeleteRole; gone already is success. AWS refuses while policies or instance profiles
@@ -387,10 +242,12 @@ def _split_id(ctx: HandlerContext, resource_id: str, separator: str, what: str, 
     return role, rest
 
 
-class RolePolicyHandler(ResourceHandler):
+class RolePolicyHandler(NamedCloudHandler):
     """An inline policy embedded in a role; id ``<role>:<policy name>``."""
 
     type_token = ROLE_POLICY_TYPE
+    equivalent = (("policy", policies_equal),)
+    noun = "inline policy"
     description = "An inline IAM policy embedded in one role."
     properties = (
         PropertySpec(
@@ -419,11 +276,6 @@ class RolePolicyHandler(ResourceHandler):
             failures.append(Failure("policy", problem))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"policy": policies_equal}
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         role, name = inputs["role"], inputs["name"]
         try:
@@ -438,14 +290,11 @@ class RolePolicyHandler(ResourceHandler):
                 f"`pulumi import {ROLE_POLICY_TYPE} {ctx.resource.name} {role}:{name}` or choose another name"
             )
         ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=inputs["policy"])
-        outputs = self._describe(ctx, role, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(
-                f"{ctx.resource}: inline policy {name} of role {role} vanished right after PutRolePolicy"
-            )
-        return CreateResult(resource_id=f"{role}:{name}", outputs=outputs)
+        resource_id = f"{role}:{name}"
+        return CreateResult(resource_id=resource_id, outputs=self.described(ctx, resource_id, inputs, CREATED))
 
-    def _describe(self, ctx: HandlerContext, role: str, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _describe(self, ctx: HandlerContext, resource_id: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
         try:
             response = ctx.call("iam", "get_role_policy", RoleName=role, PolicyName=name)
         except ApiError as exc:
@@ -455,22 +304,13 @@ class RolePolicyHandler(ResourceHandler):
         live = policy_text(response.get("PolicyDocument"))
         return {"role": role, "name": name, "policy": prefer_given(given.get("policy"), live, policies_equal)}
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
-        outputs = self._describe(ctx, role, name, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
     def update(
         self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
         role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")
+        # No gone check first: PutRolePolicy puts back a policy deleted behind Pulumi's back.
         ctx.call("iam", "put_role_policy", RoleName=role, PolicyName=name, PolicyDocument=news["policy"])
-        outputs = self._describe(ctx, role, name, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: inline policy {name} of role {role} vanished during the update")
-        return outputs
+        return self.described(ctx, resource_id, news, UPDATING)
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         role, name = _split_id(ctx, resource_id, ":", "role policy", "<role name>:<policy name>")

@@ -25,22 +25,22 @@ from typing import Any
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CheckResult,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
     ReadResult,
-    ResourceHandler,
     half_done_error,
     is_unknown,
-    refuse_replacement_changes,
+    output,
+    range_failures,
+    tags_property,
 )
-from infra.provider.iam import (
-    policies_equal,
-    policy_problem,
-    prefer_given,
-)
+from infra.provider.key_refs import key_id_of, same_key
+from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 KEY_TYPE = "egov:kms:Key"
 ALIAS_TYPE = "egov:kms:Alias"
@@ -64,22 +64,6 @@ KEY_SPECS_BY_USAGE: dict[str, tuple[str, ...]] = {
 _ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
 
 
-def same_key(a: Any, b: Any) -> bool:
-    """Whether two key references name the same key: equal, or a key ARN and its bare key id."""
-    if a == b:
-        return True
-    if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
-        return False
-    return key_id_of(a) == key_id_of(b) and not (a.startswith("alias/") or b.startswith("alias/"))
-
-
-def key_id_of(reference: str) -> str:
-    """The bare key id of a key ARN (``arn:aws-cn:kms:...:key/<id>``); other references unchanged."""
-    if reference.startswith("arn:") and ":key/" in reference:
-        return reference.split(":key/", 1)[1]
-    return reference
-
-
 def _kms_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"TagKey": item["Key"], "TagValue": item["Value"]} for item in tagging.to_aws(tags)]
 
@@ -88,10 +72,11 @@ def _from_kms_tags(tag_list: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return tagging.from_aws({"Key": t["TagKey"], "Value": t.get("TagValue", "")} for t in tag_list)
 
 
-class KeyHandler(ResourceHandler):
+class KeyHandler(NamedCloudHandler):
     """A customer managed KMS key; only key usage and key spec force a replacement."""
 
     type_token = KEY_TYPE
+    noun = "KMS key"
     description = "A customer managed KMS key (rotation on by default; deletion is always scheduled)."
     properties = (
         PropertySpec("description", "string", "What the key protects. Changes in place.", default=""),
@@ -134,9 +119,9 @@ class KeyHandler(ResourceHandler):
             "Days between `pulumi destroy` and the key's actual deletion, 7-30.",
             default=MAX_PENDING_DAYS,
         ),
-        PropertySpec("tags", "object", "Tags on the key.", default={}, item_type="string"),
-        PropertySpec("keyId", "string", "The key's id.", output_only=True),
-        PropertySpec("arn", "string", "The key's ARN (arn:aws-cn:kms:... in China regions).", output_only=True),
+        tags_property("key"),
+        output("keyId", "The key's id."),
+        output("arn", "The key's ARN (arn:aws-cn:kms:... in China regions)."),
     )
 
     # -- check ---------------------------------------------------------------------------
@@ -167,23 +152,14 @@ class KeyHandler(ResourceHandler):
                     f"enableKeyRotation can only be true for SYMMETRIC_DEFAULT keys; AWS cannot rotate {spec} keys",
                 )
             )
-        period = inputs.get("rotationPeriodInDays")
-        if isinstance(period, int) and not MIN_ROTATION_DAYS <= period <= MAX_ROTATION_DAYS:
-            failures.append(
-                Failure(
-                    "rotationPeriodInDays",
-                    f"rotationPeriodInDays {period} must be between {MIN_ROTATION_DAYS} and {MAX_ROTATION_DAYS}",
-                )
-            )
-        window = inputs.get("pendingWindowInDays")
-        if isinstance(window, int) and not MIN_PENDING_DAYS <= window <= MAX_PENDING_DAYS:
-            failures.append(
-                Failure(
-                    "pendingWindowInDays",
-                    f"pendingWindowInDays {window} must be between {MIN_PENDING_DAYS} and {MAX_PENDING_DAYS}; "
-                    "AWS never deletes a key sooner than 7 days after it was scheduled",
-                )
-            )
+        failures += range_failures(inputs, "rotationPeriodInDays", MIN_ROTATION_DAYS, MAX_ROTATION_DAYS)
+        failures += range_failures(
+            inputs,
+            "pendingWindowInDays",
+            MIN_PENDING_DAYS,
+            MAX_PENDING_DAYS,
+            "; AWS never deletes a key sooner than 7 days after it was scheduled",
+        )
         problem = policy_problem(inputs.get("policy"), "policy")
         if problem:
             failures.append(Failure("policy", problem))
@@ -217,18 +193,15 @@ class KeyHandler(ResourceHandler):
         if inputs.get("policy"):
             params["Policy"] = inputs["policy"]
         key_id = str(ctx.call("kms", "create_key", **params)["KeyMetadata"]["KeyId"])
-        try:
+
+        def configure() -> None:
             self._apply_rotation(ctx, key_id, inputs, have=(False, None))
             if inputs.get("enabled") is False:
                 ctx.call("kms", "disable_key", KeyId=key_id)
-            outputs = self._describe(ctx, key_id, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: KMS key {key_id} disappeared right after it was created")
-        except Exception as exc:
-            raise self._rollback(ctx, key_id, exc) from exc
-        return CreateResult(resource_id=key_id, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, key_id: str, cause: Exception) -> ProviderError:
+        return self.finish_create(ctx, key_id, inputs, configure)
+
+    def rollback(self, ctx: HandlerContext, key_id: str, cause: Exception) -> ProviderError:
         """A key cannot be deleted at once; schedule the half-configured one for the earliest deletion."""
         try:
             ctx.call("kms", "schedule_key_deletion", KeyId=key_id, PendingWindowInDays=MIN_PENDING_DAYS)
@@ -292,23 +265,20 @@ class KeyHandler(ResourceHandler):
     def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
         if not resource_id:
             return ReadResult.gone()
-        outputs = self._describe(ctx, key_id_of(resource_id), given={**state, **inputs})
+        outputs = self._describe(ctx, key_id_of(resource_id), self.read_reference(state, inputs))
         if outputs is None:
             return ReadResult.gone()
         return self.read_result(outputs["keyId"], outputs, omit_null_inputs=True)
 
     # -- update --------------------------------------------------------------------------
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise ProviderError(
-                f"{ctx.resource}: KMS key {resource_id} no longer exists or is pending deletion; cancel the "
-                "deletion (`aws kms cancel-key-deletion`) or run `pulumi refresh` to let Pulumi create a new key"
-            )
-        refuse_replacement_changes(ctx, self, live, news)
+    def gone_error(self, ctx: HandlerContext, resource_id: str) -> ProviderError:
+        return ProviderError(
+            f"{ctx.resource}: KMS key {resource_id} no longer exists or is pending deletion; cancel the "
+            "deletion (`aws kms cancel-key-deletion`) or run `pulumi refresh` to let Pulumi create a new key"
+        )
+
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         description = news.get("description") or ""
         if description != live["description"]:
             ctx.call("kms", "update_key_description", KeyId=resource_id, Description=description)
@@ -327,16 +297,16 @@ class KeyHandler(ResourceHandler):
         )
         if not enabled and live["enabled"]:
             ctx.call("kms", "disable_key", KeyId=resource_id)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call("kms", "untag_resource", KeyId=resource_id, TagKeys=keys),
             add=lambda tags: ctx.call("kms", "tag_resource", KeyId=resource_id, Tags=_kms_tags(tags)),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS key {resource_id} disappeared during the update")
-        return outputs
 
     # -- delete --------------------------------------------------------------------------
 
@@ -377,10 +347,12 @@ class KeyHandler(ResourceHandler):
         return {}
 
 
-class AliasHandler(ResourceHandler):
+class AliasHandler(NamedCloudHandler):
     """A KMS alias (``alias/...``): the name replaces it, the target key changes in place."""
 
     type_token = ALIAS_TYPE
+    equivalent = (("targetKeyId", same_key),)
+    noun = "KMS alias"
     description = "A friendly name (alias/...) for a KMS key."
     properties = (
         PropertySpec(
@@ -393,8 +365,8 @@ class AliasHandler(ResourceHandler):
         PropertySpec(
             "targetKeyId", "string", "Key id or key ARN the alias points to. Changes in place.", required=True
         ),
-        PropertySpec("arn", "string", "The alias's ARN.", output_only=True),
-        PropertySpec("targetKeyArn", "string", "ARN of the key the alias points to.", output_only=True),
+        output("arn", "The alias's ARN."),
+        output("targetKeyArn", "ARN of the key the alias points to."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -414,18 +386,10 @@ class AliasHandler(ResourceHandler):
             failures.append(Failure("targetKeyId", f"targetKeyId {target!r} is an alias; an alias must point to a key"))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"targetKeyId": same_key}
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
         ctx.call("kms", "create_alias", AliasName=name, TargetKeyId=inputs["targetKeyId"])
-        outputs = self._describe(ctx, name, given=inputs)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS alias {name} disappeared right after it was created")
-        return CreateResult(resource_id=name, outputs=outputs)
+        return CreateResult(resource_id=name, outputs=self.described(ctx, name, inputs, CREATED))
 
     def _describe(self, ctx: HandlerContext, name: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
         alias = next((a for a in ctx.collect("kms", "list_aliases", "Aliases") if a.get("AliasName") == name), None)
@@ -442,23 +406,11 @@ class AliasHandler(ResourceHandler):
             "targetKeyArn": key_arn,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         target = news["targetKeyId"]
         if is_unknown(target):
             raise ProviderError(f"{ctx.resource}: targetKeyId is not known yet; cannot update the alias")
         ctx.call("kms", "update_alias", AliasName=resource_id, TargetKeyId=target)
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: KMS alias {resource_id} disappeared during the update")
-        return outputs
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         try:

@@ -14,7 +14,7 @@ accepts any retention value; AWS and this handler accept only the values in RETE
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
@@ -23,14 +23,12 @@ from infra.provider.handler import (
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
-    gone_on_update,
-    refuse_replacement_changes,
-    rollback_error,
+    output,
+    tags_property,
 )
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
 
 TYPE_TOKEN = "egov:logs:LogGroup"
 NOT_FOUND = "ResourceNotFoundException"
@@ -69,10 +67,13 @@ def log_group_arn(arn: str) -> str:
     return arn[:-2] if arn.endswith(":*") else arn
 
 
-class LogGroupHandler(ResourceHandler):
+class LogGroupHandler(NamedCloudHandler):
     """A log group: the name replaces it; KMS key, retention and tags change in place."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("kmsKeyId", same_key),)
+    rollback_adopt_hint = False
+    noun = "log group"
     description = "A CloudWatch Logs log group (KMS-encrypted audit events with a retention period)."
     properties = (
         PropertySpec(
@@ -91,8 +92,8 @@ class LogGroupHandler(ResourceHandler):
             "Days to keep events (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
             "1827, 2192, 2557, 2922, 3288, 3653); unset: forever.",
         ),
-        PropertySpec("tags", "object", "Tags on the log group.", default={}, item_type="string"),
-        PropertySpec("arn", "string", "The log group's ARN (without the trailing :*).", output_only=True),
+        tags_property("log group"),
+        output("arn", "The log group's ARN (without the trailing :*)."),
     )
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
@@ -118,13 +119,6 @@ class LogGroupHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"kmsKeyId": same_key}
-
-    # -- create --------------------------------------------------------------------------
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["name"]
         params: dict[str, Any] = {
@@ -142,21 +136,12 @@ class LogGroupHandler(ResourceHandler):
                 f"{ctx.resource}: log group {name} already exists; adopt it with "
                 f"`pulumi import {TYPE_TOKEN} {ctx.resource.name} {name}` or choose another name"
             ) from exc
-        try:
+
+        def retention() -> None:
             if inputs.get("retentionInDays") is not None:
                 ctx.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=inputs["retentionInDays"])
-            outputs = self._describe(ctx, name, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: log group {name} disappeared right after it was created")
-        except Exception as exc:
-            raise self._rollback(ctx, name, exc) from exc
-        return CreateResult(resource_id=name, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
-        def undo() -> None:
-            ctx.call("logs", "delete_log_group", logGroupName=name)
-
-        return rollback_error(ctx, "log group", name, cause, undo, adopt_hint=False)
+        return self.finish_create(ctx, name, inputs, retention)
 
     # -- read ----------------------------------------------------------------------------
 
@@ -182,21 +167,7 @@ class LogGroupHandler(ResourceHandler):
             "arn": arn,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
-    # -- update --------------------------------------------------------------------------
-
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "log group", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         key = news.get("kmsKeyId")
         if not same_key(key, live["kmsKeyId"]):
             if key:
@@ -209,16 +180,16 @@ class LogGroupHandler(ResourceHandler):
                 ctx.call("logs", "delete_retention_policy", logGroupName=resource_id)
             else:
                 ctx.call("logs", "put_retention_policy", logGroupName=resource_id, retentionInDays=days)
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
         tagging.sync(
             live["tags"],
-            news.get("tags") or {},
+            desired,
             remove=lambda keys: ctx.call("logs", "untag_resource", resourceArn=live["arn"], tagKeys=keys),
             add=lambda tags: ctx.call("logs", "tag_resource", resourceArn=live["arn"], tags=tags),
         )
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: log group {resource_id} disappeared during the update")
-        return outputs
 
     @staticmethod
     def _key_call(ctx: HandlerContext, method: str, **params: Any) -> None:

@@ -40,8 +40,26 @@ from pulumi.provider.experimental.provider import (
 from infra.provider import PACKAGE, convert
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.cloudtrail import TrailHandler
-from infra.provider.ec2_network import network_handlers
-from infra.provider.ec2_transit import transit_handlers
+from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
+from infra.provider.ec2_endpoints import VpcEndpointHandler
+from infra.provider.ec2_flowlogs import FlowLogHandler
+from infra.provider.ec2_gateways import InternetGatewayHandler
+from infra.provider.ec2_routes import RouteTableAssociationHandler, RouteTableHandler
+from infra.provider.ec2_security import (
+    DefaultSecurityGroupLockdownHandler,
+    SecurityGroupHandler,
+    SecurityGroupRuleGuardHandler,
+    SecurityGroupRuleHandler,
+)
+from infra.provider.ec2_subnets import SubnetHandler
+from infra.provider.ec2_tgw import TransitGatewayHandler
+from infra.provider.ec2_tgw_attachments import TransitGatewayVpcAttachmentHandler
+from infra.provider.ec2_tgw_links import (
+    TransitGatewayRouteTableAssociationHandler,
+    TransitGatewayRouteTablePropagationHandler,
+)
+from infra.provider.ec2_tgw_route_tables import TransitGatewayRouteTableHandler
+from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler
 from infra.provider.ec2_vpc import VpcHandler
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import DiffKind, HandlerContext, HandlerRegistry, ResourceHandler, is_unknown
@@ -68,9 +86,17 @@ CONFIG_KEYS = ("endpoint", "region", "retryMode", "maxRetries")
 def default_registry() -> HandlerRegistry:
     """Every resource family the provider serves; a new family is one more entry here."""
     return HandlerRegistry([
-        VpcHandler(),
-        *transit_handlers(),
-        *network_handlers(),
+        # the network around a VPC
+        VpcHandler(), SubnetHandler(), InternetGatewayHandler(),
+        RouteTableHandler(), RouteTableAssociationHandler(),
+        SecurityGroupHandler(), SecurityGroupRuleHandler(),
+        DefaultSecurityGroupLockdownHandler(), SecurityGroupRuleGuardHandler(),
+        NetworkAclHandler(), NetworkAclEntryHandler(), FlowLogHandler(), VpcEndpointHandler(),
+        # the transit gateway joining the zones
+        TransitGatewayHandler(), TransitGatewayRouteTableHandler(), TransitGatewayVpcAttachmentHandler(),
+        TransitGatewayRouteTableAssociationHandler(), TransitGatewayRouteTablePropagationHandler(),
+        TransitGatewayRouteHandler(),
+        # keys, storage, audit and identity
         KeyHandler(), AliasHandler(), BucketHandler(), LogGroupHandler(), TrailHandler(),
         RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler(),
     ])

@@ -23,32 +23,28 @@ back by ID, status, prefix and the three day counts this resource manages; other
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.provider import tags as tagging
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
+    CREATED,
     CheckResult,
     CreateResult,
     Failure,
     HandlerContext,
+    NamedCloudHandler,
     PropertySpec,
-    ReadResult,
-    ResourceHandler,
     contains_unknown,
-    gone_on_update,
     half_done_error,
     is_unknown,
+    output,
     property_path,
-    refuse_replacement_changes,
+    tags_property,
 )
-from infra.provider.iam import (
-    policies_equal,
-    policy_problem,
-    prefer_given,
-)
-from infra.provider.kms import same_key
+from infra.provider.key_refs import same_key
+from infra.provider.policy_documents import policies_equal, policy_problem, prefer_given
 
 TYPE_TOKEN = "egov:s3:Bucket"
 SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
@@ -197,10 +193,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class BucketHandler(ResourceHandler):
+class BucketHandler(NamedCloudHandler):
     """An S3 bucket with encryption, versioning, public access block, retention, policy and tags."""
 
     type_token = TYPE_TOKEN
+    equivalent = (("policy", policies_equal), ("kmsKeyId", same_key))
+    noun = "bucket"
     description = "An S3 bucket: SSE-KMS by default, versioned, never public, with retention and a policy."
     properties = (
         PropertySpec(
@@ -256,9 +254,9 @@ class BucketHandler(ResourceHandler):
             "Let delete remove every object version first; otherwise deleting a non-empty bucket fails.",
             default=False,
         ),
-        PropertySpec("tags", "object", "Tags on the bucket.", default={}, item_type="string"),
-        PropertySpec("arn", "string", "The bucket's ARN (arn:aws-cn:s3:::name in China regions).", output_only=True),
-        PropertySpec("region", "string", "The region the bucket lives in.", output_only=True),
+        tags_property("bucket"),
+        output("arn", "The bucket's ARN (arn:aws-cn:s3:::name in China regions)."),
+        output("region", "The region the bucket lives in."),
     )
 
     # -- check ---------------------------------------------------------------------------
@@ -314,13 +312,6 @@ class BucketHandler(ResourceHandler):
         failures.extend(tagging.validate_tags(inputs.get("tags")))
         return failures
 
-    def equivalent_values(
-        self, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> Mapping[str, Callable[[Any, Any], bool]]:
-        return {"policy": policies_equal, "kmsKeyId": same_key}
-
-    # -- create --------------------------------------------------------------------------
-
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
         name = inputs["bucket"]
         params: dict[str, Any] = {"Bucket": name}
@@ -349,18 +340,16 @@ class BucketHandler(ResourceHandler):
             else:
                 raise
         try:
-            live = self._describe(ctx, name, given=inputs) if adopted else None
+            live = self._describe(ctx, name, inputs) if adopted else None
             self._configure(ctx, name, inputs, live)
-            outputs = self._describe(ctx, name, given=inputs)
-            if outputs is None:
-                raise ProviderError(f"{ctx.resource}: bucket {name} disappeared right after it was created")
+            outputs = self.described(ctx, name, inputs, CREATED)
         except Exception as exc:
             if adopted:
                 raise
-            raise self._rollback(ctx, name, exc) from exc
+            raise self.rollback(ctx, name, exc) from exc
         return CreateResult(resource_id=name, outputs=outputs)
 
-    def _rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
+    def rollback(self, ctx: HandlerContext, name: str, cause: Exception) -> ProviderError:
         try:
             ctx.call("s3", "delete_bucket", Bucket=name)
             outcome = f"the bucket {name} it had already created was deleted again, so nothing is left behind"
@@ -529,27 +518,15 @@ class BucketHandler(ResourceHandler):
             "region": ctx.clients.config.region,
         }
 
-    def read(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-        if not resource_id:
-            return ReadResult.gone()
-        outputs = self._describe(ctx, resource_id, given={**state, **inputs})
-        return self.read_result(resource_id, outputs, omit_null_inputs=True)
-
     # -- update --------------------------------------------------------------------------
 
-    def update(
-        self, ctx: HandlerContext, resource_id: str, old_state: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = self._describe(ctx, resource_id, given=news)
-        if live is None:
-            raise gone_on_update(ctx, "bucket", resource_id)
-        refuse_replacement_changes(ctx, self, live, news)
-        # Planned against what exists now, so an update also repairs drift.
+    def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         self._configure(ctx, resource_id, news, live)
-        outputs = self._describe(ctx, resource_id, given=news)
-        if outputs is None:
-            raise ProviderError(f"{ctx.resource}: bucket {resource_id} disappeared during the update")
-        return outputs
+
+    def sync_tags(
+        self, ctx: HandlerContext, resource_id: str, live: Mapping[str, Any], desired: Mapping[str, str]
+    ) -> None:
+        """Nothing more: ``_configure`` set the tags with the rest of the configuration."""
 
     # -- delete --------------------------------------------------------------------------
 

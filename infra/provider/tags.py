@@ -67,9 +67,14 @@ def with_owner(tags: Mapping[str, str], urn: str) -> list[dict[str, str]]:
     return to_aws({**tags, OWNER_TAG: urn})
 
 
-def from_aws(tag_list: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
-    """AWS's tag list as a map, without the reserved tags (AWS's ``aws:`` ones and OWNER_TAG)."""
-    return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tag_list or () if not is_reserved(str(tag["Key"]))}
+def from_aws(tag_list: Iterable[Mapping[str, Any]] | None, *, include_reserved: bool = False) -> dict[str, str]:
+    """AWS's tag list as a map, without the reserved tags (AWS's ``aws:`` ones and OWNER_TAG) unless
+    ``include_reserved`` (to check the owner tag itself)."""
+    return {
+        str(tag["Key"]): str(tag.get("Value", ""))
+        for tag in tag_list or ()
+        if include_reserved or not is_reserved(str(tag["Key"]))
+    }
 
 
 def owner_urn(tag_list: Iterable[Mapping[str, Any]] | None) -> str:

@@ -4,9 +4,11 @@ OpenBao of each test module's own."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -15,8 +17,41 @@ from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
 from infra.local.openbao import OpenBao
 from infra.local.paths import LocalPaths
-from tests.integration.moto_server import CREDENTIALS, moto_server
+from infra.provider.clients import ClientFactory, ProviderConfig
+from infra.provider.errors import ResourceRef
+from infra.provider.handler import HandlerContext, ResourceHandler
+from tests.integration.moto_server import CREDENTIALS, boto3_client, moto_server
 from tests.integration.openbao_server import openbao_server as start_openbao_server
+from tests.integration.provider_checks import AZ_A, AZ_B, REGION, STACK
+
+T = TypeVar("T")
+
+
+def finish_within(seconds: float, work: Callable[[], T]) -> T:
+    """``work()``, waited for at most ``seconds``: a hang fails the test (naming the deadline) instead of
+    stalling the suite. Deadlines here are generous on purpose; how fast something is belongs in bench/."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the test's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="finish-within", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"did not finish within {seconds:.0f}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def within() -> Callable[[float, Callable[[], Any]], Any]:
+    """``finish_within`` for tests: ``within(60, lambda: bao.up())``."""
+    return finish_within
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +65,23 @@ def local_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnviron
 
 
 @pytest.fixture()
-def ec2(local_env: LocalEnvironment):  # type: ignore[no-untyped-def]
-    """A plain boto3 client on the embedded cloud: tests verify through it, never through our code."""
+def aws(local_env: LocalEnvironment) -> Callable[[str], Any]:
+    """A plain boto3 client factory on the embedded cloud: tests verify through it, never through our code."""
     e = local_env.env()
-    return boto3.client(
-        "ec2", endpoint_url=e["AWS_ENDPOINT_URL"], region_name=e["AWS_DEFAULT_REGION"],
-        aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
-    )
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service, endpoint_url=e["AWS_ENDPOINT_URL"], region_name=e["AWS_DEFAULT_REGION"],
+            aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    return client
+
+
+@pytest.fixture()
+def ec2(aws: Callable[[str], Any]) -> Any:
+    """The embedded cloud's EC2, through plain boto3."""
+    return aws("ec2")
 
 
 @pytest.fixture()
@@ -63,6 +108,54 @@ def moto_endpoint() -> Iterator[str]:
     """A moto server of the requesting test module's own on a free loopback port, stopped after the module."""
     with moto_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="module")
+def moto_aws(moto_endpoint: str) -> Callable[[str], Any]:
+    """A plain boto3 client factory on the module's own moto server: the provider tests verify what the
+    handlers did (and make drift behind their back) through it, never through the code under test."""
+
+    def client(service: str) -> Any:
+        return boto3_client(service, moto_endpoint, REGION)
+
+    return client
+
+
+@pytest.fixture(scope="module")
+def moto_ec2(moto_aws: Callable[[str], Any]) -> Any:
+    return moto_aws("ec2")
+
+
+@pytest.fixture(scope="module")
+def clients(moto_endpoint: str) -> ClientFactory:
+    """The provider's clients on the module's moto server (two attempts, so failures show fast)."""
+    return ClientFactory(ProviderConfig(region=REGION, endpoint=moto_endpoint, max_attempts=2))
+
+
+@pytest.fixture()
+def context(clients: ClientFactory) -> Callable[[ResourceHandler], HandlerContext]:
+    """A HandlerContext for a fresh resource of the handler's family, in the tests' stack (``STACK``)."""
+
+    def make(handler: ResourceHandler) -> HandlerContext:
+        urn = f"urn:pulumi:{STACK}::egov::{handler.type_token}::r{uuid.uuid4().hex[:8]}"
+        return HandlerContext(resource=ResourceRef.from_urn(urn), clients=clients, timeout=30)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def vpc(moto_ec2: Any) -> str:
+    """A VPC made with boto3 on the module's moto server, for the families that live in one."""
+    return str(moto_ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"])
+
+
+@pytest.fixture(scope="module")
+def subnets(moto_ec2: Any, vpc: str) -> list[str]:
+    """Two plain subnets of ``vpc`` made with boto3, for families that need some."""
+    return [
+        moto_ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for cidr, az in (("10.60.200.0/24", AZ_A), ("10.60.201.0/24", AZ_B))
+    ]
 
 
 @pytest.fixture()

@@ -14,8 +14,9 @@ import signal
 import socket
 import stat
 import subprocess
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hvac
 import pytest
@@ -99,12 +100,10 @@ def test_secret_material_is_owner_only(bao: OpenBao) -> None:
     assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
 
 
-def test_second_up_is_a_fast_no_op(bao: OpenBao) -> None:
+def test_second_up_is_a_fast_no_op(bao: OpenBao, within: Callable[..., Any]) -> None:
     before = _record(bao)
     messages: list[str] = []
-    started = time.monotonic()
-    status = bao.up(messages.append)
-    assert time.monotonic() - started < 2.0
+    status = within(60, lambda: bao.up(messages.append))  # a wait, not a timing: speed is in bench/
     assert status.healthy
     assert messages == []
     after = _record(bao)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,13 +11,12 @@ import pytest
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.cloudtrail import TrailHandler
 from infra.provider.errors import ProviderError, ResourceRef
-from infra.provider.handler import HandlerContext, ResourceHandler
+from infra.provider.handler import HandlerContext
 from infra.provider.logs import LogGroupHandler
-from tests.integration.moto_server import boto3_client
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
@@ -25,21 +25,15 @@ def _ctx(endpoint: str, type_token: str) -> HandlerContext:
     return HandlerContext(resource=ResourceRef.from_urn(urn), clients=ClientFactory(config), timeout=60)
 
 
-def _inputs(handler: ResourceHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
+@pytest.fixture
+def key_arn(moto_aws: Callable[[str], Any]) -> str:
+    return str(moto_aws("kms").create_key(Description="audit")["KeyMetadata"]["Arn"])
 
 
 @pytest.fixture
-def key_arn(moto_endpoint: str) -> str:
-    return str(boto3_client("kms", moto_endpoint, REGION).create_key(Description="audit")["KeyMetadata"]["Arn"])
-
-
-@pytest.fixture
-def bucket(moto_endpoint: str) -> str:
+def bucket(moto_aws: Callable[[str], Any]) -> str:
     name = f"egov-trail-{uuid.uuid4().hex[:8]}"
-    s3 = boto3_client("s3", moto_endpoint, REGION)
+    s3 = moto_aws("s3")
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     return name
 
@@ -52,12 +46,12 @@ def _group(logs: Any, name: str) -> dict[str, Any] | None:
 # -- log groups ----------------------------------------------------------------------------
 
 
-def test_log_group_lifecycle(moto_endpoint: str, key_arn: str) -> None:
-    logs = boto3_client("logs", moto_endpoint, REGION)
+def test_log_group_lifecycle(moto_endpoint: str, key_arn: str, moto_aws: Callable[[str], Any]) -> None:
+    logs = moto_aws("logs")
     handler = LogGroupHandler()
     ctx = _ctx(moto_endpoint, "egov:logs:LogGroup")
     name = f"/egov/audit/{uuid.uuid4().hex[:6]}"
-    inputs = _inputs(handler, ctx, name=name, kmsKeyId=key_arn, retentionInDays=180, tags={"dept": "audit"})
+    inputs = checked_inputs(handler, ctx, name=name, kmsKeyId=key_arn, retentionInDays=180, tags={"dept": "audit"})
     created = handler.create(ctx, inputs)
     group = _group(logs, name)
     assert group is not None and group["retentionInDays"] == 180 and group["kmsKeyId"] == key_arn
@@ -95,7 +89,7 @@ def test_log_group_key_change_is_in_place_and_moto_gap_is_named(moto_endpoint: s
     handler = LogGroupHandler()
     ctx = _ctx(moto_endpoint, "egov:logs:LogGroup")
     name = f"/egov/keyed/{uuid.uuid4().hex[:6]}"
-    inputs = _inputs(handler, ctx, name=name)
+    inputs = checked_inputs(handler, ctx, name=name)
     created = handler.create(ctx, inputs)
     try:
         news = {**inputs, "kmsKeyId": key_arn}
@@ -113,15 +107,15 @@ def test_log_group_key_change_is_in_place_and_moto_gap_is_named(moto_endpoint: s
 # -- trails --------------------------------------------------------------------------------
 
 
-def test_trail_lifecycle(moto_endpoint: str, bucket: str, key_arn: str) -> None:
-    cloudtrail = boto3_client("cloudtrail", moto_endpoint, REGION)
+def test_trail_lifecycle(moto_endpoint: str, bucket: str, key_arn: str, moto_aws: Callable[[str], Any]) -> None:
+    cloudtrail = moto_aws("cloudtrail")
     handler = TrailHandler()
     ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     name = f"egov-trail-{uuid.uuid4().hex[:6]}"
     account = key_arn.split(":")[4]
     group_arn = f"arn:aws-cn:logs:{REGION}:{account}:log-group:/egov/trail"
     role_arn = f"arn:aws-cn:iam::{account}:role/trail-to-logs"
-    inputs = _inputs(
+    inputs = checked_inputs(
         handler,
         ctx,
         name=name,
@@ -157,7 +151,7 @@ def test_trail_lifecycle(moto_endpoint: str, bucket: str, key_arn: str) -> None:
     assert cloudtrail.get_trail(Name=name)["Trail"]["LogFileValidationEnabled"] is True
 
     # In place: encryption and CloudWatch delivery removed, prefix changed, tags changed.
-    news = _inputs(handler, ctx, name=name, s3BucketName=bucket, s3KeyPrefix="trail", tags={"level": "3"})
+    news = checked_inputs(handler, ctx, name=name, s3BucketName=bucket, s3KeyPrefix="trail", tags={"level": "3"})
     diff = handler.diff(ctx, name, refreshed.outputs, news)
     assert diff.replaces == []
     updated = handler.update(ctx, name, refreshed.outputs, news)
@@ -184,9 +178,9 @@ def test_trail_lifecycle(moto_endpoint: str, bucket: str, key_arn: str) -> None:
 
 
 def test_trail_failed_create_leaves_nothing_behind(
-    moto_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+    moto_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch, moto_aws: Callable[[str], Any]
 ) -> None:
-    cloudtrail = boto3_client("cloudtrail", moto_endpoint, REGION)
+    cloudtrail = moto_aws("cloudtrail")
     handler = TrailHandler()
     ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     name = f"egov-doomed-{uuid.uuid4().hex[:6]}"
@@ -196,7 +190,7 @@ def test_trail_failed_create_leaves_nothing_behind(
 
     monkeypatch.setattr(handler, "_describe", broken)
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, name=name, s3BucketName=bucket))
+        handler.create(ctx, checked_inputs(handler, ctx, name=name, s3BucketName=bucket))
     assert "boom" in str(raised.value) and "nothing is left behind" in str(raised.value)
     assert name not in {t["Name"] for t in cloudtrail.list_trails()["Trails"]}
 
@@ -205,7 +199,7 @@ def test_trail_on_missing_bucket_names_the_resource(moto_endpoint: str) -> None:
     handler = TrailHandler()
     ctx = _ctx(moto_endpoint, "egov:cloudtrail:Trail")
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, name="egov-nobucket", s3BucketName="no-such-bucket-here"))
+        handler.create(ctx, checked_inputs(handler, ctx, name="egov-nobucket", s3BucketName="no-such-bucket-here"))
     message = str(raised.value)
     assert message.startswith(f'egov:cloudtrail:Trail "{ctx.resource.name}"')
     assert "cloudtrail:CreateTrail failed with S3BucketDoesNotExistException" in message

@@ -5,15 +5,13 @@ Everything the provider claims is checked with plain boto3, never with our own c
 
 from __future__ import annotations
 
-import asyncio
 import os
 import select
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import pytest
@@ -38,28 +36,18 @@ from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.tags import OWNER_TAG
 from infra.repository import REPO_ROOT
-from tests.integration.moto_server import boto3_client, stop_process
+from tests.integration.moto_server import stop_process
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
-T = TypeVar("T")
 
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on a private loop; unlike asyncio.run this leaves the thread's current loop alone,
-    which pulumi's mocks in other tests rely on."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
 
 
 @pytest.fixture
-def ec2(moto_endpoint: str) -> Any:
+def ec2(moto_aws: Callable[[str], Any]) -> Any:
     """Independent boto3 client used to verify (and to change things behind our back)."""
-    return boto3_client("ec2", moto_endpoint, REGION)
+    return moto_aws("ec2")
 
 
 def _urn(name: str) -> str:
@@ -76,12 +64,6 @@ def ctx(moto_endpoint: str) -> HandlerContext:
 @pytest.fixture
 def handler() -> VpcHandler:
     return VpcHandler(dependency_grace_seconds=0)
-
-
-def _inputs(handler: VpcHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
 
 
 def _vpc(ec2: Any, vpc_id: str) -> dict[str, Any] | None:
@@ -112,7 +94,7 @@ def _vpc_count(ec2: Any) -> int:
 
 
 def test_create_update_read_delete(handler: VpcHandler, ctx: HandlerContext, ec2: Any) -> None:
-    inputs = _inputs(handler, ctx, cidrBlock="10.20.0.0/16", tags={"Name": "core", "env": "dev"})
+    inputs = checked_inputs(handler, ctx, cidrBlock="10.20.0.0/16", tags={"Name": "core", "env": "dev"})
     created = handler.create(ctx, inputs)
     vpc_id = created.resource_id
 
@@ -143,7 +125,7 @@ def test_create_update_read_delete(handler: VpcHandler, ctx: HandlerContext, ec2
     assert {k: out[k] for k in inputs} == inputs
 
     # In place: tags changed/added/removed and DNS hostnames on; same VPC afterwards.
-    news = _inputs(
+    news = checked_inputs(
         handler, ctx, cidrBlock="10.20.0.0/16", tags={"Name": "core", "env": "prod"}, enableDnsHostnames=True
     )
     diff = handler.diff(ctx, vpc_id, out, news)
@@ -162,7 +144,7 @@ def test_create_update_read_delete(handler: VpcHandler, ctx: HandlerContext, ec2
 
 
 def test_read_shows_drift_made_behind_our_back(handler: VpcHandler, ctx: HandlerContext, ec2: Any) -> None:
-    inputs = _inputs(handler, ctx, cidrBlock="10.21.0.0/16", tags={"owner": "netops"})
+    inputs = checked_inputs(handler, ctx, cidrBlock="10.21.0.0/16", tags={"owner": "netops"})
     created = handler.create(ctx, inputs)
     vpc_id = created.resource_id
     try:
@@ -219,8 +201,10 @@ def test_import_reads_with_id_only(handler: VpcHandler, ctx: HandlerContext, ec2
         ec2.delete_vpc(VpcId=vpc_id)
 
 
-def test_delete_names_what_still_depends(ctx: HandlerContext, ec2: Any) -> None:
-    handler = VpcHandler()  # the default grace period: a lasting blocker must still fail fast
+def test_delete_names_what_still_depends(ctx: HandlerContext, ec2: Any, within: Callable[..., Any]) -> None:
+    # A grace period and timeout far beyond the wait below: a lasting blocker must fail at once, not wait them out.
+    handler = VpcHandler(dependency_grace_seconds=3600)
+    ctx.timeout = 3600
     vpc_id = ec2.create_vpc(CidrBlock="10.24.0.0/16")["Vpc"]["VpcId"]
     subnet_id = ec2.create_subnet(
         VpcId=vpc_id,
@@ -228,10 +212,8 @@ def test_delete_names_what_still_depends(ctx: HandlerContext, ec2: Any) -> None:
         TagSpecifications=[{"ResourceType": "subnet", "Tags": [{"Key": "Name", "Value": "app-a"}]}],
     )["Subnet"]["SubnetId"]
     try:
-        started = time.monotonic()
         with pytest.raises(ProviderError) as raised:
-            handler.delete(ctx, vpc_id, {})
-        assert time.monotonic() - started < 15
+            within(120, lambda: handler.delete(ctx, vpc_id, {}))
         message = str(raised.value)
         assert ctx.resource.urn in message
         assert f'subnet {subnet_id} "app-a" (10.24.1.0/24)' in message
@@ -250,7 +232,7 @@ def test_failed_create_leaves_nothing_behind(
     monkeypatch.setattr(handler, "_apply_dns", broken_dns)
     before = _vpc_count(ec2)
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, cidrBlock="10.25.0.0/16"))
+        handler.create(ctx, checked_inputs(handler, ctx, cidrBlock="10.25.0.0/16"))
     assert "InternalError: boom" in str(raised.value)
     assert "was deleted again, so nothing is left behind" in str(raised.value)
     assert _vpc_count(ec2) == before
@@ -283,9 +265,9 @@ def _wire(props: dict[str, PropertyValue]) -> dict[str, PropertyValue]:
 
 
 @pytest.fixture
-def provider(moto_endpoint: str) -> EgovProvider:
+def provider(moto_endpoint: str, run_async: Callable[..., Any]) -> EgovProvider:
     prov = EgovProvider()
-    response = _run(
+    response = run_async(
         prov.configure(
             ConfigureRequest(
                 variables={},
@@ -300,25 +282,25 @@ def provider(moto_endpoint: str) -> EgovProvider:
     return prov
 
 
-def test_provider_lifecycle(provider: EgovProvider, ec2: Any) -> None:
+def test_provider_lifecycle(provider: EgovProvider, ec2: Any, run_async: Callable[..., Any]) -> None:
     from pulumi.provider.experimental.provider import CheckRequest
 
     urn = _urn(f"net-{uuid.uuid4().hex[:6]}")
     news = _wire({"cidrBlock": _pv("10.30.0.0/16"), "tags": _pv({"team": "gov", "key": "k1"}, secret=True)})
-    checked = _run(provider.check(CheckRequest(urn, {}, news, b"")))
+    checked = run_async(provider.check(CheckRequest(urn, {}, news, b"")))
     assert not checked.failures and checked.inputs is not None
     inputs = _wire(checked.inputs)
     assert inputs["tags"].is_secret
 
     # Preview: no API call (VPC count unchanged), unknown outputs, secrets kept.
     before = _vpc_count(ec2)
-    preview = _run(provider.create(CreateRequest(urn, inputs, 60, True)))
+    preview = run_async(provider.create(CreateRequest(urn, inputs, 60, True)))
     assert _vpc_count(ec2) == before
     preview_out = _wire(preview.properties)
     assert preview_out["vpcId"].value == rpc.UNKNOWN
     assert preview_out["tags"].is_secret
 
-    created = _run(provider.create(CreateRequest(urn, inputs, 60, False)))
+    created = run_async(provider.create(CreateRequest(urn, inputs, 60, False)))
     vpc_id = created.resource_id
     assert vpc_id and vpc_id.startswith("vpc-")
     assert _vpc_count(ec2) == before + 1
@@ -331,36 +313,36 @@ def test_provider_lifecycle(provider: EgovProvider, ec2: Any) -> None:
     try:
         # Update preview changes nothing; the real update changes tags in place.
         new_inputs = _wire({**inputs, "tags": _pv({"team": "gov"}, secret=True)})
-        diff = _run(provider.diff(DiffRequest(urn, vpc_id, state, new_inputs, [])))
+        diff = run_async(provider.diff(DiffRequest(urn, vpc_id, state, new_inputs, [])))
         assert diff.changes is True and diff.replaces == []
         assert list(diff.detailed_diff) == ["tags.key"]
-        _run(provider.update(UpdateRequest(urn, vpc_id, state, new_inputs, 60, [], True)))
+        run_async(provider.update(UpdateRequest(urn, vpc_id, state, new_inputs, 60, [], True)))
         assert _tags(_vpc(ec2, vpc_id) or {}) == {"team": "gov", "key": "k1"}
-        updated = _run(provider.update(UpdateRequest(urn, vpc_id, state, new_inputs, 60, [], False)))
+        updated = run_async(provider.update(UpdateRequest(urn, vpc_id, state, new_inputs, 60, [], False)))
         assert _tags(_vpc(ec2, vpc_id) or {}) == {"team": "gov"}
         state = _wire(updated.properties)
         assert state["tags"].is_secret
 
         # Refresh after a change behind our back: state and inputs show it, secrets stay secret.
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "rogue", "Value": "1"}])
-        read = _run(provider.read(ReadRequest(urn, vpc_id, state, new_inputs)))
+        read = run_async(provider.read(ReadRequest(urn, vpc_id, state, new_inputs)))
         assert read.resource_id == vpc_id
         refreshed = _wire(read.properties)
         assert refreshed["tags"].is_secret and _wire(read.inputs)["tags"].is_secret
         assert convert.to_plain(refreshed)[0]["tags"] == {"team": "gov", "rogue": "1"}
         assert convert.to_plain(_wire(read.inputs))[0]["tags"] == {"team": "gov", "rogue": "1"}
-        drift = _run(provider.diff(DiffRequest(urn, vpc_id, refreshed, new_inputs, [])))
+        drift = run_async(provider.diff(DiffRequest(urn, vpc_id, refreshed, new_inputs, [])))
         assert drift.changes is True and list(drift.detailed_diff) == ["tags.rogue"]
 
         # Import: id only.
-        imported = _run(provider.read(ReadRequest(urn, vpc_id, {}, {})))
+        imported = run_async(provider.read(ReadRequest(urn, vpc_id, {}, {})))
         assert imported.resource_id == vpc_id
         assert _wire(imported.inputs)["cidrBlock"].value == "10.30.0.0/16"
     finally:
-        _run(provider.delete(DeleteRequest(urn, vpc_id, state, 60)))
+        run_async(provider.delete(DeleteRequest(urn, vpc_id, state, 60)))
     assert _vpc(ec2, vpc_id) is None
-    _run(provider.delete(DeleteRequest(urn, vpc_id, state, 60)))  # gone already: fine
-    gone = _run(provider.read(ReadRequest(urn, vpc_id, state, new_inputs)))
+    run_async(provider.delete(DeleteRequest(urn, vpc_id, state, 60)))  # gone already: fine
+    gone = run_async(provider.read(ReadRequest(urn, vpc_id, state, new_inputs)))
     assert gone.resource_id == ""
     assert proto.ReadResponse(id=gone.resource_id).id == ""
 

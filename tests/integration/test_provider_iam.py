@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,30 +12,23 @@ from botocore.exceptions import ClientError
 
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ProviderError, ResourceRef
-from infra.provider.handler import HandlerContext, ResourceHandler
+from infra.provider.handler import HandlerContext
 from infra.provider.iam import RoleHandler, RolePolicyAttachmentHandler, RolePolicyHandler
-from tests.integration.moto_server import boto3_client
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
 
 
 @pytest.fixture
-def iam(moto_endpoint: str) -> Any:
-    return boto3_client("iam", moto_endpoint, REGION)
+def iam(moto_aws: Callable[[str], Any]) -> Any:
+    return moto_aws("iam")
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
     config = ProviderConfig(region=REGION, endpoint=endpoint, max_attempts=2)
     urn = f"urn:pulumi:test::egov::{type_token}::r-{uuid.uuid4().hex[:8]}"
     return HandlerContext(resource=ResourceRef.from_urn(urn), clients=ClientFactory(config), timeout=60)
-
-
-def _inputs(handler: ResourceHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
 
 
 def _trust(service: str) -> dict[str, Any]:
@@ -62,7 +56,7 @@ def test_role_lifecycle(moto_endpoint: str, iam: Any) -> None:
     ctx = _ctx(moto_endpoint, "egov:iam:Role")
     name = f"egov-trail-{uuid.uuid4().hex[:6]}"
     trust = json.dumps(_trust("cloudtrail.amazonaws.com"))
-    inputs = _inputs(handler, ctx, name=name, path="/egov/", assumeRolePolicy=trust, tags={"dept": "audit"})
+    inputs = checked_inputs(handler, ctx, name=name, path="/egov/", assumeRolePolicy=trust, tags={"dept": "audit"})
     created = handler.create(ctx, inputs)
     role = iam.get_role(RoleName=name)["Role"]
     assert role["Path"] == "/egov/" and role["MaxSessionDuration"] == 3600
@@ -127,7 +121,7 @@ def test_inline_policy_attachment_and_delete_conflict(moto_endpoint: str, iam: A
     role_handler, policy_handler, attach_handler = RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler()
     role_ctx = _ctx(moto_endpoint, "egov:iam:Role")
     role = f"egov-logs-{uuid.uuid4().hex[:6]}"
-    role_inputs = _inputs(
+    role_inputs = checked_inputs(
         role_handler, role_ctx, name=role, assumeRolePolicy=json.dumps(_trust("vpc-flow-logs.amazonaws.com"))
     )
     role_state = role_handler.create(role_ctx, role_inputs).outputs
@@ -135,7 +129,7 @@ def test_inline_policy_attachment_and_delete_conflict(moto_endpoint: str, iam: A
     # Inline policy.
     ctx = _ctx(moto_endpoint, "egov:iam:RolePolicy")
     doc = json.dumps(_read_logs("*"))
-    inputs = _inputs(policy_handler, ctx, role=role, name="write-logs", policy=doc)
+    inputs = checked_inputs(policy_handler, ctx, role=role, name="write-logs", policy=doc)
     created = policy_handler.create(ctx, inputs)
     policy_id = created.resource_id
     assert policy_id == f"{role}:write-logs"
@@ -159,7 +153,7 @@ def test_inline_policy_attachment_and_delete_conflict(moto_endpoint: str, iam: A
     managed = iam.create_policy(PolicyName=f"p-{uuid.uuid4().hex[:6]}", PolicyDocument=doc)["Policy"]["Arn"]
     assert managed.startswith("arn:aws-cn:iam::")
     actx = _ctx(moto_endpoint, "egov:iam:RolePolicyAttachment")
-    attachment = attach_handler.create(actx, _inputs(attach_handler, actx, role=role, policyArn=managed))
+    attachment = attach_handler.create(actx, checked_inputs(attach_handler, actx, role=role, policyArn=managed))
     assert attachment.resource_id == f"{role}/{managed}"
     assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [managed]
     assert attach_handler.read(actx, attachment.resource_id, {}, {}).inputs == {"role": role, "policyArn": managed}

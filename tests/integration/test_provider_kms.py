@@ -4,36 +4,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ProviderError, ResourceRef
-from infra.provider.handler import HandlerContext, ResourceHandler
+from infra.provider.handler import HandlerContext
 from infra.provider.kms import AliasHandler, KeyHandler
-from tests.integration.moto_server import boto3_client
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
 
 
 @pytest.fixture
-def kms(moto_endpoint: str) -> Any:
-    return boto3_client("kms", moto_endpoint, REGION)
+def kms(moto_aws: Callable[[str], Any]) -> Any:
+    return moto_aws("kms")
 
 
 def _ctx(endpoint: str, type_token: str) -> HandlerContext:
     config = ProviderConfig(region=REGION, endpoint=endpoint, max_attempts=2)
     urn = f"urn:pulumi:test::egov::{type_token}::k-{uuid.uuid4().hex[:8]}"
     return HandlerContext(resource=ResourceRef.from_urn(urn), clients=ClientFactory(config), timeout=60)
-
-
-def _inputs(handler: ResourceHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
 
 
 def _tags(kms: Any, key_id: str) -> dict[str, str]:
@@ -58,7 +52,7 @@ def _policy(account: str, *, sid: str = "root") -> dict[str, Any]:
 def test_key_lifecycle(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
     ctx = _ctx(moto_endpoint, "egov:kms:Key")
-    inputs = _inputs(handler, ctx, description="audit logs", tags={"dept": "audit"})
+    inputs = checked_inputs(handler, ctx, description="audit logs", tags={"dept": "audit"})
     assert inputs["enableKeyRotation"] is True and inputs["pendingWindowInDays"] == 30
     created = handler.create(ctx, inputs)
     key_id = created.resource_id
@@ -73,7 +67,7 @@ def test_key_lifecycle(moto_endpoint: str, kms: Any) -> None:
 
     # In place: policy (semantically new), description, rotation off, disabled, tags.
     policy = json.dumps(_policy(account, sid="only-root"))
-    news = _inputs(
+    news = checked_inputs(
         handler,
         ctx,
         description="audit logs v2",
@@ -99,7 +93,7 @@ def test_key_lifecycle(moto_endpoint: str, kms: Any) -> None:
     assert handler.diff(ctx, key_id, updated, {**news, "policy": reformatted}).changes is False
 
     # Back on: enable first, then rotation (a disabled key accepts no rotation change).
-    back = _inputs(handler, ctx, description="audit logs v2", policy=policy, tags={"dept": "audit"})
+    back = checked_inputs(handler, ctx, description="audit logs v2", policy=policy, tags={"dept": "audit"})
     updated = handler.update(ctx, key_id, updated, back)
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Enabled"] is True
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
@@ -121,7 +115,7 @@ def test_key_lifecycle(moto_endpoint: str, kms: Any) -> None:
 def test_key_refresh_sees_drift_and_update_repairs_it(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
     ctx = _ctx(moto_endpoint, "egov:kms:Key")
-    inputs = _inputs(handler, ctx, description="pii", tags={"class": "pii"})
+    inputs = checked_inputs(handler, ctx, description="pii", tags={"class": "pii"})
     created = handler.create(ctx, inputs)
     key_id = created.resource_id
     try:
@@ -140,7 +134,7 @@ def test_key_refresh_sees_drift_and_update_repairs_it(moto_endpoint: str, kms: A
         handler.delete(ctx, key_id, {})
 
 
-def test_key_import_reconstructs_inputs(moto_endpoint: str, kms: Any) -> None:
+def test_key_import_reconstructschecked_inputs(moto_endpoint: str, kms: Any) -> None:
     handler = KeyHandler()
     ctx = _ctx(moto_endpoint, "egov:kms:Key")
     meta = kms.create_key(Description="legacy", Tags=[{"TagKey": "owner", "TagValue": "ops"}])["KeyMetadata"]
@@ -177,7 +171,7 @@ def test_key_failed_create_is_scheduled_for_deletion(
 
     monkeypatch.setattr(handler, "_apply_rotation", broken)
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, description="doomed"))
+        handler.create(ctx, checked_inputs(handler, ctx, description="doomed"))
     message = str(raised.value)
     assert "boom" in message and "scheduled for deletion in 7 days" in message
     doomed = [
@@ -195,7 +189,7 @@ def test_alias_lifecycle(moto_endpoint: str, kms: Any) -> None:
     first = kms.create_key()["KeyMetadata"]
     second = kms.create_key()["KeyMetadata"]
     name = f"alias/egov-{uuid.uuid4().hex[:6]}"
-    inputs = _inputs(handler, ctx, name=name, targetKeyId=first["Arn"])
+    inputs = checked_inputs(handler, ctx, name=name, targetKeyId=first["Arn"])
     created = handler.create(ctx, inputs)
     assert created.resource_id == name
     aliases = {a["AliasName"]: a for a in kms.list_aliases()["Aliases"]}

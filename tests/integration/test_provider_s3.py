@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,21 +26,20 @@ from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.s3 import BucketHandler
-from tests.integration.moto_server import boto3_client
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
 
 
 @pytest.fixture
-def s3(moto_endpoint: str) -> Any:
-    return boto3_client("s3", moto_endpoint, REGION)
+def s3(moto_aws: Callable[[str], Any]) -> Any:
+    return moto_aws("s3")
 
 
 @pytest.fixture
-def key_arn(moto_endpoint: str) -> str:
-    kms = boto3_client("kms", moto_endpoint, REGION)
+def key_arn(moto_aws: Callable[[str], Any]) -> str:
+    kms = moto_aws("kms")
     return str(kms.create_key(Description="bucket key")["KeyMetadata"]["Arn"])
 
 
@@ -58,12 +57,6 @@ def handler() -> BucketHandler:
 
 def _name() -> str:
     return f"egov-test-{uuid.uuid4().hex[:10]}"
-
-
-def _inputs(handler: BucketHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
 
 
 def _exists(s3: Any, name: str) -> bool:
@@ -99,7 +92,7 @@ def test_bucket_lifecycle_with_lifecycle_rules(
 ) -> None:
     name = _name()
     policy = json.dumps(_deny_insecure(name))
-    inputs = _inputs(
+    inputs = checked_inputs(
         handler,
         ctx,
         bucket=name,
@@ -131,7 +124,7 @@ def test_bucket_lifecycle_with_lifecycle_rules(
     assert handler.diff(ctx, name, out, inputs).changes is False
 
     # In place: retention shortened, policy dropped, a public access flag loosened, tags changed.
-    news = _inputs(
+    news = checked_inputs(
         handler,
         ctx,
         bucket=name,
@@ -174,7 +167,7 @@ def test_bucket_lifecycle_with_lifecycle_rules(
 
 def test_bucket_with_object_lock_retention(handler: BucketHandler, ctx: HandlerContext, s3: Any) -> None:
     name = _name()
-    inputs = _inputs(
+    inputs = checked_inputs(
         handler,
         ctx,
         bucket=name,
@@ -233,7 +226,7 @@ def test_bucket_with_object_lock_retention(handler: BucketHandler, ctx: HandlerC
     assert not _exists(s3, name)
 
 
-def test_import_reconstructs_inputs(handler: BucketHandler, ctx: HandlerContext, s3: Any, key_arn: str) -> None:
+def test_import_reconstructschecked_inputs(handler: BucketHandler, ctx: HandlerContext, s3: Any, key_arn: str) -> None:
     name = _name()
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_encryption(
@@ -265,7 +258,7 @@ def test_import_reconstructs_inputs(handler: BucketHandler, ctx: HandlerContext,
         assert checked.failures == [] and checked.inputs == result.inputs
         assert handler.diff(ctx, name, result.outputs, checked.inputs).changes is False
         # Adopting it under our defaults turns on what was missing, in place.
-        secure = _inputs(handler, ctx, bucket=name, kmsKeyId=key_arn, tags={"owner": "legacy"})
+        secure = checked_inputs(handler, ctx, bucket=name, kmsKeyId=key_arn, tags={"owner": "legacy"})
         diff = handler.diff(ctx, name, result.outputs, secure)
         assert diff.replaces == [] and "versioningEnabled" in diff.diffs and "blockPublicAcls" in diff.diffs
         handler.update(ctx, name, result.outputs, secure)
@@ -282,11 +275,11 @@ def test_create_adopts_its_own_leftover_and_refuses_others(
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     try:
         with pytest.raises(ProviderError, match=f"bucket {name} already exists in this account"):
-            handler.create(ctx, _inputs(handler, ctx, bucket=name))
+            handler.create(ctx, checked_inputs(handler, ctx, bucket=name))
         assert _exists(s3, name)  # someone else's bucket is never touched, let alone deleted
         # A bucket tagged with this resource's URN is what a lost create response left: adopted.
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "egov:urn", "Value": ctx.resource.urn}]})
-        created = handler.create(ctx, _inputs(handler, ctx, bucket=name, tags={"a": "b"}))
+        created = handler.create(ctx, checked_inputs(handler, ctx, bucket=name, tags={"a": "b"}))
         assert created.resource_id == name and created.outputs["versioningEnabled"] is True
         assert _tags(s3, name) == {"a": "b", "egov:urn": ctx.resource.urn}
     finally:
@@ -305,7 +298,7 @@ def test_failed_create_leaves_nothing_behind(
 
     monkeypatch.setattr(handler, "_configure", broken)
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, bucket=name))
+        handler.create(ctx, checked_inputs(handler, ctx, bucket=name))
     assert "MalformedPolicy: boom" in str(raised.value)
     assert "was deleted again, so nothing is left behind" in str(raised.value)
     assert not _exists(s3, name)
@@ -314,21 +307,15 @@ def test_failed_create_leaves_nothing_behind(
 # -- through the provider's engine-facing methods ----------------------------------------------
 
 
-def _run(coro: Any) -> Any:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
-
-
 def _wire(props: dict[str, PropertyValue]) -> dict[str, PropertyValue]:
     return PropertyValue.unmarshal_map(PropertyValue.marshal_map(props))
 
 
-def test_provider_preview_makes_no_calls_and_schema_lists_the_families(moto_endpoint: str, s3: Any) -> None:
+def test_provider_preview_makes_no_calls_and_schema_lists_the_families(
+    moto_endpoint: str, s3: Any, run_async: Callable[..., Any]
+) -> None:
     provider = EgovProvider()
-    _run(
+    run_async(
         provider.configure(
             ConfigureRequest(
                 variables={},
@@ -341,25 +328,25 @@ def test_provider_preview_makes_no_calls_and_schema_lists_the_families(moto_endp
     name = _name()
     urn = f"urn:pulumi:test::egov::egov:s3:Bucket::{name}"
     news = _wire({"bucket": PropertyValue(name), "policy": PropertyValue(json.dumps(_deny_insecure(name)))})
-    checked = _run(provider.check(CheckRequest(urn, {}, news, b"")))
+    checked = run_async(provider.check(CheckRequest(urn, {}, news, b"")))
     assert not checked.failures and checked.inputs is not None
     inputs = _wire(checked.inputs)
 
-    preview = _run(provider.create(CreateRequest(urn, inputs, 60, True)))
+    preview = run_async(provider.create(CreateRequest(urn, inputs, 60, True)))
     assert not _exists(s3, name)  # preview: no API call
     assert _wire(preview.properties)["arn"].value == rpc.UNKNOWN
 
-    created = _run(provider.create(CreateRequest(urn, inputs, 60, False)))
+    created = run_async(provider.create(CreateRequest(urn, inputs, 60, False)))
     assert created.resource_id == name and _exists(s3, name)
     state = _wire(created.properties)
-    read = _run(provider.read(ReadRequest(urn, name, state, inputs)))
+    read = run_async(provider.read(ReadRequest(urn, name, state, inputs)))
     assert read.resource_id == name
-    diff = _run(provider.diff(DiffRequest(urn, name, _wire(read.properties), inputs, [])))
+    diff = run_async(provider.diff(DiffRequest(urn, name, _wire(read.properties), inputs, [])))
     assert diff.changes is False
-    _run(provider.delete(DeleteRequest(urn, name, state, 60)))
+    run_async(provider.delete(DeleteRequest(urn, name, state, 60)))
     assert not _exists(s3, name)
 
-    schema = json.loads(_run(provider.get_schema(GetSchemaRequest(0, None, None))).schema)
+    schema = json.loads(run_async(provider.get_schema(GetSchemaRequest(0, None, None))).schema)
     for token in (
         "egov:kms:Key",
         "egov:kms:Alias",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
@@ -13,37 +12,28 @@ from pulumi.provider.experimental.provider import CheckRequest, ConfigureRequest
 from pulumi.runtime import rpc
 
 from infra.provider.clients import ClientFactory, ProviderConfig
-from infra.provider.ec2_transit import (
-    ASSOCIATION,
-    PROPAGATION,
-    ROUTE,
-    ROUTE_TABLE,
-    TRANSIT_GATEWAY,
-    VPC_ATTACHMENT,
-    TransitGatewayHandler,
-    TransitGatewayRouteHandler,
+from infra.provider.ec2_tgw import TransitGatewayHandler
+from infra.provider.ec2_tgw_attachments import TransitGatewayVpcAttachmentHandler
+from infra.provider.ec2_tgw_links import (
     TransitGatewayRouteTableAssociationHandler,
-    TransitGatewayRouteTableHandler,
     TransitGatewayRouteTablePropagationHandler,
-    TransitGatewayVpcAttachmentHandler,
-    UnreadableResponse,
 )
-from infra.provider.errors import ApiError, ProviderError, ResourceRef
-from infra.provider.handler import DiffKind, HandlerContext, ResourceHandler
+from infra.provider.ec2_tgw_route_tables import TransitGatewayRouteTableHandler
+from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler
+from infra.provider.ec2_transit import ASSOCIATION, PROPAGATION, ROUTE, ROUTE_TABLE, TRANSIT_GATEWAY, VPC_ATTACHMENT
+from infra.provider.errors import ApiError, ProviderError, ResourceRef, UnreadableResponse
+from infra.provider.handler import DiffKind, HandlerContext
 from infra.provider.provider import EgovProvider
 from infra.provider.tags import OWNER_TAG
-from tests.integration.moto_server import boto3_client
+from tests.integration.provider_checks import REGION, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
 
-REGION = "cn-north-1"
-T = TypeVar("T")
-
 
 @pytest.fixture
-def ec2(moto_endpoint: str) -> Any:
+def ec2(moto_aws: Callable[[str], Any]) -> Any:
     """Independent boto3 client used to verify (and to change things behind our back)."""
-    return boto3_client("ec2", moto_endpoint, REGION)
+    return moto_aws("ec2")
 
 
 @pytest.fixture
@@ -56,12 +46,6 @@ def make_ctx(moto_endpoint: str) -> Callable[[str], HandlerContext]:
         return HandlerContext(resource=ResourceRef.from_urn(urn), clients=clients, timeout=30)
 
     return make
-
-
-def _inputs(handler: ResourceHandler, ctx: HandlerContext, **news: Any) -> dict[str, Any]:
-    result = handler.check(ctx, news, {})
-    assert result.failures == []
-    return result.inputs
 
 
 def _tags(item: dict[str, Any]) -> dict[str, str]:
@@ -121,7 +105,7 @@ def _propagations(ec2: Any, table_id: str) -> list[str]:
 def test_transit_gateway_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: Any) -> None:
     handler = TransitGatewayHandler()
     ctx = make_ctx(TRANSIT_GATEWAY)
-    inputs = _inputs(handler, ctx, description="zones hub", amazonSideAsn=64600, tags={"Name": "hub"})
+    inputs = checked_inputs(handler, ctx, description="zones hub", amazonSideAsn=64600, tags={"Name": "hub"})
     created = handler.create(ctx, inputs)
     tgw_id = created.resource_id
 
@@ -141,7 +125,7 @@ def test_transit_gateway_lifecycle(make_ctx: Callable[[str], HandlerContext], ec
     assert handler.find_owned(ctx, "urn:pulumi:test::egov::") == {tgw_id: ctx.resource.urn}
 
     # In place: options and tags; same gateway afterwards.
-    news = _inputs(
+    news = checked_inputs(
         handler, ctx, description="zones hub", amazonSideAsn=64600, dnsSupport="disable", tags={"Name": "core"}
     )
     diff = handler.diff(ctx, tgw_id, out, news)
@@ -180,67 +164,36 @@ def test_transit_gateway_failed_create_leaves_nothing_behind(
     monkeypatch.setattr(handler, "_wait_available", stuck)
     live_before = {t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]}
     with pytest.raises(ProviderError) as raised:
-        handler.create(ctx, _inputs(handler, ctx))
+        handler.create(ctx, checked_inputs(handler, ctx))
     assert "timed out after 30s" in str(raised.value)
     assert "was deleted again, so nothing is left behind" in str(raised.value)
     live_after = {t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]}
     assert live_after == live_before
 
 
-def test_transit_gateway_delete_names_attachments_in_the_way(
-    make_ctx: Callable[[str], HandlerContext], ec2: Any, monkeypatch: pytest.MonkeyPatch
+def test_provider_dispatches_and_previews_without_api_calls(
+    moto_endpoint: str, ec2: Any, run_async: Callable[..., Any]
 ) -> None:
-    # moto deletes a gateway that still has attachments; AWS refuses with IncorrectState. Simulate that answer.
-    handler = TransitGatewayHandler()
-    ctx = make_ctx(TRANSIT_GATEWAY)
-    tgw_id = _boto_tgw(ec2)
-    attachment_id = _boto_attachment(ec2, tgw_id, 90)
-    real_call = HandlerContext.call
-
-    def refusing(context: HandlerContext, service: str, method: str, **params: Any) -> dict[str, Any]:
-        if method == "delete_transit_gateway":
-            raise ApiError("ec2:DeleteTransitGateway failed with IncorrectState", code="IncorrectState", operation="")
-        return real_call(context, service, method, **params)
-
-    monkeypatch.setattr(HandlerContext, "call", refusing)
-    with pytest.raises(ProviderError) as raised:
-        handler.delete(ctx, tgw_id, {})
-    message = str(raised.value)
-    assert message.startswith(f"{ctx.resource}: cannot delete transit gateway {tgw_id}: it still has: ")
-    assert f"vpc attachment {attachment_id} to vpc-" in message
-    monkeypatch.undo()
-    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=attachment_id)
-    ec2.delete_transit_gateway(TransitGatewayId=tgw_id)
-
-
-def test_provider_dispatches_and_previews_without_api_calls(moto_endpoint: str, ec2: Any) -> None:
     provider = EgovProvider()
     args = {"endpoint": PropertyValue(moto_endpoint), "region": PropertyValue(REGION)}
-    _run(provider.configure(ConfigureRequest(variables={}, args=args, accept_secrets=True, accept_resources=False)))
+    run_async(
+        provider.configure(ConfigureRequest(variables={}, args=args, accept_secrets=True, accept_resources=False))
+    )
     urn = f"urn:pulumi:test::egov::{TRANSIT_GATEWAY}::hub-{uuid.uuid4().hex[:6]}"
-    checked = _run(provider.check(CheckRequest(urn, {}, {}, b"")))
+    checked = run_async(provider.check(CheckRequest(urn, {}, {}, b"")))
     assert not checked.failures and checked.inputs is not None
     assert checked.inputs["defaultRouteTableAssociation"].value == "disable"
 
     before = len(ec2.describe_transit_gateways()["TransitGateways"])
-    preview = _run(provider.create(CreateRequest(urn, checked.inputs, 30, True)))
+    preview = run_async(provider.create(CreateRequest(urn, checked.inputs, 30, True)))
     assert len(ec2.describe_transit_gateways()["TransitGateways"]) == before
     assert preview.properties is not None and preview.properties["transitGatewayId"].value == rpc.UNKNOWN
 
-    created = _run(provider.create(CreateRequest(urn, checked.inputs, 30, False)))
+    created = run_async(provider.create(CreateRequest(urn, checked.inputs, 30, False)))
     tgw_id = created.resource_id
     assert tgw_id is not None and tgw_id.startswith("tgw-") and _tgw(ec2, tgw_id) is not None
-    _run(provider.delete(DeleteRequest(urn, tgw_id, created.properties or {}, 30)))
+    run_async(provider.delete(DeleteRequest(urn, tgw_id, created.properties or {}, 30)))
     assert _tgw(ec2, tgw_id) is None
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on a private loop, leaving the thread's current loop (used by pulumi's mocks) alone."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
 
 
 # -- TransitGatewayRouteTable -----------------------------------------------------------------------
@@ -250,7 +203,7 @@ def test_route_table_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: A
     handler = TransitGatewayRouteTableHandler()
     ctx = make_ctx(ROUTE_TABLE)
     tgw_id = _boto_tgw(ec2)
-    inputs = _inputs(handler, ctx, transitGatewayId=tgw_id, tags={"zone": "finance"})
+    inputs = checked_inputs(handler, ctx, transitGatewayId=tgw_id, tags={"zone": "finance"})
     created = handler.create(ctx, inputs)
     table_id = created.resource_id
 
@@ -267,7 +220,7 @@ def test_route_table_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: A
     }
     assert handler.find_owned(ctx, ctx.resource.urn) == {table_id: ctx.resource.urn}
 
-    news = _inputs(handler, ctx, transitGatewayId=tgw_id, tags={"zone": "finance", "tier": "3"})
+    news = checked_inputs(handler, ctx, transitGatewayId=tgw_id, tags={"zone": "finance", "tier": "3"})
     assert handler.diff(ctx, table_id, created.outputs, news).replaces == []
     updated = handler.update(ctx, table_id, created.outputs, news)
     (table,) = ec2.describe_transit_gateway_route_tables(TransitGatewayRouteTableIds=[table_id])[
@@ -297,7 +250,9 @@ def test_vpc_attachment_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2
     ctx = make_ctx(VPC_ATTACHMENT)
     tgw_id = _boto_tgw(ec2)
     vpc_id, (s1, s2, s3) = _boto_vpc(ec2, 60, subnets=3)
-    inputs = _inputs(handler, ctx, transitGatewayId=tgw_id, vpcId=vpc_id, subnetIds=[s1], tags={"zone": "health"})
+    inputs = checked_inputs(
+        handler, ctx, transitGatewayId=tgw_id, vpcId=vpc_id, subnetIds=[s1], tags={"zone": "health"}
+    )
     created = handler.create(ctx, inputs)
     attachment_id = created.resource_id
 
@@ -311,7 +266,7 @@ def test_vpc_attachment_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2
     assert handler.find_owned(ctx, ctx.resource.urn) == {attachment_id: ctx.resource.urn}
 
     # Subnets change in place (one added, one removed), given in any order.
-    news = _inputs(handler, ctx, transitGatewayId=tgw_id, vpcId=vpc_id, subnetIds=[s3, s2], tags={})
+    news = checked_inputs(handler, ctx, transitGatewayId=tgw_id, vpcId=vpc_id, subnetIds=[s3, s2], tags={})
     diff = handler.diff(ctx, attachment_id, created.outputs, news)
     assert diff.replaces == [] and set(diff.diffs) == {"subnetIds", "tags"}
     updated = handler.update(ctx, attachment_id, created.outputs, news)
@@ -342,7 +297,9 @@ def test_vpc_attachment_errors_name_the_resource(make_ctx: Callable[[str], Handl
     ctx = make_ctx(VPC_ATTACHMENT)
     vpc_id, subnets = _boto_vpc(ec2, 61)
     with pytest.raises(ApiError) as raised:
-        handler.create(ctx, _inputs(handler, ctx, transitGatewayId="tgw-0000000000", vpcId=vpc_id, subnetIds=subnets))
+        handler.create(
+            ctx, checked_inputs(handler, ctx, transitGatewayId="tgw-0000000000", vpcId=vpc_id, subnetIds=subnets)
+        )
     text = str(raised.value)
     assert text.startswith(f'{VPC_ATTACHMENT} "{ctx.resource.name}" ({ctx.resource.urn}): ')
     assert "ec2:CreateTransitGatewayVpcAttachment failed with InvalidTransitGatewayID.NotFound" in text
@@ -357,7 +314,7 @@ def test_association_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: A
     tgw_id = _boto_tgw(ec2)
     table_id = _boto_table(ec2, tgw_id)
     attachment_id = _boto_attachment(ec2, tgw_id, 70)
-    inputs = _inputs(handler, ctx, transitGatewayAttachmentId=attachment_id, transitGatewayRouteTableId=table_id)
+    inputs = checked_inputs(handler, ctx, transitGatewayAttachmentId=attachment_id, transitGatewayRouteTableId=table_id)
     created = handler.create(ctx, inputs)
     assert created.resource_id == f"{table_id}_{attachment_id}"
     assert _associations(ec2, table_id) == [attachment_id]
@@ -393,7 +350,9 @@ def test_propagations_of_one_attachment_into_two_tables(make_ctx: Callable[[str]
     made = []
     for table_id in (table_b, table_c):
         ctx = make_ctx(PROPAGATION)
-        inputs = _inputs(handler, ctx, transitGatewayAttachmentId=attachment_a, transitGatewayRouteTableId=table_id)
+        inputs = checked_inputs(
+            handler, ctx, transitGatewayAttachmentId=attachment_a, transitGatewayRouteTableId=table_id
+        )
         made.append((ctx, handler.create(ctx, inputs), inputs))
         assert _propagations(ec2, table_id) == [attachment_a]
 
@@ -416,7 +375,7 @@ def test_route_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: Any) ->
     tgw_id = _boto_tgw(ec2)
     table_id = _boto_table(ec2, tgw_id)
     attachment_id = _boto_attachment(ec2, tgw_id, 80)
-    inputs = _inputs(
+    inputs = checked_inputs(
         handler,
         ctx,
         destinationCidrBlock="10.81.0.0/16",
@@ -435,7 +394,7 @@ def test_route_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: Any) ->
     assert f"route table {table_id} already has a static route to 10.81.0.0/16" in str(raised.value)
 
     # Target changes in place: to a blackhole, then back (moto lacks ReplaceTransitGatewayRoute).
-    blackhole = _inputs(
+    blackhole = checked_inputs(
         handler, ctx, destinationCidrBlock="10.81.0.0/16", transitGatewayRouteTableId=table_id, blackhole=True
     )
     assert handler.diff(ctx, route_id, created.outputs, blackhole).replaces == []
@@ -458,7 +417,7 @@ def test_route_lifecycle(make_ctx: Callable[[str], HandlerContext], ec2: Any) ->
     handler.delete(ctx, again.resource_id, again.outputs)
 
 
-def test_route_import_reconstructs_inputs(make_ctx: Callable[[str], HandlerContext], ec2: Any) -> None:
+def test_route_import_reconstructschecked_inputs(make_ctx: Callable[[str], HandlerContext], ec2: Any) -> None:
     handler = TransitGatewayRouteHandler()
     ctx = make_ctx(ROUTE)
     tgw_id = _boto_tgw(ec2)
@@ -492,7 +451,7 @@ def test_route_failed_create_leaves_nothing_behind(
     with pytest.raises(ProviderError) as raised:
         handler.create(
             ctx,
-            _inputs(
+            checked_inputs(
                 handler, ctx, destinationCidrBlock="10.98.0.0/16", transitGatewayRouteTableId=table_id, blackhole=True
             ),
         )

@@ -13,9 +13,10 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hvac
 import hvac.exceptions
@@ -86,15 +87,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         stop_openbao(OpenBao(paths))  # down() stops every node; if it fails, kill what this module started
 
 
-def test_single_node_grows_into_three_voters_and_keeps_its_data(cluster: Cluster) -> None:
+def test_single_node_grows_into_three_voters_and_keeps_its_data(cluster: Cluster, within: Callable[..., Any]) -> None:
     bao = cluster.bao
     messages: list[str] = []
-    started = time.monotonic()
-    status = bao.up(messages.append)
-    grow_seconds = time.monotonic() - started
+    status = within(300, lambda: bao.up(messages.append))  # a wait, not a timing: speed is in bench/
     assert status.healthy, status.detail
     assert any("node-2 joins the raft cluster" in m for m in messages), messages
-    assert grow_seconds < 45, grow_seconds
 
     client = bao.client()
     assert _voters(client) == {NODE_ID: True, f"{NODE_ID}-2": True, f"{NODE_ID}-3": True}

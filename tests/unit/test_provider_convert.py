@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
@@ -27,17 +26,8 @@ from infra.provider.provider import EgovProvider
 
 URN = "urn:pulumi:dev::egov::egov:ec2:Vpc::core"
 OFFLINE = ProviderConfig(region="cn-north-1", endpoint="http://127.0.0.1:9")
-T = TypeVar("T")
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on a private loop; unlike asyncio.run this leaves the thread's current loop alone,
-    which pulumi's mocks in other tests rely on."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
 
 
 def pv(value: object, secret: bool = False) -> PropertyValue:
@@ -93,7 +83,7 @@ def test_resource_ref_handles_parents_and_odd_names() -> None:
     assert str(ref).startswith('egov:ec2:Vpc "core::a" (urn:pulumi:')
 
 
-def test_provider_check_keeps_secrets_and_reports_failures() -> None:
+def test_provider_check_keeps_secrets_and_reports_failures(run_async: Callable[..., Any]) -> None:
     provider = EgovProvider(config=OFFLINE)
     request = CheckRequest(
         URN,
@@ -101,7 +91,7 @@ def test_provider_check_keeps_secrets_and_reports_failures() -> None:
         wire({"cidrBlock": pv("10.0.0.0/8"), "tags": pv({"owner": "x"}, secret=True)}),
         b"",
     )
-    response = _run(provider.check(request))
+    response = run_async(provider.check(request))
     assert response.inputs is not None
     assert response.inputs["tags"].is_secret is True
     assert response.inputs["instanceTenancy"].value == "default"
@@ -111,11 +101,11 @@ def test_provider_check_keeps_secrets_and_reports_failures() -> None:
     assert all(isinstance(f, CheckFailure) for f in response.failures or [])
 
 
-def test_provider_diff_maps_kinds() -> None:
+def test_provider_diff_maps_kinds(run_async: Callable[..., Any]) -> None:
     provider = EgovProvider(config=OFFLINE)
     old = {"cidrBlock": pv("10.0.0.0/16"), "tags": pv({"env": "dev"}), "vpcId": pv("vpc-1")}
     new = {"cidrBlock": pv("10.9.0.0/16"), "tags": pv({"env": "prod"})}
-    response = _run(provider.diff(DiffRequest(URN, "vpc-1", old, new, [])))
+    response = run_async(provider.diff(DiffRequest(URN, "vpc-1", old, new, [])))
     assert response.changes is True
     assert response.replaces == ["cidrBlock"]
     assert {k: v.kind for k, v in response.detailed_diff.items()} == {
@@ -125,7 +115,7 @@ def test_provider_diff_maps_kinds() -> None:
     assert response.delete_before_replace is False
 
 
-def test_provider_preview_create_and_update_make_no_calls() -> None:
+def test_provider_preview_create_and_update_make_no_calls(run_async: Callable[..., Any]) -> None:
     # OFFLINE points at a closed port: any API call would fail the test.
     provider = EgovProvider(config=OFFLINE)
     props = {
@@ -133,7 +123,7 @@ def test_provider_preview_create_and_update_make_no_calls() -> None:
         "tags": pv({"k": "v"}, secret=True),
         "enableDnsSupport": pv(True),
     }
-    created = _run(provider.create(CreateRequest(URN, props, 0, True)))
+    created = run_async(provider.create(CreateRequest(URN, props, 0, True)))
     out = wire(created.properties)
     assert out["vpcId"].value == rpc.UNKNOWN
     assert out["arn"].value == rpc.UNKNOWN
@@ -142,22 +132,22 @@ def test_provider_preview_create_and_update_make_no_calls() -> None:
 
     olds = {"cidrBlock": pv("10.0.0.0/16"), "tags": pv({}), "vpcId": pv("vpc-1")}
     news = {"cidrBlock": pv("10.0.0.0/16"), "tags": pv({"k": "v2"})}
-    updated = _run(provider.update(UpdateRequest(URN, "vpc-1", olds, news, 0, [], True)))
+    updated = run_async(provider.update(UpdateRequest(URN, "vpc-1", olds, news, 0, [], True)))
     assert updated.properties["vpcId"].value == "vpc-1"
     assert updated.properties["tags"].value is not None
 
 
-def test_provider_rejects_unknown_type() -> None:
+def test_provider_rejects_unknown_type(run_async: Callable[..., Any]) -> None:
     provider = EgovProvider(config=OFFLINE)
     request = CheckRequest("urn:pulumi:dev::egov::egov:ec2:Nope::x", {}, {}, b"")
     with pytest.raises(ProviderError, match=r"no resource type 'egov:ec2:Nope'; it knows: .*egov:ec2:Vpc"):
-        _run(provider.check(request))
+        run_async(provider.check(request))
 
 
-def test_schema_describes_vpc() -> None:
+def test_schema_describes_vpc(run_async: Callable[..., Any]) -> None:
     from pulumi.provider.experimental.provider import GetSchemaRequest
 
-    schema = json.loads(_run(EgovProvider(config=OFFLINE).get_schema(GetSchemaRequest(0))).schema or "")
+    schema = json.loads(run_async(EgovProvider(config=OFFLINE).get_schema(GetSchemaRequest(0))).schema or "")
     vpc = schema["resources"]["egov:ec2:Vpc"]
     assert schema["name"] == "egov" and schema["version"] == "0.1.0"
     assert vpc["requiredInputs"] == ["cidrBlock"]
@@ -165,7 +155,7 @@ def test_schema_describes_vpc() -> None:
     assert "vpcId" in vpc["properties"] and "vpcId" not in vpc["inputProperties"]
 
 
-def test_check_config_names_the_bad_setting() -> None:
+def test_check_config_names_the_bad_setting(run_async: Callable[..., Any]) -> None:
     provider = EgovProvider(config=OFFLINE)
     request = CheckRequest(
         "urn:pulumi:dev::egov::pulumi:providers:egov::default",
@@ -178,10 +168,10 @@ def test_check_config_names_the_bad_setting() -> None:
         ),
         b"",
     )
-    response = _run(provider.check_config(request))
+    response = run_async(provider.check_config(request))
     assert [f.property for f in response.failures or []] == ["maxRetries", "endpoint"]
     request.new_inputs = wire({"endpoint": pv("localhost:5000")})
-    response = _run(provider.check_config(request))
+    response = run_async(provider.check_config(request))
     assert [(f.property, f.reason) for f in response.failures or []] == [
         ("endpoint", "endpoint 'localhost:5000' must be an http(s) URL such as http://127.0.0.1:5000")
     ]

@@ -10,14 +10,8 @@ import pytest
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ProviderError, ResourceRef
 from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext
-from infra.provider.iam import (
-    RoleHandler,
-    RolePolicyAttachmentHandler,
-    RolePolicyHandler,
-    canonical_policy,
-    policies_equal,
-    policy_problem,
-)
+from infra.provider.iam import RoleHandler, RolePolicyAttachmentHandler, RolePolicyHandler
+from infra.provider.policy_documents import canonical_policy, policies_equal, policy_problem
 
 TRUST: dict[str, Any] = {
     "Version": "2012-10-17",

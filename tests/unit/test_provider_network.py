@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
+from infra.provider.ec2 import ipv4_cidr_problem, order_like
 from infra.provider.ec2_acl import (
     NetworkAclEntryHandler,
     NetworkAclHandler,
@@ -18,14 +19,7 @@ from infra.provider.ec2_acl import (
 )
 from infra.provider.ec2_endpoints import DEFAULT_POLICY, VpcEndpointHandler, policy_from_aws, policy_key
 from infra.provider.ec2_flowlogs import FlowLogHandler
-from infra.provider.ec2_network import (
-    InternetGatewayHandler,
-    SubnetHandler,
-    align_unordered,
-    ipv4_cidr_problem,
-    network_handlers,
-    order_like,
-)
+from infra.provider.ec2_gateways import InternetGatewayHandler
 from infra.provider.ec2_routes import (
     RouteTableAssociationHandler,
     RouteTableHandler,
@@ -42,10 +36,29 @@ from infra.provider.ec2_security import (
     rule_outputs,
     unmanaged_rules,
 )
+from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.errors import ResourceRef
-from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler
+from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler, align_unordered
 from infra.provider.provider import default_registry
 from infra.provider.schema import package_schema
+
+
+def network_handlers() -> list[ResourceHandler]:
+    """One of each network family around a VPC."""
+    return [
+        SubnetHandler(),
+        InternetGatewayHandler(),
+        RouteTableHandler(),
+        RouteTableAssociationHandler(),
+        SecurityGroupHandler(),
+        SecurityGroupRuleHandler(),
+        DefaultSecurityGroupLockdownHandler(),
+        SecurityGroupRuleGuardHandler(),
+        NetworkAclHandler(),
+        NetworkAclEntryHandler(),
+        FlowLogHandler(),
+        VpcEndpointHandler(),
+    ]
 
 VPC, SUBNET_A, SUBNET_B = "vpc-1", "subnet-a", "subnet-b"
 IGW, TGW, ENI = "igw-1", "tgw-1", "eni-1"

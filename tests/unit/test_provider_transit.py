@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
-from infra.provider.ec2_transit import (
-    ASSOCIATION,
-    PROPAGATION,
-    ROUTE,
-    ROUTE_TABLE,
-    TRANSIT_GATEWAY,
-    VPC_ATTACHMENT,
-    TransitGatewayHandler,
-    TransitGatewayRouteHandler,
+from infra.provider.ec2_tgw import TransitGatewayHandler
+from infra.provider.ec2_tgw_attachments import TransitGatewayVpcAttachmentHandler
+from infra.provider.ec2_tgw_links import (
     TransitGatewayRouteTableAssociationHandler,
-    TransitGatewayRouteTableHandler,
     TransitGatewayRouteTablePropagationHandler,
-    TransitGatewayVpcAttachmentHandler,
-    route_cidr_problem,
-    transit_handlers,
 )
-from infra.provider.errors import ProviderError, ResourceRef
+from infra.provider.ec2_tgw_route_tables import TransitGatewayRouteTableHandler
+from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler, route_cidr_problem
+from infra.provider.ec2_transit import ASSOCIATION, PROPAGATION, ROUTE, ROUTE_TABLE, TRANSIT_GATEWAY, VPC_ATTACHMENT
+from infra.provider.errors import ApiError, ProviderError, ResourceRef
 from infra.provider.handler import UNKNOWN, DiffKind, Failure, HandlerContext, ResourceHandler
 from infra.provider.provider import default_registry
 
@@ -64,7 +58,6 @@ def test_registry_serves_every_transit_family() -> None:
     registry = default_registry()
     for token in (TRANSIT_GATEWAY, ROUTE_TABLE, VPC_ATTACHMENT, ASSOCIATION, PROPAGATION, ROUTE):
         assert token in registry
-    assert len({h.type_token for h in transit_handlers()}) == 6
 
 
 # -- TransitGateway -------------------------------------------------------------------------------
@@ -186,7 +179,7 @@ def test_route_table_requires_a_gateway() -> None:
     [
         (RTB, f"transitGatewayId '{RTB}' is a transit gateway route table id; it needs a transit gateway id (tgw-...)"),
         (VPC, f"transitGatewayId '{VPC}' is a VPC id; it needs a transit gateway id (tgw-...)"),
-        ("hub", "transitGatewayId 'hub' is not a transit gateway id (tgw-...)"),
+        ("hub", "transitGatewayId 'hub' is not a tgw-... id"),
     ],
 )
 def test_route_table_names_a_wrong_id(value: str, reason: str) -> None:
@@ -236,7 +229,7 @@ def test_attachment_subnet_rules() -> None:
     news["subnetIds"] = ["subnet-1", "sg-1", "subnet-1"]
     assert failures(handler, news) == [
         Failure("vpcId", "vpcId 'subnet-1' is a subnet id; it needs a VPC id (vpc-...)"),
-        Failure("subnetIds[1]", "subnetIds[1] 'sg-1' is not a subnet id (subnet-...)"),
+        Failure("subnetIds[1]", "subnetIds[1] 'sg-1' is a security group id; it needs a subnet id (subnet-...)"),
         Failure("subnetIds[2]", "subnetIds[2] 'subnet-1' is listed twice"),
     ]
 
@@ -418,3 +411,60 @@ def test_route_read_names_the_expected_id_format() -> None:
         TransitGatewayRouteHandler().delete(ctx, "10.1.0.0/16", {})
     assert "is not of the form <transit gateway route table id>_<destination CIDR>" in str(raised.value)
     assert "e.g. tgw-rtb-0123456789abcdef0_10.1.0.0/16" in str(raised.value)
+
+
+@dataclass
+class _RefusingCloud(HandlerContext):
+    """A context whose cloud answers like AWS for a gateway that still has attachments: the gateway is
+    available, DeleteTransitGateway is refused with IncorrectState, and the attachments are listed.
+    Nothing global is patched, so nothing needs undoing."""
+
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+
+    def call(self, service: str, method: str, **params: Any) -> dict[str, Any]:
+        self.calls.append(method)
+        if method == "describe_transit_gateways":
+            return {"TransitGateways": [{"TransitGatewayId": TGW, "State": "available"}]}
+        if method == "delete_transit_gateway":
+            raise ApiError("ec2:DeleteTransitGateway failed with IncorrectState", code="IncorrectState", operation="")
+        raise AssertionError(f"unexpected call {method}")
+
+    def collect(self, service: str, method: str, result_key: str, **params: Any) -> list[Any]:
+        self.calls.append(method)
+        assert method == "describe_transit_gateway_attachments"
+        assert params["Filters"] == [{"Name": "transit-gateway-id", "Values": [TGW]}]
+        return list(self.attachments)
+
+
+def test_transit_gateway_delete_names_the_attachments_in_the_way() -> None:
+    # moto deletes a gateway that still has attachments; AWS refuses with IncorrectState (pure logic here).
+    base = ctx_for(TRANSIT_GATEWAY)
+    attachments = [
+        {"TransitGatewayAttachmentId": ATTACH, "ResourceType": "vpc", "ResourceId": VPC, "State": "available"},
+        {"TransitGatewayAttachmentId": "tgw-attach-gone", "ResourceType": "vpc", "ResourceId": VPC, "State": "deleted"},
+    ]
+    ctx = _RefusingCloud(resource=base.resource, clients=base.clients, attachments=attachments)
+    with pytest.raises(ProviderError) as raised:
+        TransitGatewayHandler().delete(ctx, TGW, {})
+    message = str(raised.value)
+    assert message.startswith(f"{ctx.resource}: cannot delete transit gateway {TGW}: it still has: ")
+    assert f"vpc attachment {ATTACH} to {VPC} (available)" in message
+    assert "tgw-attach-gone" not in message  # a deleted attachment is in nobody's way
+    assert ctx.calls == ["describe_transit_gateways", "delete_transit_gateway", "describe_transit_gateway_attachments"]
+
+
+def test_transit_gateway_delete_keeps_other_refusals() -> None:
+    """Only IncorrectState/DependencyViolation get the attachment list; another refusal is the cloud's own."""
+    base = ctx_for(TRANSIT_GATEWAY)
+
+    class Denied(_RefusingCloud):
+        def call(self, service: str, method: str, **params: Any) -> dict[str, Any]:
+            if method == "delete_transit_gateway":
+                raise ApiError("ec2:DeleteTransitGateway failed: denied", code="UnauthorizedOperation", operation="")
+            return super().call(service, method, **params)
+
+    ctx = Denied(resource=base.resource, clients=base.clients)
+    with pytest.raises(ApiError, match="denied"):
+        TransitGatewayHandler().delete(ctx, TGW, {})
+    assert "describe_transit_gateway_attachments" not in ctx.calls
