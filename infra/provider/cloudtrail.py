@@ -108,7 +108,7 @@ class TrailHandler(NamedCloudHandler):
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures: list[Failure] = []
         name = inputs.get("name")
-        if isinstance(name, str) and (not _NAME.match(name) or re.search(r"[._-]{2}", name)):
+        if isinstance(name, str) and (not _NAME.fullmatch(name) or re.search(r"[._-]{2}", name)):
             failures.append(
                 Failure(
                     "name",
@@ -126,7 +126,7 @@ class TrailHandler(NamedCloudHandler):
             failures.append(
                 Failure(missing, f"cloudWatchLogsLogGroupArn and cloudWatchLogsRoleArn go together; set {missing} too")
             )
-        if isinstance(group, str) and not _LOG_GROUP_ARN.match(group):
+        if isinstance(group, str) and not _LOG_GROUP_ARN.fullmatch(group):
             failures.append(
                 Failure(
                     "cloudWatchLogsLogGroupArn",
@@ -134,7 +134,7 @@ class TrailHandler(NamedCloudHandler):
                     "(arn:aws-cn:logs:<region>:<account>:log-group:<name>)",
                 )
             )
-        if isinstance(role, str) and not _ROLE_ARN.match(role):
+        if isinstance(role, str) and not _ROLE_ARN.fullmatch(role):
             failures.append(
                 Failure(
                     "cloudWatchLogsRoleArn",

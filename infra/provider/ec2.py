@@ -35,25 +35,31 @@ _DOTTED_CIDR = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,3}")
 
 
 
-def ipv4_cidr_problem(prop: str, value: str, *, min_prefix: int = 0, max_prefix: int = 32) -> str | None:
+def ipv4_cidr_problem(
+    prop: str, value: str, *, min_prefix: int = 0, max_prefix: int = 32, subject: str | None = None,
+    example: str = "10.0.1.0/24",
+) -> str | None:
     """Why ``value`` cannot be the IPv4 CIDR block ``prop``, or None if it can.
 
     Host bits must be zero: AWS would either refuse the block or store the network
-    address, and the stored value would then differ from the program's forever.
+    address, and the stored value would then differ from the program's forever. ``subject`` names what the
+    block is for (e.g. "a VPC CIDR block") in the IPv6 and prefix-range messages.
     """
     if ":" in value:
-        return f"{prop} {value!r} is an IPv6 network; only IPv4 CIDR blocks are supported here"
+        need = f"{subject} must be IPv4" if subject else "only IPv4 CIDR blocks are supported here"
+        return f"{prop} {value!r} is an IPv6 network; {need}"
     if "/" not in value:
-        return f"{prop} {value!r} has no prefix length; write it as a.b.c.d/n, e.g. 10.0.1.0/24"
+        return f"{prop} {value!r} has no prefix length; write it as a.b.c.d/n, e.g. {example}"
     if not _DOTTED_CIDR.fullmatch(value):
-        return f"{prop} {value!r} is not an IPv4 CIDR block; write it as a.b.c.d/n, e.g. 10.0.1.0/24"
+        return f"{prop} {value!r} is not an IPv4 CIDR block; write it as a.b.c.d/n, e.g. {example}"
     try:
         interface = ipaddress.IPv4Interface(value)
     except ValueError:
         return f"{prop} {value!r} is not a valid IPv4 CIDR block (each part 0-255, prefix 0-32)"
     network = interface.network
     if not min_prefix <= network.prefixlen <= max_prefix:
-        return f"{prop} {value!r} has prefix /{network.prefixlen}; it must be between /{min_prefix} and /{max_prefix}"
+        return (f"{prop} {value!r} has prefix /{network.prefixlen}; "
+                f"{subject or 'it'} must be between /{min_prefix} and /{max_prefix}")
     if interface.ip != network.network_address:
         host_bits = ipaddress.IPv4Address(int(interface.ip) & int(network.hostmask))
         return (

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.provider import tags as tagging
-from infra.provider.ec2 import Ec2Handler, ec2_arn, ec2_filter, label, tag_specifications, tagged_identity
+from infra.provider.ec2 import (
+    Ec2Handler,
+    ec2_arn,
+    ec2_filter,
+    ipv4_cidr_problem,
+    label,
+    tag_specifications,
+    tagged_identity,
+)
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import CreateResult, Failure, HandlerContext, Lookup, PropertySpec, half_done_error, output
 
@@ -21,34 +27,10 @@ TENANCIES = ("default", "dedicated")
 NOT_FOUND = "InvalidVpcID.NotFound"
 DEPENDENCY_VIOLATION = "DependencyViolation"
 
-_DOTTED_CIDR = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,3}")
-
-
 def cidr_problem(value: str) -> str | None:
     """Why ``value`` cannot be a VPC CIDR block, or None if it can."""
-    if ":" in value:
-        return f"cidrBlock {value!r} is an IPv6 network; a VPC's primary CIDR block must be IPv4"
-    if "/" not in value:
-        return f"cidrBlock {value!r} has no prefix length; write it as a.b.c.d/n, e.g. 10.0.0.0/16"
-    if not _DOTTED_CIDR.fullmatch(value):
-        return f"cidrBlock {value!r} is not an IPv4 CIDR block; write it as a.b.c.d/n, e.g. 10.0.0.0/16"
-    try:
-        interface = ipaddress.IPv4Interface(value)
-    except ValueError:
-        return f"cidrBlock {value!r} is not a valid IPv4 CIDR block (each part 0-255, prefix 0-32)"
-    network = interface.network
-    if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
-        return (
-            f"cidrBlock {value!r} has prefix /{network.prefixlen}; "
-            f"a VPC CIDR block must be between /{MIN_PREFIX} and /{MAX_PREFIX}"
-        )
-    if interface.ip != network.network_address:
-        host_bits = ipaddress.IPv4Address(int(interface.ip) & int(network.hostmask))
-        return (
-            f"cidrBlock {value!r} has host bits set ({host_bits}); "
-            f"the /{network.prefixlen} network containing it is {network}"
-        )
-    return None
+    return ipv4_cidr_problem("cidrBlock", value, min_prefix=MIN_PREFIX, max_prefix=MAX_PREFIX,
+                             subject="a VPC CIDR block", example="10.0.0.0/16")
 
 
 class VpcHandler(Ec2Handler):

@@ -105,7 +105,7 @@ def property_path(root: str, key: str | int | None = None) -> str:
         return root
     if isinstance(key, int):
         return f"{root}[{key}]"
-    if _IDENTIFIER.match(key):
+    if _IDENTIFIER.fullmatch(key):
         return f"{root}.{key}"
     return f"{root}[{json.dumps(key)}]"
 

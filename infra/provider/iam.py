@@ -53,7 +53,7 @@ def name_problem(value: Any, prop: str, what: str, limit: int) -> str | None:
         return None
     if not 1 <= len(value) <= limit:
         return f"{prop} {value!r} is {len(value)} characters long; an IAM {what} name has 1 to {limit}"
-    if not _IAM_NAME.match(value):
+    if not _IAM_NAME.fullmatch(value):
         return f"{prop} {value!r} may only contain letters, digits and +=,.@_-"
     return None
 
@@ -99,7 +99,7 @@ class RoleHandler(NamedCloudHandler):
         if problem:
             failures.append(Failure("name", problem))
         path = inputs.get("path")
-        if isinstance(path, str) and not (len(path) <= 512 and _ROLE_PATH.match(path)):
+        if isinstance(path, str) and not (len(path) <= 512 and _ROLE_PATH.fullmatch(path)):
             failures.append(Failure("path", f"path {path!r} must start and end with '/', e.g. '/' or '/egov/audit/'"))
         problem = policy_problem(inputs.get("assumeRolePolicy"), "assumeRolePolicy")
         if problem:
@@ -342,7 +342,7 @@ class RolePolicyAttachmentHandler(ResourceHandler):
         if problem:
             failures.append(Failure("role", problem))
         arn = inputs.get("policyArn")
-        if isinstance(arn, str) and not _POLICY_ARN.match(arn):
+        if isinstance(arn, str) and not _POLICY_ARN.fullmatch(arn):
             failures.append(
                 Failure(
                     "policyArn",

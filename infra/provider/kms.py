@@ -377,7 +377,7 @@ class AliasHandler(NamedCloudHandler):
                 failures.append(
                     Failure("name", f"name {name!r} is reserved: alias/aws/ names belong to AWS managed keys")
                 )
-            elif not _ALIAS_NAME.match(name):
+            elif not _ALIAS_NAME.fullmatch(name):
                 failures.append(
                     Failure("name", f"name {name!r} must look like alias/<name> with letters, digits, '/', '_' and '-'")
                 )

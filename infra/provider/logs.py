@@ -99,12 +99,12 @@ class LogGroupHandler(NamedCloudHandler):
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         failures: list[Failure] = []
         name = inputs.get("name")
-        if isinstance(name, str) and not _NAME.match(name):
+        if isinstance(name, str) and not _NAME.fullmatch(name):
             failures.append(Failure("name", f"name {name!r} must be 1-512 characters of letters, digits and . - _ / #"))
         if isinstance(name, str) and name.startswith("aws/"):
             failures.append(Failure("name", f"name {name!r} is reserved: aws/ log groups belong to AWS services"))
         key = inputs.get("kmsKeyId")
-        if isinstance(key, str) and not _KEY_ARN.match(key):
+        if isinstance(key, str) and not _KEY_ARN.fullmatch(key):
             failures.append(
                 Failure(
                     "kmsKeyId",

@@ -55,7 +55,7 @@ def _string_list(value: Any) -> list[str]:
 
 
 def _principal_id(value: str) -> str:
-    match = _ACCOUNT_ROOT.match(value)
+    match = _ACCOUNT_ROOT.fullmatch(value)
     return match.group(1) if match else value
 
 

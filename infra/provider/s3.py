@@ -82,14 +82,14 @@ def bucket_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be an S3 bucket name, or None."""
     if not 3 <= len(name) <= 63:
         return f"bucket {name!r} is {len(name)} characters long; a bucket name has 3 to 63"
-    if not _BUCKET_NAME.match(name):
+    if not _BUCKET_NAME.fullmatch(name):
         return (
             f"bucket {name!r} may only contain lowercase letters, digits, '.' and '-', "
             "and must begin and end with a letter or digit"
         )
     if ".." in name or ".-" in name or "-." in name:
         return f"bucket {name!r} must not contain '..', '.-' or '-.'"
-    if _IPV4.match(name):
+    if _IPV4.fullmatch(name):
         return f"bucket {name!r} looks like an IP address, which S3 does not allow"
     if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3")):
         return f"bucket {name!r} uses a prefix or suffix that S3 reserves"

@@ -106,7 +106,7 @@ def test_check_requires_cidr_block(handler: VpcHandler, ctx: HandlerContext) -> 
         ),
         (
             "fd00:10::/56",
-            "cidrBlock 'fd00:10::/56' is an IPv6 network; a VPC's primary CIDR block must be IPv4",
+            "cidrBlock 'fd00:10::/56' is an IPv6 network; a VPC CIDR block must be IPv4",
         ),
         (
             "10.0.0.256/16",
