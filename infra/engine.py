@@ -94,12 +94,18 @@ def tools_bin() -> Path:
 
 
 def engine_settings(path: str | None = None) -> dict[str, str]:
-    """What every engine run needs: our build first on PATH, no plugin downloads, no update checks."""
+    """What every engine run needs: our build first on PATH, no plugin downloads, no update checks.
+
+    PULUMI_PARALLEL_DIFF: without it the engine's step generator waits for each resource's Diff round
+    trip to the provider before it takes the next registration; our Diff is pure (no cloud calls), so
+    overlapping them is safe and takes that serial latency off previews and updates (bench/RESULTS.md).
+    """
     path = os.environ.get("PATH", "") if path is None else path
     return {
         "PATH": f"{tools_bin()}{os.pathsep}{path}",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PARALLEL_DIFF": "true",
     }
 
 

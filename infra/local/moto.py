@@ -10,9 +10,11 @@ as ``python -m infra.local.moto serve``, which wraps moto's own WSGI application
 * routes stdlib ``uuid.uuid4`` through moto's generator (RDS, SSM and others name things with it);
 * runs one AWS request at a time, so the recording order *is* the order ids were drawn in; with
   moto's stock threaded server, Pulumi's parallel calls interleave and ids come back swapped;
-* after every request writes a fingerprint of the generators next to the recording. The next replay
-  compares it: equal means the same draws happened, so the same ids; different means the cloud may
-  not be what Pulumi last saw, and a persisted marker makes ``status()`` say so until acknowledged.
+* after every request appends a fingerprint of the generators to a log next to the recording (one
+  ``write`` on a file kept open, inside the request lock, so it costs no file creation or rename on
+  the path every request waits on). The next replay compares the last complete entry: equal means
+  the same draws happened, so the same ids; different means the cloud may not be what Pulumi last
+  saw, and a persisted marker makes ``status()`` say so until acknowledged.
 """
 
 from __future__ import annotations
@@ -86,8 +88,14 @@ class _Files:
         return self.root / "recording.jsonl"
 
     @property
-    def checkpoint(self) -> Path:
-        """Recording size and generator fingerprint after the last completed request."""
+    def checkpoints(self) -> Path:
+        """One JSON line per completed request: recording size and generator fingerprint after it.
+        Started afresh (one line) by every server start, so it only grows with that server's requests."""
+        return self.root / "checkpoints.jsonl"
+
+    @property
+    def legacy_checkpoint(self) -> Path:
+        """The single-entry checkpoint file that earlier versions rewrote after every request."""
         return self.root / "checkpoint.json"
 
     @property
@@ -117,6 +125,26 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     tmp.replace(path)
+
+
+def _last_checkpoint(files: _Files) -> dict[str, Any] | None:
+    """The newest complete checkpoint: the log's last newline-terminated entry (a kill can cut the entry
+    being written, never an earlier one), else the checkpoint file an earlier version left."""
+    try:
+        with files.checkpoints.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 8192))
+            tail = handle.read()
+    except OSError:
+        return _read_json(files.legacy_checkpoint)
+    for line in reversed(tail[: tail.rfind(b"\n") + 1].splitlines()):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            return entry
+    return _read_json(files.legacy_checkpoint)
 
 
 def _wait_port_released(port: int, timeout: float = 5.0) -> None:
@@ -446,6 +474,7 @@ class _Server:
         self.lock = threading.Lock()
         self.token = base64.urlsafe_b64encode(os.urandom(18)).decode()
         self.ready = threading.Event()
+        self._checkpoint_fd: int | None = None  # the open checkpoint log, once replay is done
         self.replayed = 0
         self.total = 0
         self.generator.seed(seed)
@@ -498,8 +527,21 @@ class _Server:
         except OSError:
             return 0
 
+    def _checkpoint_entry(self) -> bytes:
+        return json.dumps({"size": self._recording_size(), "rng": self._fingerprint()}).encode() + b"\n"
+
     def _checkpoint(self) -> None:
-        _write_json(self.files.checkpoint, {"size": self._recording_size(), "rng": self._fingerprint()})
+        """Append the state after the request just served: one write(2) on the open log (O_APPEND)."""
+        assert self._checkpoint_fd is not None
+        os.write(self._checkpoint_fd, self._checkpoint_entry())
+
+    def _start_checkpoint_log(self) -> None:
+        """Replace the log by one entry for the state replay rebuilt (atomically), then keep it open."""
+        tmp = self.files.checkpoints.with_name(self.files.checkpoints.name + ".tmp")
+        tmp.write_bytes(self._checkpoint_entry())
+        tmp.replace(self.files.checkpoints)
+        self.files.legacy_checkpoint.unlink(missing_ok=True)
+        self._checkpoint_fd = os.open(self.files.checkpoints, os.O_WRONLY | os.O_APPEND)
 
     # ---- replay
 
@@ -536,7 +578,7 @@ class _Server:
         """Re-send every recorded request in order; compare fingerprints where the last run left off."""
         started = time.monotonic()
         dropped = self._repair_recording()
-        checkpoint = _read_json(self.files.checkpoint)
+        checkpoint = _last_checkpoint(self.files)
         lines = self.files.recording.read_bytes().splitlines(keepends=True)
         self.total = len(lines)
         verdict: str | None = None
@@ -590,7 +632,7 @@ class _Server:
             _write_json(self.files.reset_marker, {"at": time.time(), "reason": reason})
         with self.lock:
             self.recorder.start_recording()
-            self._checkpoint()
+            self._start_checkpoint_log()
         _write_json(self.files.replay, report)
         print(f"egov: replay finished: {json.dumps(report)}", flush=True)
         self.ready.set()

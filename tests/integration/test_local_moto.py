@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -162,3 +163,47 @@ def test_port_taken_by_another_program(tmp_path: Path) -> None:
             assert not cloud.status().running
         finally:
             cloud.down()
+
+
+def last_checkpoint_line(cloud: MotoCloud) -> dict[str, Any]:
+    lines = (cloud.paths.moto / "checkpoints.jsonl").read_bytes().splitlines()
+    entry = json.loads(lines[-1])
+    assert isinstance(entry, dict)
+    return entry
+
+
+def test_every_request_is_checkpointed_and_a_torn_last_entry_is_ignored(cloud: MotoCloud) -> None:
+    """A kill can cut the checkpoint entry being appended; the replay must fall back to the one before."""
+    cloud.up()
+    vpc_id = create_vpc(cloud)
+    recording = cloud.paths.moto / "recording.jsonl"
+    assert last_checkpoint_line(cloud)["size"] == recording.stat().st_size  # written before the answer
+    pid = server_pid(cloud)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with (cloud.paths.moto / "checkpoints.jsonl").open("ab") as log:
+        log.write(json.dumps({"size": recording.stat().st_size, "rng": "cut-short"}).encode())  # no newline
+
+    status = cloud.up()
+    assert status.healthy and not status.warnings, status
+    assert "verified" in status.detail, status.detail
+    assert vpc_tags(cloud, vpc_id) == TAGS
+
+
+def test_checkpoint_file_of_an_earlier_version_still_verifies(cloud: MotoCloud) -> None:
+    """Earlier versions kept one rewritten checkpoint.json; state recorded by them must not look diverged."""
+    cloud.up()
+    vpc_id = create_vpc(cloud)
+    cloud.down()
+    log = cloud.paths.moto / "checkpoints.jsonl"
+    legacy = cloud.paths.moto / "checkpoint.json"
+    legacy.write_text(json.dumps(last_checkpoint_line(cloud)))
+    log.unlink()
+
+    status = cloud.up()
+    assert status.healthy and not status.warnings, status
+    assert "verified" in status.detail, status.detail
+    assert vpc_tags(cloud, vpc_id) == TAGS
+    assert log.exists() and not legacy.exists()
