@@ -40,6 +40,7 @@ unit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infra compliance stacks bench tests sdk/generate.py
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) bench/engine.py

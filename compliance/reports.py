@@ -15,7 +15,7 @@ from compliance.scan import ScanResult
 from compliance.scoring import RESULT_EN
 from infra.config import ConfigError
 from infra.config.yamlfile import read_yaml
-from infra.local.paths import REPO_ROOT
+from infra.repository import REPO_ROOT
 
 SCHEMA = "https://egov-cloud.example/schemas/scan-report/v1"
 SCHEMA_VERSION = "1.0"
