@@ -88,6 +88,19 @@ class PackPolicy:
 PI_CLAUSES = ("PI-08", "PI-09")
 
 
+def provider_region(provider_props: Mapping[str, Any] | None, environ: Mapping[str, str]) -> str | None:
+    """The region a planned resource goes to, resolved as the provider resolves it: the provider's own
+    ``region``, else stack config ``egov:region`` (PULUMI_CONFIG, set for the pack by the language host),
+    else AWS_REGION / AWS_DEFAULT_REGION."""
+    if provider_props and provider_props.get("region"):
+        return str(provider_props["region"])
+    try:
+        stack_config = json.loads(environ.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        stack_config = {}
+    return stack_config.get("egov:region") or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+
+
 def _region(props: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
     allowed = list(config.get("allowedRegions") or platform_allowed_regions())
     region = props.get("__region")
