@@ -9,7 +9,11 @@ shape with :mod:`compliance.rules.planned`, so one function decides both moments
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from compliance.rules.audit_logs import RETENTION_MINIMUM_DAYS, flow_logs_missing, retention_too_short
 from compliance.rules.keys import key_rotation_off
@@ -32,24 +36,33 @@ from compliance.rules.storage import (
 
 @dataclass(frozen=True)
 class SharedRule:
-    """A rule as both moments cite it: the check folder that judges live evidence and the clauses."""
+    """A rule as both moments cite it: the check folder that judges live evidence, whose metadata holds
+    the clauses (one source: the pack's messages cite what the check's ``clauses`` say)."""
 
     name: str
     check: str
-    clauses: tuple[str, ...]
+
+    @property
+    def clauses(self) -> tuple[str, ...]:
+        return _check_clauses(self.check)
+
+
+@functools.cache
+def _check_clauses(check: str) -> tuple[str, ...]:
+    metadata = yaml.safe_load((Path(__file__).resolve().parent.parent / "checks" / check / "metadata.yaml").read_text())
+    return tuple(metadata["clauses"])
 
 
 RULES: tuple[SharedRule, ...] = (
-    SharedRule("public-bucket", "s3_bucket_level_public_access_block", ("CMP-29", "PI-10")),
-    SharedRule("internet-admin-ports", "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_ports",
-               ("CMP-15", "CMP-16")),
-    SharedRule("bucket-unencrypted", "s3_bucket_kms_encryption", ("CMP-23", "PI-09", "S-03")),
-    SharedRule("volume-unencrypted", "ec2_ebs_volume_encryption", ("CMP-23",)),
-    SharedRule("key-rotation-off", "kms_cmk_rotation_enabled", ("CRY-03",)),
-    SharedRule("flow-logs-missing", "vpc_flow_logs_enabled", ("BND-13.a", "BND-13.b")),
-    SharedRule("region-outside-allowlist", "egov_data_residency", ("CLD-01", "CLD-20", "PI-05", "S-10")),
-    SharedRule("extranet-exposed", "egov_extranet_isolation", ("EGV-01", "BND-01")),
-    SharedRule("log-retention-short", "cloudwatch_log_group_retention_180_days", ("SMC-07", "BND-14", "CMP-12")),
+    SharedRule("public-bucket", "s3_bucket_level_public_access_block"),
+    SharedRule("internet-admin-ports", "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_ports"),
+    SharedRule("bucket-unencrypted", "s3_bucket_kms_encryption"),
+    SharedRule("volume-unencrypted", "ec2_ebs_volume_encryption"),
+    SharedRule("key-rotation-off", "kms_cmk_rotation_enabled"),
+    SharedRule("flow-logs-missing", "vpc_flow_logs_enabled"),
+    SharedRule("region-outside-allowlist", "egov_data_residency"),
+    SharedRule("extranet-exposed", "egov_extranet_isolation"),
+    SharedRule("log-retention-short", "cloudwatch_log_group_retention_180_days"),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
