@@ -80,12 +80,12 @@ def stacked_bar_svg(family: str, counts: Mapping[str, int]) -> str:
             parts.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="18" fill="{colour}">'
                          f'<title>{esc(zh)} / {esc(en)}: {n}</title></rect>')
         x += w
-        legend.append(f'<g transform="translate({(index % 3) * 95},{30 + (index // 3) * 16})">'
+        legend.append(f'<g transform="translate({(index % 2) * 140},{30 + (index // 2) * 16})">'
                       f'<rect width="10" height="10" fill="{colour}"/>'
                       f'<text x="14" y="9" font-size="10" class="legend" data-result="{esc(zh)}" data-count="{n}">'
                       f'<tspan class="zh">{esc(zh)}</tspan><tspan class="en">{esc(en)}</tspan> {n}</text></g>')
-    return (f'<svg class="family-chart" data-family="{esc(family)}" width="{width}" height="66" '
-            f'role="img" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}{"".join(legend)}</svg>')
+    return (f'<svg class="family-chart" data-family="{esc(family)}" width="{width}" height="80" '
+            f'role="img">{"".join(parts)}{"".join(legend)}</svg>')
 
 
 def severity_svg(counts: Mapping[str, int]) -> str:
@@ -99,7 +99,7 @@ def severity_svg(counts: Mapping[str, int]) -> str:
                     f'<rect x="60" y="2" width="{w:.1f}" height="16" fill="{colour}"/>'
                     f'<text x="{64 + w:.1f}" y="14" font-size="11" class="severity-count" data-severity="{name}">'
                     f'{n}</text></g>')
-    return f'<svg id="severity-chart" width="320" height="76" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
+    return f'<svg id="severity-chart" width="320" height="76">{"".join(bars)}</svg>'
 
 
 def _bundle_block(bundle: Mapping[str, Any]) -> str:
