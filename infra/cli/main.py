@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from compliance.rules.pack import PolicyConfigError
 from infra.cli.cert import cert_app
 from infra.cli.report import register as register_report
 from infra.cli.scan import register as register_scan
@@ -55,7 +56,7 @@ def friendly_errors(env: LocalEnvironment | None = None, *, rerun: str = "") -> 
     except LockError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
-    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError) as exc:
+    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError, PolicyConfigError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         hint = diagnose(exc, env) if env is not None and isinstance(exc, EngineError) else ""
         if hint:
