@@ -56,6 +56,8 @@ bench: setup
 	$(PY) bench/vault.py
 	$(PY) bench/scan.py
 	$(PY) bench/config.py
+	$(PY) bench/policy_pack.py
+	$(PY) bench/report.py
 
 down:
 	@test -x $(EGOV) && $(EGOV) local down || true

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -49,7 +48,9 @@ class SharedRule:
 
 @functools.cache
 def _check_clauses(check: str) -> tuple[str, ...]:
-    metadata = yaml.safe_load((Path(__file__).resolve().parent.parent / "checks" / check / "metadata.yaml").read_text())
+    from compliance.checks.registry import CHECKS_DIR  # lazily: the check modules import these rules
+
+    metadata = yaml.safe_load((CHECKS_DIR / check / "metadata.yaml").read_text())
     return tuple(metadata["clauses"])
 
 

@@ -116,7 +116,7 @@ def test_advisory_creates_and_warns_then_the_scan_fails_the_same_clause(
 
     env = {**os.environ, **local_env.env()}
     scan = subprocess.run([sys.executable, "-m", "infra.cli.main", "scan", "--source", "cloud", "--out",
-                           str(tmp_path / "scans"), "--format", "json"], capture_output=True, text=True,
+                           str(tmp_path / "scans"), "--format", "json,html"], capture_output=True, text=True,
                           cwd=REPO_ROOT, env=env, timeout=600, check=False)
     assert scan.returncode == 1, scan.stdout + scan.stderr  # the gate fails
     [folder] = list((tmp_path / "scans").iterdir())
@@ -127,6 +127,8 @@ def test_advisory_creates_and_warns_then_the_scan_fails_the_same_clause(
     [group_id] = [g["GroupId"] for g in groups["SecurityGroups"]]
     assert ("ec2_securitygroup_allow_ingress_from_internet_to_high_risk_ports", group_id) in failing
     items = {item["id"]: item for item in report["items"]}
+    page = (folder / "report.html").read_text()  # the report links the clause to its bundle, with the bucket in it
+    assert 'href="#evidence-CMP-29"' in page and name in page.split('id="evidence-CMP-29"')[1].split("</details>")[0]
     for clause in ("CMP-29", "CMP-15"):  # the clauses the pack's messages named are not met on the live cloud
         # (other test objects of the item may comply: the scorer then says 部分符合, never 符合)
         assert items[clause]["result"] in ("不符合", "部分符合"), (clause, items[clause]["result"])
