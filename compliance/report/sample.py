@@ -22,20 +22,39 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
             into[key] = copy.deepcopy(value)
 
 
+RENAMED_KEYS = ("Name", "Arn", "arn", "logGroupName", "GroupName")
+
+
+def _as_tenant(value: Any, n: int) -> Any:
+    """A copy of fixture resources for tenant ``n``: every id, name and ARN suffixed the same way (so that
+    references between resources still match), and each taggable resource tagged egov:tenant."""
+    if isinstance(value, list):
+        return [_as_tenant(item, n) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, str) and (key.endswith("Id") or key in RENAMED_KEYS):
+            out[key] = f"{item}-t{n}"
+        else:
+            out[key] = _as_tenant(item, n)
+    if isinstance(out.get("Tags"), list):
+        out["Tags"] = [*out["Tags"], {"Key": "egov:tenant", "Value": f"dept{n:03d}"}]
+    return out
+
+
 def fixture_evidence(copies: int = 1) -> dict[str, Any]:
-    """The violating fixtures of every check merged; ``copies`` > 1 repeats the cloud resources with
-    renamed ids (a tenant's worth each)."""
+    """The violating fixtures of every check merged; ``copies`` > 1 adds that many tenants' copies of the
+    cloud's buckets and regional resources."""
     evidence: dict[str, Any] = {}
     for path in sorted(CHECKS_DIR.glob("*/fixtures/violating.json")):
         _merge(evidence, json.loads(path.read_text(encoding="utf-8"))["evidence"])
-    if copies > 1:
-        text = json.dumps(evidence.get("cloud", {}).get("regions", {}))
-        base = json.loads(text)
-        for n in range(2, copies + 1):
-            extra = json.loads(text.replace('"vpc-', f'"vpc{n}-').replace('"sg-', f'"sg{n}-')
-                               .replace('"vol-', f'"vol{n}-'))
-            _merge(base, extra)
-        evidence["cloud"]["regions"] = base
+    cloud = evidence.get("cloud", {})
+    base_regions = copy.deepcopy(cloud.get("regions", {}))
+    base_buckets = copy.deepcopy(cloud.get("global", {}).get("buckets", []))
+    for n in range(2, copies + 1):
+        _merge(cloud["regions"], _as_tenant(base_regions, n))
+        cloud["global"]["buckets"].extend(_as_tenant(base_buckets, n))
     return evidence
 
 
