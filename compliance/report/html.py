@@ -17,7 +17,9 @@ RESULTS = (("符合", "compliant", "#2e7d32"), ("部分符合", "partially compl
            ("不符合", "non-compliant", "#c62828"), ("未判定", "manual (not judged)", "#6d7a8a"),
            ("不适用", "not applicable", "#b0bec5"))
 OTHER_RESULTS = {"错误": "error", "未采集": "not collected"}
-LEVELS = {"优": "Excellent", "良": "Good", "中": "Fair", "差": "Poor"}
+LEVELS = {"优": "Excellent", "良": "Good", "中": "Fair", "差": "Poor", "未定": "Undetermined"}
+NOTE_ZH = ("估算: 2021 年测评报告模板的扣分常数与关注系数未公开。测评项按关键 3 / 重要 2 / 一般 1 加权, "
+           "符合 1 / 部分符合 0.5 / 不符合 0, 仅计本次扫描能判定的项; 测评机构的综合分析可能修正单项结果。")
 SEVERITIES = (("high", "高", "#c62828"), ("medium", "中", "#ef6c00"), ("low", "低", "#f9a825"))
 FAMILIES = {
     "area-boundary": ("安全区域边界", "Area boundary"), "cloud-extension": ("云计算安全扩展要求", "Cloud extension"),
@@ -165,6 +167,23 @@ def compare_block(current: Mapping[str, Any], previous: Mapping[str, Any]) -> st
             f'({esc(previous.get("started"))})</h2><table>{body}</table></section>')
 
 
+def reason_zh(conclusion: Mapping[str, Any]) -> str:
+    """The conclusion's reason in Chinese, from the same figures the scorer's English reason states."""
+    level, score = conclusion.get("level"), conclusion.get("estimated_score")
+    high = len(conclusion.get("high_risks") or ())
+    if high:
+        return f"{high} 项存在未缓解的高风险问题 (高风险案例)"
+    if level == "未定" or score is None:
+        return "没有能判定的测评项"
+    if score < 70:
+        return f"估算得分 {score} 低于 70"
+    if level == "中":
+        return f"估算得分 {score} 在 70 至 80 之间, 无高风险"
+    if level == "良":
+        return f"估算得分 {score}, 无高风险"
+    return f"估算得分 {score} 不低于 90, 无中、高风险"
+
+
 def render_html(report: Mapping[str, Any], bundles: Mapping[str, Mapping[str, Any]], families: Mapping[str, str],
                 remediations: Mapping[str, list[tuple[str, str]]], previous: Mapping[str, Any] | None = None) -> str:
     """The whole page. ``families`` maps item id -> control family; ``remediations`` item id -> (check, text)."""
@@ -198,7 +217,8 @@ def render_html(report: Mapping[str, Any], bundles: Mapping[str, Mapping[str, An
         f'<p class="figures">{both("估算得分", "Estimated score")}: <span class="n" id="score">{score_text}</span> · '
         f'{both("高风险", "High-risk findings")}: <span class="n" id="high-risk-count">{len(high_risks)}</span> · '
         f'{both("迁移门禁", "Migration gate")}: {gate_text}</p>',
-        f'<p>{esc(conclusion.get("reason"))}</p><p><small>{esc(conclusion.get("note"))}</small></p></section>',
+        f'<p>{both(reason_zh(conclusion), conclusion.get("reason", ""))}</p>'
+        f'<p><small>{both(NOTE_ZH, conclusion.get("note", ""))}</small></p></section>',
         f'<section id="charts"><h2>{both("各安全类结果", "Results per control family")}</h2>'
         f'<div class="charts">{charts}</div>',
         f'<h2>{both("按严重程度的问题", "Findings by severity")}</h2>{severity_svg(severity)}</section>',

@@ -88,6 +88,9 @@ def test_conclusion_charts_and_evidence_in_both_languages(scan: Path, artifacts:
     assert zh["lang"] == "zh-CN" and en["lang"] == "en"
     assert f"等级: {level}" in zh["conclusion"] and "估算得分" in zh["conclusion"] and "高风险" in zh["conclusion"]
     assert "Conclusion" not in zh["conclusion"] and "Estimated score" not in zh["conclusion"]
+    assert "Estimate:" not in zh["conclusion"] and "估算:" in zh["conclusion"] and "Estimate:" in en["conclusion"]
+    if high:
+        assert f"{high} 项存在未缓解的高风险问题" in zh["conclusion"] and f"{high} item(s)" in en["conclusion"]
     assert "Conclusion" in en["conclusion"] and "Estimated score" in en["conclusion"]
     assert "High-risk findings" in en["conclusion"] and "结论" not in en["conclusion"]
     assert {"优": "Excellent", "良": "Good", "中": "Fair", "差": "Poor"}[level] in en["conclusion"]
