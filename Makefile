@@ -7,9 +7,9 @@ EGOV := $(VENV)/bin/egov
 
 SDK := sdk/python
 
-.PHONY: setup engine sdk demo test unit integration lint bench down clean
+.PHONY: setup engine report-tools sdk demo test unit integration lint bench down clean
 
-setup: $(VENV)/.installed engine
+setup: $(VENV)/.installed engine report-tools
 
 # The generated SDK (pulumi_egov) is installed editable: regenerating it needs no reinstall unless its
 # pyproject.toml changes.
@@ -23,6 +23,15 @@ $(VENV)/.installed: pyproject.toml requirements.lock $(SDK)/pyproject.toml
 
 engine:
 	@tools/pulumi/setup.sh
+
+# The assessment report is printed to PDF by headless Chromium and checked with poppler (pdftoppm, pdftotext):
+# Debian packages, installed only where missing (a present tool costs one `command -v`).
+report-tools:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "[setup] installing chromium and poppler-utils (Debian) for the PDF report"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q --no-install-recommends chromium poppler-utils fonts-noto-cjk >/dev/null \
+	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium poppler-utils fonts-noto-cjk >/dev/null; }; }
 
 # Regenerate the Python SDK from the provider's schema with the engine's own code generator (sdk/generate.py).
 sdk: setup
@@ -48,6 +57,8 @@ bench: setup
 	$(PY) bench/vault.py
 	$(PY) bench/scan.py
 	$(PY) bench/config.py
+	$(PY) bench/policy_pack.py
+	$(PY) bench/report.py
 
 down:
 	@test -x $(EGOV) && $(EGOV) local down || true

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from infra.repository import REPO_ROOT
 
-FORMATS = ("table", "json", "junit", "sarif", "ocsf")
+FORMATS = ("table", "json", "junit", "sarif", "ocsf", "html", "pdf")
 STANDARDS = ("mlps", "pipl", "crypto", "egov")
 FAIL_ON = ("high", "medium", "any")
 SCANS_DIR = Path(".egov") / "scans"

@@ -210,5 +210,5 @@ RENDERERS = {"json": ("report.json", json_report), "junit": ("junit.xml", junit_
 def render(result: ScanResult, formats: list[str]) -> dict[str, str]:
     """File name -> text for every file format asked for (JSON is always written: it is the record)."""
     assert set(formats) <= set(FORMATS), formats
-    wanted = {"json", *formats} - {"table"}
+    wanted = {"json", *formats} - {"table", "html", "pdf"}  # html/pdf: compliance.report, from the saved folder
     return {RENDERERS[name][0]: RENDERERS[name][1](result) for name in sorted(wanted)}

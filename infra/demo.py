@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, load_flows, load_platform
-from infra.engine import Stack
+from infra.engine import POLICY_PACK_DIR, Stack
 from infra.local.environment import LocalEnvironment
 from infra.recovery import recover
 
@@ -37,7 +37,7 @@ def demo_stack(env: LocalEnvironment, name: str) -> Stack:
     The file names this machine's OpenBao key, so git ignores it (``Pulumi.demo-*.yaml``). Demos made
     before kept it under .egov/stacks/; such a file is moved here once.
     """
-    stack = Stack(name, env=env.env())
+    stack = Stack(name, env=env.env(), policy_pack=POLICY_PACK_DIR)  # every demo `up` passes the egov pack
     earlier = env.paths.root / "stacks" / stack.config_path.name
     if earlier.is_file() and not stack.config_path.exists():
         shutil.move(earlier, stack.config_path)

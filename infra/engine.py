@@ -26,6 +26,8 @@ PROJECT_DIR = REPO_ROOT
 
 # The commands that read stack config and so accept --config-file (`stack ...` commands do not).
 _TAKES_CONFIG_FILE = frozenset({"config", "up", "preview", "refresh", "destroy", "import"})
+_TAKES_POLICY_PACK = frozenset({"up", "preview"})
+POLICY_PACK_DIR = PROJECT_DIR / "policies" / "pack"
 
 
 class EngineError(RuntimeError):
@@ -137,6 +139,11 @@ class Stack:
     env: Mapping[str, str]
     config_file: Path | None = None
     project_dir: Path = PROJECT_DIR
+    policy_pack: Path | None = None
+    """A policy pack that gates every `up` and `preview` (the egov pack: POLICY_PACK_DIR). Its per-stack
+    config, ``policy_config`` or else ``<pack>/stacks/<stack>.json`` (pulumi's --policy-pack-config), is
+    validated first."""
+    policy_config: Path | None = None
 
     @property
     def config_path(self) -> Path:
@@ -159,6 +166,8 @@ class Stack:
             command += ["--stack", self.name]
             if self.config_file is not None and args and args[0] in _TAKES_CONFIG_FILE:
                 command += ["--config-file", str(self.config_file)]
+        if self.policy_pack is not None and args and args[0] in _TAKES_POLICY_PACK:
+            command += self.policy_pack_flags()
         # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
         # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
         proc = subprocess.run(
@@ -170,6 +179,19 @@ class Stack:
         if check and proc.returncode != 0:
             raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)
         return proc
+
+    def policy_pack_flags(self) -> list[str]:
+        """``--policy-pack`` and, when the stack has one, a validated ``--policy-pack-config``: the engine
+        itself ignores unknown policy names, so a typo would silently leave a policy at its default."""
+        assert self.policy_pack is not None
+        from compliance.rules.pack import load_config  # the scanner's rules load only when a pack is used
+
+        flags = ["--policy-pack", str(self.policy_pack)]
+        config = self.policy_config or self.policy_pack / "stacks" / f"{self.name}.json"
+        if self.policy_config is not None or config.exists():
+            load_config(config)
+            flags += ["--policy-pack-config", str(config)]
+        return flags
 
     def exists(self) -> bool:
         proc = self.run("stack", "ls", "--json", stack_flag=False)
@@ -202,7 +224,10 @@ class Stack:
         self.run(*args, input_text=value)
 
     def up(self, *extra: str) -> subprocess.CompletedProcess[str]:
-        return self.run("up", "--yes", "--skip-preview", *extra)
+        """`pulumi up`. With a policy pack the preview is kept: a mandatory violation then stops the update
+        before any resource is created, rather than half-way through it."""
+        skip = () if self.policy_pack is not None else ("--skip-preview",)
+        return self.run("up", "--yes", *skip, *extra)
 
     def preview_json(self, *extra: str) -> dict[str, Any]:
         proc = self.run("preview", "--json", *extra)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.checks.base import TENANT_TAG, ZONE_TAG, Evidence, regional, tags_of
+from compliance.rules.network import internet_routes  # one definition, shared with the policy pack
 
-INTERNET_TARGETS = ("GatewayId", "NatGatewayId", "EgressOnlyInternetGatewayId")
+__all__ = ["RegionNetwork", "internet_routes", "networks", "unjudgeable"]
+
 
 
 @dataclass
@@ -119,15 +121,3 @@ def networks(evidence: Evidence) -> dict[str, RegionNetwork]:
 def unjudgeable(unknown: list[str]) -> str:
     return (f"transit routes to {', '.join(unknown)} name no attachment (the cloud's answer leaves the target out "
             "and no Pulumi state declares it), so isolation cannot be judged")
-
-
-def internet_routes(table: Mapping[str, Any]) -> list[str]:
-    """Routes of a VPC route table that lead straight to the Internet (gateway, NAT, egress-only)."""
-    found = []
-    for route in table.get("Routes") or ():
-        for key in INTERNET_TARGETS:
-            target = str(route.get(key) or "")
-            if target.startswith(("igw-", "nat-", "eigw-")):
-                destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
-                found.append(f"{table.get('RouteTableId')}: {destination} -> {target}")
-    return found

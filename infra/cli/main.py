@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from compliance.rules.pack import PolicyConfigError
 from infra.cli.cert import cert_app
+from infra.cli.report import register as register_report
 from infra.cli.scan import register as register_scan
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
@@ -30,6 +32,7 @@ app.add_typer(local_app, name="local")
 app.add_typer(vault_app, name="vault")
 app.add_typer(cert_app, name="cert")
 register_scan(app)
+register_report(app)
 
 console = Console(stderr=True)
 out = Console()
@@ -53,7 +56,7 @@ def friendly_errors(env: LocalEnvironment | None = None, *, rerun: str = "") -> 
     except LockError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
-    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError) as exc:
+    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError, PolicyConfigError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         hint = diagnose(exc, env) if env is not None and isinstance(exc, EngineError) else ""
         if hint:

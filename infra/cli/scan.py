@@ -75,6 +75,11 @@ def scan(
         with console.status("scanning") as spinner:
             result = run_scan(options, lambda message: spinner.update(escape(message)))
             folder = write_folder(result, render(result, formats))
+            if {"html", "pdf"} & set(formats):
+                from compliance.report import write_reports
+
+                spinner.update("rendering the assessment report")
+                write_reports(folder, formats)
     except (ConfigError, ScanInputError, SourceUnreachable, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         console.print("[bold]the scan could not run[/] (exit 2); no verdict was reached")

@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--format", "pdf"], "--format: unknown value(s) pdf"),
+    (["--format", "docx"], "--format: unknown value(s) docx"),
     (["--fail-on", "critical"], "--fail-on: 'critical' is not high, medium or any"),
     (["--standard", "iso27001"], "--standard: unknown value(s) iso27001"),
     (["--source", "cloud,ldap"], "--source: unknown value(s) ldap"),

@@ -6,15 +6,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.rules import RETENTION_MINIMUM_DAYS, retention_too_short
 
-MINIMUM_DAYS = 180
+MINIMUM_DAYS = RETENTION_MINIMUM_DAYS
 
 
 def rule(group: Mapping[str, Any]) -> str | None:
-    days = group.get("retentionInDays")
-    if days is None:
-        return None  # never expires
-    return f"keeps events {days} days, fewer than {MINIMUM_DAYS}" if int(days) < MINIMUM_DAYS else None
+    return retention_too_short(group, MINIMUM_DAYS)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:

@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.rules import volume_unencrypted
 
 
 def rule(volume: Mapping[str, Any]) -> str | None:
-    return None if volume.get("Encrypted") is True else "is not encrypted"
+    return volume_unencrypted(volume)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:

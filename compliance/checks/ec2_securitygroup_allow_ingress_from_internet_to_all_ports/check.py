@@ -6,14 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
+from compliance.rules import INTERNET, open_to_internet
 
-INTERNET = ("0.0.0.0/0", "::/0")
-
-
-def open_to_internet(permission: Mapping[str, Any]) -> bool:
-    ranges = [r.get("CidrIp") for r in permission.get("IpRanges") or ()]
-    ranges += [r.get("CidrIpv6") for r in permission.get("Ipv6Ranges") or ()]
-    return any(cidr in INTERNET for cidr in ranges)
+__all__ = ["INTERNET", "all_ports", "check", "open_to_internet", "rule"]
 
 
 def all_ports(permission: Mapping[str, Any]) -> bool:

@@ -7,12 +7,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, allowed_regions, cloud, global_value, tags_of
+from compliance.rules import region_outside
 
 REGIONAL_KINDS = {"vpcs": "VpcId", "volumes": "VolumeId", "kms_keys": "KeyId", "log_groups": "logGroupName"}
 
 
 def rule(region: str, allowed: list[str]) -> str | None:
-    return None if region in allowed else f"is in {region}, outside the allowed regions {', '.join(allowed)}"
+    return region_outside(region, allowed)
 
 
 def _resources(region_data: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.rules import key_rotation_off
 
 
 def applies(key: Mapping[str, Any]) -> bool:
@@ -14,7 +15,7 @@ def applies(key: Mapping[str, Any]) -> bool:
 
 
 def rule(key: Mapping[str, Any]) -> str | None:
-    return None if key.get("RotationEnabled") is True else "does not rotate automatically"
+    return key_rotation_off(key)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:

@@ -6,17 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
+from compliance.rules import bucket_not_kms_encrypted
 
 
 def rule(bucket: Mapping[str, Any]) -> str | None:
-    config = bucket.get("Encryption") or {}
-    rules = config.get("Rules") or ()
-    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules]
-    if not algorithms:
-        return "has no default encryption"
-    if not any(algorithm in ("aws:kms", "aws:kms:dsse") for algorithm in algorithms):
-        return f"encrypts with {', '.join(str(a) for a in algorithms)}, not with a KMS key"
-    return None
+    return bucket_not_kms_encrypted(bucket)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:

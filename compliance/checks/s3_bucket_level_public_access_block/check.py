@@ -6,14 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
-
-SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+from compliance.rules import public_bucket
 
 
 def rule(bucket: Mapping[str, Any]) -> str | None:
-    block = bucket.get("PublicAccessBlock") or {}
-    off = [name for name in SETTINGS if block.get(name) is not True]
-    return f"does not block public access: {', '.join(off)} off" if off else None
+    return public_bucket(bucket)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:

@@ -6,16 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, name_of, regional, tags_of
+from compliance.rules import flow_logs_missing
 
 
 def rule(vpc_id: str, flow_logs: list[Mapping[str, Any]]) -> str | None:
-    mine = [log for log in flow_logs if log.get("ResourceId") == vpc_id]
-    if not mine:
-        return "has no flow log"
-    if not any(log.get("TrafficType") == "ALL" and log.get("FlowLogStatus", "ACTIVE") == "ACTIVE" for log in mine):
-        kinds = ", ".join(sorted({f"{log.get('TrafficType')}/{log.get('FlowLogStatus')}" for log in mine}))
-        return f"has flow logs ({kinds}) but none active for ALL traffic"
-    return None
+    return flow_logs_missing(vpc_id, flow_logs)
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
