@@ -14,6 +14,7 @@ from rich.table import Table
 
 from infra.cli.cert import cert_app
 from infra.cli.scan import register as register_scan
+from infra.cli.tenant import register as register_tenant
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
 from infra.engine import EngineDied, EngineError
@@ -30,6 +31,7 @@ app.add_typer(local_app, name="local")
 app.add_typer(vault_app, name="vault")
 app.add_typer(cert_app, name="cert")
 register_scan(app)
+register_tenant(app)
 
 console = Console(stderr=True)
 out = Console()
