@@ -83,6 +83,19 @@ class TenantPlan:
     def to_json(self) -> dict[str, Any]:
         return {"format": PLAN_FORMAT, **asdict(self)}
 
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> TenantPlan:
+        """The plan ``to_json`` wrote (the tenant stack reads the plan the merge request showed)."""
+        if document.get("format") != PLAN_FORMAT:
+            raise ValueError(f"plan format {document.get('format')!r} is not {PLAN_FORMAT}: run egov tenant plan "
+                             "again")
+        fields = {key: value for key, value in document.items() if key != "format"}
+        fields["subnets"] = [PlannedSubnet(**item) for item in fields["subnets"]]
+        fields["flows"] = [PlannedFlow(**item) for item in fields["flows"]]
+        fields["hosts"] = [PlannedHost(**item) for item in fields["hosts"]]
+        fields["buckets"] = [PlannedBucket(**item) for item in fields["buckets"]]
+        return cls(**fields)
+
 
 def make_plan(request: TenantRequest, allocation: Allocation, platform: Platform) -> TenantPlan:
     """The plan of ``request`` in its allocated block."""

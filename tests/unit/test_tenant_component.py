@@ -32,6 +32,8 @@ ZONE_CIDRS = {name: str(zone.cidr) for name, zone in PLATFORM.zones.items()}
 class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         registered.append(args)
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, {"name": args.name, "outputs": {"transitGatewayId": "tgw-1", "attachmentId": "att-b"}}
         outputs: dict[str, Any] = {}
         if args.typ in ID_OUTPUT:
             outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
@@ -122,3 +124,37 @@ def test_department_role_needs_mfa() -> None:
     assert role["name"] == "egov-tenant-tax-bureau-department"
     assert trust["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     assert trust["Statement"][0]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
+
+
+def _sample_plan() -> Any:
+    request = load_request(REPO_ROOT / "tenants" / "health-comm.yaml", PLATFORM)
+    allocation = Allocation("health-comm", IPv4Network("10.100.8.0/23"), request.name_en, request.name_zh, "o",
+                            "2026-12-07T03:00:00+00:00")
+    return make_plan(request, allocation, PLATFORM)
+
+
+def test_plan_json_round_trips() -> None:
+    from infra.tenants.plan import TenantPlan
+
+    plan = _sample_plan()
+    assert TenantPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+
+
+def test_tenant_stack_builds_from_the_plan_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stacks import tenant as tenant_stack
+
+    plan_file = tmp_path / "health-comm.json"
+    plan_file.write_text(json.dumps(_sample_plan().to_json()))
+    project = pulumi.get_project()
+    for key, value in {"planFile": str(plan_file), "coreStack": "core", "bridgeStack": "bridge",
+                       "accountId": "123456789012"}.items():
+        pulumi.runtime.set_config(f"{project}:{key}", value)
+    try:
+        pulumi.runtime.test(tenant_stack.build)()
+    finally:
+        for key in ("planFile", "coreStack", "bridgeStack", "accountId"):
+            pulumi.runtime.config.CONFIG.get().pop(f"{project}:{key}", None)
+    assert of_type("egov:ec2:Vpc")["health-comm-vpc"]["cidrBlock"] == "10.100.8.0/23"
+    assert [r["transitGatewayAttachmentId"] for r in of_type("egov:ec2:TransitGatewayRoute").values()] == ["att-b"]
+    assert sorted(of_type("egov:ec2:Subnet")) == ["health-comm-app-a", "health-comm-app-b", "health-comm-data-a",
+                                                  "health-comm-data-b"]
