@@ -47,9 +47,20 @@ def _ledger_client() -> hvac.Client:
         env = {**os.environ, "VAULT_TOKEN": ledger}
         conn = vault_connection(env)
         return hvac.Client(url=conn.address, token=ledger, verify=conn.verify)
+    import hvac.exceptions
+
+    from infra.tenants.ledger import LedgerError
+
     admin = vault_connection().client()
-    ensure_ledger(admin)
-    return hvac.Client(url=admin.url, token=ledger_token(admin), verify=admin.session.verify)
+    try:
+        ensure_ledger(admin)
+        token = ledger_token(admin)
+    except hvac.exceptions.Forbidden as exc:
+        raise LedgerError(f"{LEDGER_TOKEN_VARIABLE} is not set and the OpenBao token may not set up the CIDR ledger "
+                          "(enable its mount, write its policy, create its token): export "
+                          f"{LEDGER_TOKEN_VARIABLE} with a token holding the 'tenant-ledger' policy (pipelines: "
+                          "from their OpenBao login)") from exc
+    return hvac.Client(url=admin.url, token=token, verify=admin.session.verify)
 
 
 REQUEST_ARGUMENT = typer.Argument(..., help="The department's request, tenants/<id>.yaml.")

@@ -4,6 +4,7 @@ nothing allocated, and works with a ledger-only token as pipelines use it."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -93,3 +94,50 @@ def test_plan_with_a_token_that_may_not_use_the_ledger(root_env: dict[str, str],
     assert (code, stdout) == (1, "")
     assert stderr == ("error: the token may not read the CIDR ledger (tenant-ledger/cidrs): it needs the "
                       "'tenant-ledger' policy")
+
+
+def test_plan_without_a_ledger_token_and_without_rights_to_set_one_up(root_env: dict[str, str],
+                                                                      admin: hvac.Client) -> None:
+    weak = admin.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
+    code, stdout, stderr = run({**root_env, "VAULT_TOKEN": weak}, "plan",
+                               str(REPO_ROOT / "tenants" / "health-comm.yaml"))
+    assert (code, stdout) == (1, "")
+    assert stderr == (
+        "error: EGOV_LEDGER_TOKEN is not set and the OpenBao token may not set up the CIDR ledger (enable its mount, "
+        "write its policy, create its token): export EGOV_LEDGER_TOKEN with a token holding the 'tenant-ledger' "
+        "policy (pipelines: from their OpenBao login)")
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        ledger(admin)
+
+
+def test_twenty_concurrent_plans_in_separate_processes(root_env: dict[str, str], admin: hvac.Client,
+                                                       tmp_path: Path) -> None:
+    """The issue's figure: twenty `egov tenant plan` processes at once get twenty non-overlapping blocks."""
+    import subprocess
+    import sys
+    from ipaddress import IPv4Network
+
+    sample = (REPO_ROOT / "tenants" / "tax-bureau.yaml").read_text()
+    env = {**os.environ, **root_env, "EGOV_LEDGER_TOKEN": ledger_token(admin)}
+    runners = []
+    for index in range(20):
+        tenant = f"dept-{index:02d}"
+        path = tmp_path / f"{tenant}.yaml"
+        path.write_text(sample.replace("id: tax-bureau", f"id: {tenant}")
+                        .replace("en: Municipal Tax Bureau", f"en: Department {index}"))
+        runners.append(subprocess.Popen(
+            [sys.executable, "-c", "from infra.cli.main import app; app()", "tenant", "plan", str(path), "--out",
+             str(tmp_path / f"{tenant}.json")], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True))
+    for runner in runners:
+        _, stderr = runner.communicate(timeout=300)
+        assert runner.returncode == 0, stderr
+    blocks = [IPv4Network(json.loads((tmp_path / f"dept-{index:02d}.json").read_text())["cidr"])
+              for index in range(20)]
+    assert len(set(blocks)) == 20
+    assert all(block.prefixlen == 24 and block.subnet_of(IPv4Network("10.100.0.0/16")) for block in blocks)
+    for index, block in enumerate(blocks):
+        assert not any(block.overlaps(other) for other in blocks[:index])
+    # Twenty /24s first-fit from an empty pool: exactly 10.100.0.0/24 .. 10.100.19.0/24, in some order.
+    assert sorted(blocks) == [IPv4Network(f"10.100.{n}.0/24") for n in range(20)]
+    assert ledger(admin) == {f"dept-{index:02d}": str(block) for index, block in enumerate(blocks)}
