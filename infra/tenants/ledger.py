@@ -177,7 +177,7 @@ class Ledger:
             answer = self.client.secrets.kv.v2.read_secret_version(
                 path=self.document, mount_point=self.mount, raise_on_deleted_version=True)
         except hvac.exceptions.InvalidPath:
-            return {}, 0
+            return {}, self._deleted_version()
         except hvac.exceptions.Forbidden as exc:
             raise LedgerError(f"the token may not read the CIDR ledger ({self.mount}/{self.document}): it needs "
                               f"the '{LEDGER_POLICY}' policy") from exc
@@ -189,6 +189,22 @@ class Ledger:
         if not isinstance(tenants, dict):
             raise LedgerError(f"the CIDR ledger {self.mount}/{self.document} is not in the expected form")
         return dict(tenants), int(data["metadata"]["version"])
+
+    def _deleted_version(self) -> int:
+        """0 when the ledger was never written; a refusal when its latest version was deleted (starting over
+        would hand out blocks that departments hold)."""
+        try:
+            metadata = self.client.secrets.kv.v2.read_secret_metadata(path=self.document, mount_point=self.mount)
+        except hvac.exceptions.InvalidPath:
+            return 0
+        except hvac.exceptions.VaultError as exc:
+            raise LedgerError(f"cannot read the CIDR ledger's metadata {self.mount}/{self.document}: {exc}") from exc
+        current = int(metadata["data"].get("current_version") or 0)
+        if current == 0:
+            return 0
+        raise LedgerError(f"the latest version ({current}) of the CIDR ledger {self.mount}/{self.document} is "
+                          "deleted, so the blocks departments hold are unknown: an operator restores it with "
+                          f"`bao kv undelete -mount={self.mount} -versions={current} {self.document}`")
 
     def _write(self, document: dict[str, Any], version: int) -> bool:
         """Write with check-and-set; False when another writer got there first."""

@@ -194,3 +194,17 @@ def test_a_token_without_the_ledger_policy_is_refused_with_a_clear_error(admin: 
     client = hvac.Client(url=admin.url, token=other, verify=admin.session.verify)
     with pytest.raises(LedgerError, match="needs the 'tenant-ledger' policy"):
         Ledger(client, POOL).allocate(request("dept-a", 24))
+
+
+def test_a_deleted_latest_version_is_refused_not_started_over(fresh_ledger: hvac.Client, admin: hvac.Client) -> None:
+    ledger = Ledger(fresh_ledger, POOL)
+    ledger.allocate(request("dept-a", 24))
+    ledger.allocate(request("dept-b", 24))  # version 2
+    admin.secrets.kv.v2.delete_latest_version_of_secret("cidrs", mount_point=LEDGER_MOUNT)
+    with pytest.raises(LedgerError) as caught:
+        ledger.allocate(request("dept-c", 24))
+    assert str(caught.value) == (
+        "the latest version (2) of the CIDR ledger tenant-ledger/cidrs is deleted, so the blocks departments hold "
+        "are unknown: an operator restores it with `bao kv undelete -mount=tenant-ledger -versions=2 cidrs`")
+    admin.secrets.kv.v2.undelete_secret_versions("cidrs", [2], mount_point=LEDGER_MOUNT)
+    assert ledger.allocate(request("dept-c", 24)).cidr == IPv4Network("10.100.2.0/24")
