@@ -173,11 +173,22 @@ class Ledger:
 
     def _read(self) -> tuple[dict[str, Any], int]:
         """The tenants recorded and the document's version (0 when it does not exist yet)."""
+        for _ in range(self.attempts):
+            found = self._read_once()
+            if found is not None:
+                return found
+            time.sleep(random.uniform(0.005, 0.05))
+        raise LedgerError(f"the CIDR ledger {self.mount}/{self.document} kept changing between reads; run the "
+                          "plan again")
+
+    def _read_once(self) -> tuple[dict[str, Any], int] | None:
+        """As ``_read``; None when the document appeared between the read and the metadata check."""
         try:
             answer = self.client.secrets.kv.v2.read_secret_version(
                 path=self.document, mount_point=self.mount, raise_on_deleted_version=True)
         except hvac.exceptions.InvalidPath:
-            return {}, self._deleted_version()
+            version = self._deleted_version()
+            return None if version is None else ({}, version)
         except hvac.exceptions.Forbidden as exc:
             raise LedgerError(f"the token may not read the CIDR ledger ({self.mount}/{self.document}): it needs "
                               f"the '{LEDGER_POLICY}' policy") from exc
@@ -190,9 +201,9 @@ class Ledger:
             raise LedgerError(f"the CIDR ledger {self.mount}/{self.document} is not in the expected form")
         return dict(tenants), int(data["metadata"]["version"])
 
-    def _deleted_version(self) -> int:
-        """0 when the ledger was never written; a refusal when its latest version was deleted (starting over
-        would hand out blocks that departments hold)."""
+    def _deleted_version(self) -> int | None:
+        """After a 404: 0 when the ledger was never written; None when another runner has written it since;
+        a refusal when its latest version was deleted (starting over would hand out blocks departments hold)."""
         try:
             metadata = self.client.secrets.kv.v2.read_secret_metadata(path=self.document, mount_point=self.mount)
         except hvac.exceptions.InvalidPath:
@@ -202,6 +213,9 @@ class Ledger:
         current = int(metadata["data"].get("current_version") or 0)
         if current == 0:
             return 0
+        latest = (metadata["data"].get("versions") or {}).get(str(current)) or {}
+        if not latest.get("deletion_time") and not latest.get("destroyed"):
+            return None  # written by another runner after our read: read again
         raise LedgerError(f"the latest version ({current}) of the CIDR ledger {self.mount}/{self.document} is "
                           "deleted, so the blocks departments hold are unknown: an operator restores it with "
                           f"`bao kv undelete -mount={self.mount} -versions={current} {self.document}`")
