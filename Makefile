@@ -50,6 +50,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infra compliance stacks bench tests sdk/generate.py
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci pipelines/gitlab-ci.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/tenant.yml
 
 bench: setup
 	$(PY) bench/engine.py

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from compliance.rules.pack import load_config
 from infra.config import FLOWS_FILE, PLATFORM_FILE, load_flows, load_platform
 from infra.engine import POLICY_PACK_DIR, Stack
 from infra.local.environment import LocalEnvironment
@@ -37,7 +38,8 @@ def demo_stack(env: LocalEnvironment, name: str) -> Stack:
     The file names this machine's OpenBao key, so git ignores it (``Pulumi.demo-*.yaml``). Demos made
     before kept it under .egov/stacks/; such a file is moved here once.
     """
-    stack = Stack(name, env=env.env(), policy_pack=POLICY_PACK_DIR)  # every demo `up` passes the egov pack
+    # every demo `up` passes the egov pack, its per-stack config checked by the pack's own validator
+    stack = Stack(name, env=env.env(), policy_pack=POLICY_PACK_DIR, policy_config_check=load_config)
     earlier = env.paths.root / "stacks" / stack.config_path.name
     if earlier.is_file() and not stack.config_path.exists():
         shutil.move(earlier, stack.config_path)

@@ -12,7 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,8 +142,11 @@ class Stack:
     policy_pack: Path | None = None
     """A policy pack that gates every `up` and `preview` (the egov pack: POLICY_PACK_DIR). Its per-stack
     config, ``policy_config`` or else ``<pack>/stacks/<stack>.json`` (pulumi's --policy-pack-config), is
-    validated first."""
+    validated first by ``policy_config_check``."""
     policy_config: Path | None = None
+    policy_config_check: Callable[[Path], object] | None = None
+    """The pack's own validator of its config (the engine ignores unknown policy names, so a typo would silently
+    leave a policy at its default); passed in by the caller, since the pack's rules live above this layer."""
 
     @property
     def config_path(self) -> Path:
@@ -184,12 +187,11 @@ class Stack:
         """``--policy-pack`` and, when the stack has one, a validated ``--policy-pack-config``: the engine
         itself ignores unknown policy names, so a typo would silently leave a policy at its default."""
         assert self.policy_pack is not None
-        from compliance.rules.pack import load_config  # the scanner's rules load only when a pack is used
-
         flags = ["--policy-pack", str(self.policy_pack)]
         config = self.policy_config or self.policy_pack / "stacks" / f"{self.name}.json"
         if self.policy_config is not None or config.exists():
-            load_config(config)
+            if self.policy_config_check is not None:
+                self.policy_config_check(config)
             flags += ["--policy-pack-config", str(config)]
         return flags
 

@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 import pulumi
 
-from stacks import bridge, core, foundation
+from stacks import bridge, core, foundation, tenant
 
 KINDS: dict[str, Callable[[], None]] = {
     "foundation": foundation.build,
     "core": core.build,
     "bridge": bridge.build,
+    "tenant": tenant.build,
 }
 
 

@@ -29,6 +29,7 @@ from compliance.rules import (
     region_outside,
     retention_too_short,
 )
+from infra.config import ConfigError, read_yaml
 from infra.repository import REPO_ROOT
 
 LEVELS = ("mandatory", "advisory", "disabled")
@@ -253,13 +254,12 @@ def _check_type(where: str, value: Any, schema: Mapping[str, Any]) -> None:
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """Read and validate a policy configuration file."""
+    """Read and validate a policy configuration file (JSON, read by the hardened input loader: size, depth and
+    duplicate-key limits apply as to every other input file)."""
     try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PolicyConfigError(f"{path}: no such policy configuration file") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyConfigError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        data, _ = read_yaml(path)
+    except ConfigError as exc:
+        raise PolicyConfigError(str(exc)) from None
     return validate_config(data, str(path))
 
 

@@ -16,6 +16,7 @@ from compliance.rules.pack import PolicyConfigError
 from infra.cli.cert import cert_app
 from infra.cli.report import register as register_report
 from infra.cli.scan import register as register_scan
+from infra.cli.tenant import register as register_tenant
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
 from infra.engine import EngineDied, EngineError
@@ -33,6 +34,7 @@ app.add_typer(vault_app, name="vault")
 app.add_typer(cert_app, name="cert")
 register_scan(app)
 register_report(app)
+register_tenant(app)
 
 console = Console(stderr=True)
 out = Console()

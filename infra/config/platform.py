@@ -66,6 +66,8 @@ class Platform(BaseModel):
     availability_zones: tuple[str, ...]
     zones: dict[str, Zone]
     bridge: Bridge
+    # Where department (tenant) VPCs are allocated from (infra/tenants/ledger.py); outside every zone.
+    tenant_pool: Cidr | None = None
 
     _source: str = PrivateAttr(default="<platform>")
 
@@ -141,6 +143,12 @@ def platform_problems(data: Any, file: str, lines: LineIndex | None = None) -> l
         _check_subnets(path, label, network.get("subnets"), cidr, azs, out)
         if cidr is not None:
             blocks.append((path, label, cidr))
+    pool = _lenient_cidr(data.get("tenant_pool"))
+    if pool is not None:
+        for _, label, cidr in blocks:
+            if pool.overlaps(cidr):
+                out.add(("tenant_pool",), f"the tenant pool ({pool}) overlaps {label} ({cidr}); department VPCs "
+                        "would collide with the platform's", "move tenant_pool to a block that overlaps no VPC")
     for index, (path, label, cidr) in enumerate(blocks):
         for _, other_label, other in blocks[:index]:
             if cidr.overlaps(other):

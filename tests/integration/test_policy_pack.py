@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from compliance.rules.pack import load_config
 from infra.engine import POLICY_PACK_DIR, EngineError, Stack
 from infra.local.environment import LocalEnvironment
 from infra.repository import REPO_ROOT
@@ -36,7 +37,8 @@ def probe(local_env: LocalEnvironment, tmp_path: Path) -> Iterator[Callable[...,
             policy_config = tmp_path / f"{name}.policy.json"
             policy_config.write_text(json.dumps(levels))
         stack = Stack(name, env=local_env.env(), config_file=tmp_path / f"Pulumi.{name}.yaml", project_dir=PROBE,
-                      policy_pack=POLICY_PACK_DIR, policy_config=policy_config)
+                      policy_pack=POLICY_PACK_DIR, policy_config=policy_config,
+                      policy_config_check=load_config)
         stack.init(local_env.secrets_provider)
         stack.set_config("make", json.dumps(things))
         if region:

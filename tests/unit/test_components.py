@@ -242,7 +242,7 @@ def test_bridge_flows_registers_exactly_the_compiled_names() -> None:
 def test_every_kind_is_registered() -> None:
     from stacks.kinds import KINDS
 
-    assert list(KINDS) == ["foundation", "core", "bridge"]
+    assert list(KINDS) == ["foundation", "core", "bridge", "tenant"]
 
 
 def test_bridge_flows_refuses_a_missing_network() -> None:

@@ -1,0 +1,149 @@
+"""Tenant planning: how long `egov tenant plan` takes alone and with twenty at once, and what the CIDR
+ledger's check-and-set costs under contention, on a real OpenBao (TLS, 127.0.0.1) of its own.
+
+- one `egov tenant plan` process, wall time (Python start-up included: that is what a pipeline pays);
+- twenty `egov tenant plan` processes started together, wall time until the last one ends;
+- the ledger alone: twenty allocations one after another in one process, and twenty runner processes
+  released at the same moment (start-up excluded: each times from the release to its allocation), so the
+  figure is the cost of CAS conflicts and retries.
+
+Run: ``.venv/bin/python bench/tenants.py [--ledger-only]`` (prints a Markdown table for bench/RESULTS.md).
+Onboarding (apply) is not built yet, so its figures (1 tenant, 20 with N in parallel) are not here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import hvac
+import yaml
+
+from infra.config import PLATFORM_FILE, load_platform
+from infra.config.tenant_request import validate_request
+from infra.local.openbao import OpenBao
+from infra.local.paths import LocalPaths
+from infra.repository import REPO_ROOT
+from infra.tenants.ledger import LEDGER_MOUNT, Ledger, ensure_ledger, ledger_token
+
+SAMPLE = REPO_ROOT / "tenants" / "tax-bureau.yaml"
+RUNNERS = 20
+
+
+def _request_data(tenant: str) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(yaml.safe_load(SAMPLE.read_text()))
+    data.update(id=tenant, names={"zh": "测试部门", "en": f"Department {tenant}"})
+    return data
+
+
+def worker() -> None:
+    """One ledger runner: says it is ready, waits for the release file, allocates, prints its seconds from
+    release to done."""
+    env = os.environ
+    platform = load_platform(PLATFORM_FILE)
+    request = validate_request(_request_data(env["TENANT"]), platform)
+    client = hvac.Client(url=env["VAULT_ADDR"], token=env["LEDGER_TOKEN"], verify=env["VAULT_CACERT"])
+    release = Path(env["RELEASE"])
+    release.with_name(f"ready-{request.id}").touch()
+    while not release.exists():
+        time.sleep(0.002)
+    released = release.stat().st_mtime
+    assert platform.tenant_pool is not None
+    Ledger(client, platform.tenant_pool).allocate(request)
+    print(json.dumps({"seconds": time.time() - released}))
+
+
+def _reset(admin: hvac.Client) -> None:
+    admin.secrets.kv.v2.delete_metadata_and_all_versions("cidrs", mount_point=LEDGER_MOUNT)
+
+
+def _plans(env: dict[str, str], work: Path, count: int) -> float:
+    paths = []
+    for index in range(count):
+        tenant = f"bench-{index:02d}"
+        path = work / f"{tenant}.yaml"
+        path.write_text(yaml.safe_dump(_request_data(tenant), allow_unicode=True))
+        paths.append(path)
+    start = time.perf_counter()
+    runners = [subprocess.Popen([sys.executable, "-c", "from infra.cli.main import app; app()", "tenant", "plan",
+                                 str(path), "--out", str(path.with_suffix(".json"))], env=env, cwd=REPO_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for path in paths]
+    for runner in runners:
+        _, stderr = runner.communicate(timeout=600)
+        if runner.returncode != 0:
+            raise SystemExit(f"egov tenant plan failed: {stderr}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    platform = load_platform(PLATFORM_FILE)
+    assert platform.tenant_pool is not None
+    with tempfile.TemporaryDirectory(prefix="egov-bench-tenants-") as temp:
+        work = Path(temp)
+        bao = OpenBao(LocalPaths(work / "egov"))
+        bao.up()
+        try:
+            root = bao.root_env()
+            admin = hvac.Client(url=root["VAULT_ADDR"], token=root["VAULT_TOKEN"], verify=root["VAULT_CACERT"])
+            ensure_ledger(admin)
+            token = ledger_token(admin, ttl="1h")
+            env = {**os.environ, **root, "EGOV_LEDGER_TOKEN": token, "EGOV_HOME": str(work / "egov")}
+            rows: list[tuple[str, float]] = []
+            if "--ledger-only" not in sys.argv:
+                _reset(admin)
+                rows.append(("1 `egov tenant plan` process (wall, start-up included)", _plans(env, work, 1)))
+                _reset(admin)
+                rows.append((f"{RUNNERS} `egov tenant plan` processes at once (wall, until the last ends)",
+                             _plans(env, work, RUNNERS)))
+            _reset(admin)
+            client = hvac.Client(url=root["VAULT_ADDR"], token=token, verify=root["VAULT_CACERT"])
+            ledger = Ledger(client, platform.tenant_pool)
+            requests = [validate_request(_request_data(f"seq-{i:02d}"), platform) for i in range(RUNNERS)]
+            start = time.perf_counter()
+            for request in requests:
+                ledger.allocate(request)
+            rows.append((f"ledger: {RUNNERS} allocations one after another (one process)",
+                         time.perf_counter() - start))
+            _reset(admin)
+            release = work / "release"
+            runners = [subprocess.Popen(
+                [sys.executable, __file__, "--worker"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "VAULT_ADDR": root["VAULT_ADDR"], "VAULT_CACERT": root["VAULT_CACERT"],
+                     "LEDGER_TOKEN": token, "TENANT": f"par-{i:02d}", "RELEASE": str(release)})
+                for i in range(RUNNERS)]
+            # Release only once every runner has imported and validated: start-up stays out of the figure.
+            deadline = time.monotonic() + 300
+            while len(list(work.glob("ready-par-*"))) < RUNNERS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            release.touch()
+            seconds = []
+            for runner in runners:
+                stdout, stderr = runner.communicate(timeout=600)
+                if runner.returncode != 0:
+                    raise SystemExit(f"a ledger runner failed: {stderr.strip().splitlines()[-1:]}")
+                seconds.append(json.loads(stdout)["seconds"])
+            rows.append((f"ledger: {RUNNERS} runner processes released together (slowest, start-up excluded)",
+                         max(seconds)))
+            rows.append((f"ledger: {RUNNERS} runner processes released together (median)",
+                         sorted(seconds)[len(seconds) // 2]))
+        finally:
+            bao.down()
+    print("| measure | seconds |\n|---|---:|")
+    for label, value in rows:
+        print(f"| {label} | {value:.2f} |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO_ROOT))
+    if "--worker" in sys.argv:
+        worker()
+    else:
+        main()

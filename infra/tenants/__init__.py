@@ -1,0 +1,1 @@
+"""Tenant onboarding: the CIDR ledger (``ledger``) and the plan of a department's request (``plan``)."""

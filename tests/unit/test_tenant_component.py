@@ -1,0 +1,160 @@
+"""The ``Tenant`` component under Pulumi's mocks, built from the sample request's plan: its own transit
+route table with routes only to the zones its flows name (extranet only once admitted), its buckets
+encrypted with its own key, its flow log and its role. Expected values come from tenants/tax-bureau.yaml
+and policies/platform.yaml, read by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+from typing import Any
+
+import pulumi
+import pytest
+
+from infra.config import PLATFORM_FILE, load_platform
+from infra.config.tenant_request import load_request
+from infra.repository import REPO_ROOT
+from infra.tenants.allocation import Allocation
+from infra.tenants.plan import make_plan
+
+registered: list[pulumi.runtime.MockResourceArgs] = []
+ID_OUTPUT = {"egov:ec2:Vpc": "vpcId", "egov:ec2:Subnet": "subnetId", "egov:ec2:RouteTable": "routeTableId",
+             "egov:ec2:TransitGatewayVpcAttachment": "transitGatewayAttachmentId",
+             "egov:ec2:TransitGatewayRouteTable": "transitGatewayRouteTableId", "egov:ec2:SecurityGroup": "groupId",
+             "egov:kms:Key": "keyId"}
+PLATFORM = load_platform(PLATFORM_FILE)
+ZONE_CIDRS = {name: str(zone.cidr) for name, zone in PLATFORM.zones.items()}
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        registered.append(args)
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, {"name": args.name, "outputs": {"transitGatewayId": "tgw-1", "attachmentId": "att-b"}}
+        outputs: dict[str, Any] = {}
+        if args.typ in ID_OUTPUT:
+            outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
+        if args.typ == "egov:ec2:Vpc":
+            outputs["defaultSecurityGroupId"] = f"sg-default-{args.name}"
+        if args.typ in ("egov:kms:Key", "egov:s3:Bucket", "egov:iam:Role"):
+            outputs["arn"] = f"arn:aws-cn:x:::{args.name}"
+        return f"{args.name}-id", {**args.inputs, **outputs}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@pytest.fixture(autouse=True)
+def _mocks() -> Iterator[None]:
+    registered.clear()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(_Mocks(), preview=False)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def build(admitted: bool) -> None:
+    from infra.components.tenant import Tenant
+
+    request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
+    allocation = Allocation("tax-bureau", IPv4Network("10.100.7.0/24"), request.name_en, request.name_zh, "o",
+                            "2026-12-07T03:00:00+00:00")
+    plan = make_plan(request, allocation, PLATFORM)
+
+    def program() -> None:
+        Tenant(plan, stack="t1", zone_cidrs=ZONE_CIDRS, transit_gateway_id="tgw-1", bridge_attachment_id="att-bridge",
+               account_id="123456789012", admitted=admitted)
+
+    pulumi.runtime.test(program)()
+
+
+def of_type(typ: str) -> dict[str, Any]:
+    return {a.name: a.inputs for a in registered if a.typ == typ}
+
+
+def test_not_admitted_tenant_routes_only_to_shared() -> None:
+    build(admitted=False)
+    routes = of_type("egov:ec2:TransitGatewayRoute")
+    assert {name: (r["destinationCidrBlock"], r["transitGatewayAttachmentId"], r["transitGatewayRouteTableId"])
+            for name, r in routes.items()} == {
+        "tax-bureau-tgw-route-shared": ("10.50.0.0/16", "att-bridge", "id-tax-bureau-tgw-rt")}
+    [table] = of_type("egov:ec2:RouteTable").values()
+    assert [r["destinationCidrBlock"] for r in table["routes"]] == ["10.50.0.0/16"]
+    ingress_from = {r["cidrIpv4"] for r in of_type("egov:ec2:SecurityGroupRule").values() if r["type"] == "ingress"}
+    assert ingress_from == {"10.100.7.0/24"}  # only from inside the tenant
+
+
+def test_admitted_tenant_routes_to_extranet_and_shared_and_nowhere_else() -> None:
+    build(admitted=True)
+    routes = of_type("egov:ec2:TransitGatewayRoute")
+    assert sorted(r["destinationCidrBlock"] for r in routes.values()) == ["10.20.0.0/16", "10.50.0.0/16"]
+    # Associated with its own table, not a zone's or another tenant's.
+    assert of_type("egov:ec2:TransitGatewayRouteTableAssociation") == {"tax-bureau-tgw-rt-assoc": {
+        "transitGatewayAttachmentId": "id-tax-bureau-tgw-attachment",
+        "transitGatewayRouteTableId": "id-tax-bureau-tgw-rt"}}
+    rules = {name: (r["type"], r["cidrIpv4"], r["fromPort"]) for name, r in
+             of_type("egov:ec2:SecurityGroupRule").items()}
+    assert rules["tax-bureau-tax-portal-api-in-extranet-tcp-8443"] == ("ingress", "10.20.0.0/16", 8443)
+    assert not any(name.startswith("tax-bureau-tax-db-in-extranet") for name in rules)
+    assert rules["tax-bureau-tax-db-out-shared-udp-53"] == ("egress", "10.50.0.0/16", 53)
+
+
+def test_buckets_encrypted_with_the_tenant_key_and_archive_locked() -> None:
+    build(admitted=False)
+    buckets = of_type("egov:s3:Bucket")
+    assert sorted(buckets) == ["egov-tax-bureau-archive", "egov-tax-bureau-general", "egov-tax-bureau-important",
+                               "egov-tax-bureau-personal-sensitive"]
+    assert {b["kmsKeyId"] for b in buckets.values()} == {"arn:aws-cn:x:::tax-bureau-key"}
+    assert all(b["blockPublicPolicy"] and b["versioningEnabled"] for b in buckets.values())
+    archive = buckets["egov-tax-bureau-archive"]
+    assert (archive["objectLockEnabled"], archive["retentionDays"]) == (True, 1095)
+    [flow_log] = of_type("egov:ec2:FlowLog").values()
+    assert (flow_log["logDestination"], flow_log["trafficType"]) == ("arn:aws-cn:x:::egov-tax-bureau-archive", "ALL")
+
+
+def test_department_role_needs_mfa() -> None:
+    build(admitted=False)
+    [role] = of_type("egov:iam:Role").values()
+    trust = json.loads(role["assumeRolePolicy"])
+    assert role["name"] == "egov-tenant-tax-bureau-department"
+    assert trust["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert trust["Statement"][0]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
+
+
+def _sample_plan() -> Any:
+    request = load_request(REPO_ROOT / "tenants" / "health-comm.yaml", PLATFORM)
+    allocation = Allocation("health-comm", IPv4Network("10.100.8.0/23"), request.name_en, request.name_zh, "o",
+                            "2026-12-07T03:00:00+00:00")
+    return make_plan(request, allocation, PLATFORM)
+
+
+def test_plan_json_round_trips() -> None:
+    from infra.tenants.plan import TenantPlan
+
+    plan = _sample_plan()
+    assert TenantPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+
+
+def test_tenant_stack_builds_from_the_plan_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stacks import tenant as tenant_stack
+
+    plan_file = tmp_path / "health-comm.json"
+    plan_file.write_text(json.dumps(_sample_plan().to_json()))
+    project = pulumi.get_project()
+    for key, value in {"planFile": str(plan_file), "coreStack": "core", "bridgeStack": "bridge",
+                       "accountId": "123456789012"}.items():
+        pulumi.runtime.set_config(f"{project}:{key}", value)
+    try:
+        pulumi.runtime.test(tenant_stack.build)()
+    finally:
+        for key in ("planFile", "coreStack", "bridgeStack", "accountId"):
+            pulumi.runtime.config.CONFIG.get().pop(f"{project}:{key}", None)
+    assert of_type("egov:ec2:Vpc")["health-comm-vpc"]["cidrBlock"] == "10.100.8.0/23"
+    assert [r["transitGatewayAttachmentId"] for r in of_type("egov:ec2:TransitGatewayRoute").values()] == ["att-b"]
+    assert sorted(of_type("egov:ec2:Subnet")) == ["health-comm-app-a", "health-comm-app-b", "health-comm-data-a",
+                                                  "health-comm-data-b"]
