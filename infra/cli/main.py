@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.cli.cert import cert_app
+from infra.cli.hosts import register as register_hosts
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
 from infra.engine import EngineError
@@ -26,6 +27,7 @@ local_app = typer.Typer(help="The embedded environment: moto (cloud), OpenBao (k
 app.add_typer(local_app, name="local")
 app.add_typer(vault_app, name="vault")
 app.add_typer(cert_app, name="cert")
+register_hosts(app, local_app)
 
 console = Console(stderr=True)
 out = Console()

@@ -1,0 +1,160 @@
+"""`egov local hosts up|down|status` (the test hosts) and `egov hosts harden|verify|probe` (work on them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from infra.config import PLATFORM_FILE, ConfigError, load_platform
+from infra.local.paths import LocalPaths
+from infra.local.process import LocalEnvError
+
+local_hosts_app = typer.Typer(help="Test hosts: a network namespace with its own root and sshd per host.",
+                              no_args_is_help=True)
+hosts_app = typer.Typer(help="Harden the hosts with Ansible, verify them with testinfra, probe the bridge.",
+                        no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+_OUTCOME_STYLE = {"pass": "green", "fail": "bold red", "error": "bold red", "not enforced here": "yellow",
+                  "ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red",
+                  "skipped": "dim", "dropped": "green", "passed": "green", "UNEXPECTED": "bold red"}
+
+
+def register(app: typer.Typer, local_app: typer.Typer) -> None:
+    """Add the hosts commands to the `egov` application (one call in infra/cli/main.py)."""
+    local_app.add_typer(local_hosts_app, name="hosts")
+    app.add_typer(hosts_app, name="hosts")
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except (ConfigError, LocalEnvError, FileNotFoundError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+
+
+def _paths() -> LocalPaths:
+    return LocalPaths.default()
+
+
+def _lab():  # type: ignore[no-untyped-def]
+    from infra.hosts.lab import Lab
+
+    return Lab(_paths().root, load_platform(PLATFORM_FILE))
+
+
+@local_hosts_app.command("up")
+def hosts_up(
+    workloads: int = typer.Option(1, "--workloads", min=1, max=20, help="Workload hosts per zone."),
+) -> None:
+    """Start the test hosts (replacing a running lab) and write .egov/hosts/inventory.yml."""
+    from infra.hosts.inventory import platform_hosts
+
+    with friendly_errors(), console.status("bringing the test hosts up") as spinner:
+        lab = _lab()
+        lab.up(platform_hosts(lab.platform, workloads), lambda msg: spinner.update(msg))
+    _render_status(lab)
+    console.print(f"inventory: {lab.inventory}")
+
+
+@local_hosts_app.command("down")
+def hosts_down() -> None:
+    """Stop the test hosts and remove every namespace, link and mount the lab made."""
+    with friendly_errors():
+        _lab().down()
+    console.print("test hosts removed")
+
+
+@local_hosts_app.command("status")
+def hosts_status() -> None:
+    """Each host: zone, role, addresses, PID, and whether sshd answers."""
+    with friendly_errors():
+        lab = _lab()
+        healthy = _render_status(lab)
+    if not healthy:
+        raise typer.Exit(1)
+
+
+def _render_status(lab) -> bool:  # type: ignore[no-untyped-def]
+    rows = lab.status()
+    table = Table(title=f"test hosts (prefix {lab.prefix}, management {lab.mgmt})")
+    for column in ("host", "zone", "role", "address", "management", "pid", "state"):
+        table.add_column(column)
+    for row in rows:
+        state = "[green]up" if row.ssh else ("[yellow]no sshd" if row.running else "[red]stopped")
+        table.add_row(row.name, row.zone, row.role, row.address, row.mgmt_address, str(row.pid), state)
+    out.print(table)
+    if not rows:
+        console.print("no test hosts: `egov local hosts up`")
+    return bool(rows) and all(row.ssh for row in rows)
+
+
+@hosts_app.command("harden")
+def hosts_harden(
+    check: bool = typer.Option(False, "--check", help="Show what would change; change nothing."),
+    limit: str = typer.Option(None, "--limit", help="An Ansible host pattern (name, group, or glob)."),
+) -> None:
+    """Run playbooks/site.yml on the hosts (ansible-runner), one line per task and host."""
+    from infra.hosts.harden import TaskEvent, harden
+
+    paths = _paths()
+
+    def show(event: TaskEvent) -> None:
+        style = _OUTCOME_STYLE.get(event.status, "")
+        message = f" {escape(event.message)}" if event.message else ""
+        out.print(f"[{style}]{event.status:<11}[/] {escape(event.host):<14} {escape(event.task)}{message}",
+                  highlight=False)
+
+    with friendly_errors():
+        result = harden(paths.root / "hosts", paths.root / "runs", check=check, limit=limit, on_event=show)
+    table = Table(title=f"harden{' --check' if check else ''}: {result.status} (artifacts {result.run_dir})")
+    for column in ("host", "ok", "changed", "failed", "unreachable", "skipped"):
+        table.add_column(column)
+    for name, s in sorted(result.summary.items()):
+        table.add_row(name, str(s.ok), str(s.changed), str(s.failed), str(s.unreachable), str(s.skipped))
+    out.print(table)
+    if not result.succeeded:
+        raise typer.Exit(2)
+
+
+@hosts_app.command("verify")
+def hosts_verify(
+    limit: str = typer.Option(None, "--limit", help="Comma-separated host names."),
+) -> None:
+    """Check every control on every host (tests/hosts over SSH); a per-host, per-control table."""
+    from infra.hosts.verify import verify
+
+    paths = _paths()
+    with friendly_errors(), console.status("verifying the hosts"):
+        results, run_dir = verify(paths.root / "hosts", paths.root / "runs", limit)
+    hosts = sorted({r.host for r in results})
+    controls = list(dict.fromkeys(r.control for r in results))
+    by_key = {(r.host, r.control): r for r in results}
+    table = Table(title=f"host controls (MLPS 2.0 level 3), report {run_dir}")
+    table.add_column("clause")
+    table.add_column("control")
+    for host in hosts:
+        table.add_column(host)
+    for control in controls:
+        sample = next(r for r in results if r.control == control)
+        cells = []
+        for host in hosts:
+            result = by_key.get((host, control))
+            cells.append("-" if result is None else
+                         f"[{_OUTCOME_STYLE.get(result.outcome, '')}]{result.outcome}[/]")
+        table.add_row(sample.clause, sample.title, *cells)
+    out.print(table)
+    bad = [r for r in results if r.outcome in ("fail", "error")]
+    for r in bad:
+        console.print(f"[bold red]{r.outcome}[/] {escape(r.host)} {escape(r.clause)} {escape(r.title)}: "
+                      f"{escape(r.detail)}")
+    if bad or not results:
+        raise typer.Exit(1)
