@@ -109,7 +109,8 @@ def hosts_harden(
 
     def show(event: TaskEvent) -> None:
         style = _OUTCOME_STYLE.get(event.status, "")
-        message = f" {escape(event.message)}" if event.message else ""
+        first = event.message.strip().splitlines()[0][:200] if event.message.strip() else ""
+        message = f" {escape(first)}" if first else ""
         out.print(f"[{style}]{event.status:<11}[/] {escape(event.host):<14} {escape(event.task)}{message}",
                   highlight=False)
 
@@ -121,6 +122,8 @@ def hosts_harden(
     for name, s in sorted(result.summary.items()):
         table.add_row(name, str(s.ok), str(s.changed), str(s.failed), str(s.unreachable), str(s.skipped))
     out.print(table)
+    if result.error:
+        console.print(f"[bold red]error:[/] ansible-playbook stopped before any task:\n{escape(result.error)}")
     if not result.succeeded:
         raise typer.Exit(2)
 

@@ -7,6 +7,8 @@ with the environment's key before the first task runs; a failure on one host the
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ class HardenResult:
     status: str
     rc: int
     summary: dict[str, HostSummary] = field(default_factory=dict)
+    error: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -126,6 +129,7 @@ def harden(
         return True
 
     cmdline = "--check --diff" if check else None
+    _ansible_on_path()
     runner = ansible_runner.run(
         private_data_dir=str(run_dir),
         playbook=str(PLAYBOOKS / playbook),
@@ -147,7 +151,19 @@ def harden(
     )
     for host, stats in _stats(runner.stats or {}).items():
         summary[host] = stats
-    return HardenResult(run_dir, str(runner.status), int(runner.rc), summary)
+    result = HardenResult(run_dir, str(runner.status), int(runner.rc), summary)
+    if result.rc != 0 and not any(vars(s) != vars(HostSummary()) for s in summary.values()):
+        # Ansible stopped before any task (a playbook or inventory error): its own message says why.
+        output = runner.stdout.read() if runner.stdout else ""
+        result.error = "\n".join(line for line in output.splitlines() if line.strip())[-1500:]
+    return result
+
+
+def _ansible_on_path() -> None:
+    """ansible-runner finds ansible-playbook on PATH; `egov` may run from the venv without it being activated."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
 def _stats(stats: dict[str, dict[str, int]]) -> dict[str, HostSummary]:
