@@ -19,11 +19,14 @@ local_hosts_app = typer.Typer(help="Test hosts: a network namespace with its own
 hosts_app = typer.Typer(help="Harden the hosts with Ansible, verify them with testinfra, probe the bridge.",
                         no_args_is_help=True)
 console = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=False, width=160) if not Console().is_terminal else Console()
 
 _OUTCOME_STYLE = {"pass": "green", "fail": "bold red", "error": "bold red", "not enforced here": "yellow",
                   "ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red",
                   "skipped": "dim", "dropped": "green", "passed": "green", "UNEXPECTED": "bold red"}
+
+
+_SHORT = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "not enforced here": "n/e"}
 
 
 def register(app: typer.Typer, local_app: typer.Typer) -> None:
@@ -142,8 +145,7 @@ def hosts_verify(
     controls = list(dict.fromkeys(r.control for r in results))
     by_key = {(r.host, r.control): r for r in results}
     table = Table(title=f"host controls (MLPS 2.0 level 3), report {run_dir}")
-    table.add_column("clause")
-    table.add_column("control")
+    table.add_column("control (clause)")
     for host in hosts:
         table.add_column(host)
     for control in controls:
@@ -151,10 +153,11 @@ def hosts_verify(
         cells = []
         for host in hosts:
             result = by_key.get((host, control))
-            cells.append("-" if result is None else
-                         f"[{_OUTCOME_STYLE.get(result.outcome, '')}]{result.outcome}[/]")
-        table.add_row(sample.clause, sample.title, *cells)
+            label = _SHORT.get(result.outcome, result.outcome) if result else "-"
+            cells.append(f"[{_OUTCOME_STYLE.get(result.outcome, '')}]{label}[/]" if result else label)
+        table.add_row(f"{sample.clause} {sample.title}", *cells)
     out.print(table)
+    out.print("n/e = not enforced here: a machine-wide setting on a test host, checked on real hosts only")
     bad = [r for r in results if r.outcome in ("fail", "error")]
     for r in bad:
         console.print(f"[bold red]{r.outcome}[/] {escape(r.host)} {escape(r.clause)} {escape(r.title)}: "

@@ -87,7 +87,8 @@ def test_8_1_4_1_b_login_failure_lockout(host: Any) -> None:
     assert 0 < int(conf.get("deny", "0")) <= 5, "faillock deny must be 1-5"
     unlock = int(conf.get("unlock_time", "0"))
     assert unlock == 0 or unlock >= 600, "faillock unlock_time below 600 s"
-    auth = host.file("/etc/pam.d/common-auth").content_string
+    auth = "\n".join(line for line in host.file("/etc/pam.d/common-auth").content_string.splitlines()
+                     if not line.lstrip().startswith("#"))
     assert re.search(r"^auth\s+required\s+pam_faillock\.so\s+preauth", auth, re.M), "no pam_faillock preauth"
     assert re.search(r"^auth\s+\[default=die\]\s+pam_faillock\.so\s+authfail", auth, re.M), "no pam_faillock authfail"
     assert "nullok" not in auth, "pam_unix nullok accepts empty passwords"
