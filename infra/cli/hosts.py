@@ -164,3 +164,28 @@ def hosts_verify(
                       f"{escape(r.detail)}")
     if bad or not results:
         raise typer.Exit(1)
+
+
+@hosts_app.command("probe")
+def hosts_probe() -> None:
+    """Send real packets: every declared flow, undeclared ports, Internet -> extranet; evidence in .egov/evidence/."""
+    from infra.hosts.probe import probe
+
+    with friendly_errors(), console.status("sending probes"):
+        report = probe(_lab(), _paths().root / "evidence")
+    table = Table(title=f"probes through the bridge gateway (evidence {report.evidence})")
+    for column in ("kind", "flow", "from", "to", "packet", "expected", "observed", "NFLOG lines"):
+        table.add_column(column)
+    for p in report.probes:
+        style = "green" if p.as_expected else "bold red"
+        packet = f"{p.protocol}/{p.port}" if p.protocol != "icmp" else "icmp echo"
+        table.add_row(p.kind, p.name, p.source, f"{p.destination} {p.address}", packet, p.expected,
+                      f"[{style}]{p.observed}[/]", str(len(p.nflog)))
+    out.print(table)
+    counted = ", ".join(f"{name}: {n}" for name, n in sorted(report.counters.items()) if n)
+    out.print(f"gateway counters during the run: {escape(counted) or 'none'}")
+    if report.unexpected:
+        for p in report.unexpected:
+            console.print(f"[bold red]unexpected:[/] {p.name} {p.source} -> {p.destination}:{p.port} "
+                          f"{p.observed} (expected {p.expected})")
+        raise typer.Exit(1)

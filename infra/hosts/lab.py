@@ -357,6 +357,17 @@ class Lab:
                                    ssh=running and _port_open(entry["mgmt_address"], 22)))
         return rows
 
+    def root_of(self, host: str) -> Path:
+        """The host's root filesystem as seen from here (its mounts live in its own mount namespace)."""
+        state = LabState.load(self.state_file)
+        pid = state.pids.get(host, 0) if state else 0
+        if not pid or not _is_our_unshare(pid):
+            raise LocalEnvError(f"host {host} is not running")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            raise LocalEnvError(f"host {host} has no init process")
+        return Path(f"/proc/{children[0]}/root")
+
     def hosts(self) -> list[Host]:
         state = LabState.load(self.state_file)
         return [Host(**entry) for entry in state.hosts] if state else []
