@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EGOV := $(VENV)/bin/egov
 
-.PHONY: setup engine demo test unit integration lint bench down clean
+.PHONY: setup engine hosts-deps demo test unit integration lint bench down clean
 
-setup: $(VENV)/.installed engine
+setup: $(VENV)/.installed engine hosts-deps
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "egov-cloud needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -19,6 +19,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 engine:
 	@tools/pulumi/setup.sh
+
+# The test hosts' image is built by debootstrap (once; cached under .egov/hosts/image).
+hosts-deps:
+	@command -v debootstrap >/dev/null || test -x /usr/sbin/debootstrap || \
+		{ echo "[setup] installing debootstrap (test hosts image)"; apt-get install -y -q debootstrap >/dev/null; }
 
 demo: setup
 	$(EGOV) demo
@@ -32,6 +37,7 @@ unit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infra compliance stacks bench tests
+	cd playbooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ansible-lint --offline -q .
 
 bench: setup
 	$(PY) bench/engine.py

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.config import PLATFORM_FILE, ConfigError, load_platform
+from infra.config import FLOWS_FILE, PLATFORM_FILE, ConfigError, load_platform
 from infra.local.paths import LocalPaths
 from infra.local.process import LocalEnvError
 
@@ -104,6 +105,7 @@ def _render_status(lab) -> bool:  # type: ignore[no-untyped-def]
 def hosts_harden(
     check: bool = typer.Option(False, "--check", help="Show what would change; change nothing."),
     limit: str = typer.Option(None, "--limit", help="An Ansible host pattern (name, group, or glob)."),
+    flows_file: str = typer.Option(str(FLOWS_FILE), "--flows-file", help="The flow allowlist to compile."),
 ) -> None:
     """Run playbooks/site.yml on the hosts (ansible-runner), one line per task and host."""
     from infra.hosts.harden import TaskEvent, harden
@@ -118,7 +120,8 @@ def hosts_harden(
                   highlight=False)
 
     with friendly_errors():
-        result = harden(paths.root / "hosts", paths.root / "runs", check=check, limit=limit, on_event=show)
+        result = harden(paths.root / "hosts", paths.root / "runs", check=check, limit=limit, on_event=show,
+                        flows_file=Path(flows_file))
     table = Table(title=f"harden{' --check' if check else ''}: {result.status} (artifacts {result.run_dir})")
     for column in ("host", "ok", "changed", "failed", "unreachable", "skipped"):
         table.add_column(column)
@@ -167,12 +170,14 @@ def hosts_verify(
 
 
 @hosts_app.command("probe")
-def hosts_probe() -> None:
+def hosts_probe(
+    flows_file: str = typer.Option(str(FLOWS_FILE), "--flows-file", help="The flow allowlist the probes expect."),
+) -> None:
     """Send real packets: every declared flow, undeclared ports, Internet -> extranet; evidence in .egov/evidence/."""
     from infra.hosts.probe import probe
 
     with friendly_errors(), console.status("sending probes"):
-        report = probe(_lab(), _paths().root / "evidence")
+        report = probe(_lab(), _paths().root / "evidence", flows_file=Path(flows_file))
     table = Table(title=f"probes through the bridge gateway (evidence {report.evidence})")
     for column in ("kind", "flow", "from", "to", "packet", "expected", "observed", "NFLOG lines"):
         table.add_column(column)

@@ -5,7 +5,10 @@ One set of options serves ssh, Ansible and testinfra, so they all trust exactly 
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,10 +28,18 @@ class Connection:
     @classmethod
     def for_hosts_dir(cls, hosts_dir: Path) -> Connection:
         ssh = hosts_dir / "ssh"
-        return cls(ssh / "id_ed25519", ssh / "known_hosts", ssh / "cp")
+        # Control sockets live in a short path: a Unix socket path is limited to 107 bytes.
+        tag = hashlib.sha256(str(hosts_dir.resolve()).encode()).hexdigest()[:10]
+        return cls(ssh / "id_ed25519", ssh / "known_hosts", Path(tempfile.gettempdir()) / f"egov-ssh-{tag}")
+
+    def close(self) -> None:
+        """End the persistent connections and remove their sockets."""
+        for socket_path in self.control_dir.glob("*"):
+            subprocess.run(["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "egov"], capture_output=True)
+        shutil.rmtree(self.control_dir, ignore_errors=True)
 
     def options(self) -> list[str]:
-        self.control_dir.mkdir(parents=True, exist_ok=True)
+        self.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return [
             "-o", "BatchMode=yes",
             "-o", "IdentitiesOnly=yes",

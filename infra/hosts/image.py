@@ -7,12 +7,14 @@ in here. Changing ``PACKAGES`` changes the tarball's name, so a stale image is n
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+from infra.local.paths import REPO_ROOT
 from infra.local.process import LocalEnvError
 
 SUITE = "bookworm"
@@ -24,6 +26,11 @@ PACKAGES = (
 )
 
 
+def default_image_dir() -> Path:
+    """The checkout's image cache (EGOV_HOSTS_IMAGE_DIR to move it): shared by every EGOV_HOME, tests included."""
+    return Path(os.environ.get("EGOV_HOSTS_IMAGE_DIR", REPO_ROOT / ".egov" / "hosts" / "image")).resolve()
+
+
 def image_tag() -> str:
     digest = hashlib.sha256(" ".join((SUITE, MIRROR, *PACKAGES)).encode()).hexdigest()[:12]
     return f"{SUITE}-{digest}"
@@ -32,8 +39,8 @@ def image_tag() -> str:
 class HostImage:
     """The cached tarball and the read-only lower directory the hosts' overlays stack on."""
 
-    def __init__(self, hosts_dir: Path) -> None:
-        self.dir = hosts_dir / "image"
+    def __init__(self, image_dir: Path) -> None:
+        self.dir = image_dir
         self.tarball = self.dir / f"{image_tag()}.tar"
         self.lower = self.dir / image_tag()
 

@@ -17,6 +17,7 @@ state file recorded.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import json
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from infra.config import Platform
 from infra.hosts.connection import Connection
-from infra.hosts.image import HostImage
+from infra.hosts.image import HostImage, default_image_dir
 from infra.hosts.inventory import BRIDGE_ZONE, Host, write_inventory
 from infra.local.process import LocalEnvError, pid_alive
 
@@ -47,18 +48,18 @@ def lab_prefix(root: Path) -> str:
 def mgmt_network(prefix: str) -> ipaddress.IPv4Network:
     """The out-of-band management segment: a /24 in 100.64.0.0/10 chosen by the prefix."""
     index = int(hashlib.sha256(prefix.encode()).hexdigest()[:4], 16) % 4096
-    return ipaddress.ip_network(f"100.{64 + index // 256}.{index % 256}.0/24")
+    return ipaddress.IPv4Network(f"100.{64 + index // 256}.{index % 256}.0/24")
 
 
 def mac_for(address: str, leg: int) -> str:
     """A fixed, locally administered MAC from the IP: a recreated host never leaves stale ARP entries behind."""
     octets = ipaddress.ip_address(address).packed
-    return "02:%02x:" % leg + ":".join(f"{b:02x}" for b in octets)
+    return f"02:{leg:02x}:" + ":".join(f"{b:02x}" for b in octets)
 
 
-def gateway_leg(network: ipaddress.IPv4Network) -> ipaddress.IPv4Interface:
+def gateway_leg(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Interface:
     """The gateway's address on a zone segment: the zone network's first address."""
-    return ipaddress.ip_interface(f"{network.network_address + 1}/{network.prefixlen}")
+    return ipaddress.IPv4Interface(f"{network.network_address + 1}/{network.prefixlen}")
 
 
 def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -127,7 +128,7 @@ exec chroot "$R" /usr/sbin/sshd -D -e
 class Lab:
     """Build, inspect and remove the test hosts of one environment."""
 
-    def __init__(self, root: Path, platform: Platform) -> None:
+    def __init__(self, root: Path, platform: Platform, image_dir: Path | None = None) -> None:
         self.root = root
         self.dir = root / "hosts"
         self.platform = platform
@@ -136,7 +137,8 @@ class Lab:
         self.state_file = self.dir / "lab.json"
         self.inventory = self.dir / "inventory.yml"
         self.key = self.dir / "ssh" / "id_ed25519"
-        self.image = HostImage(self.dir)
+        # The image is shared by every environment of this checkout (a temporary EGOV_HOME included).
+        self.image = HostImage(image_dir or default_image_dir())
 
     # --- names -------------------------------------------------------------------------------
     @property
@@ -269,7 +271,9 @@ class Lab:
         state.namespaces.append(ns)
         state.save(self.state_file)
 
-    def _leg(self, ns: str, tag: str, segment: str, inner: str, cidr: str, address: str, isolated: bool = False) -> None:
+    def _leg(
+        self, ns: str, tag: str, segment: str, inner: str, cidr: str, address: str, isolated: bool = False
+    ) -> None:
         outer = f"{self.prefix}{tag}"[:15]
         ip("-n", self.switch, "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ns)
         ip("-n", ns, "link", "set", inner, "address", mac_for(address, 1 if segment == MGMT else 0))
@@ -331,9 +335,9 @@ class Lab:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         for ns in state.namespaces:
-            _wait(lambda ns=ns: not ip("netns", "pids", ns, check=False).stdout.strip(), 10.0)
+            _wait(functools.partial(_netns_empty, ns), 10.0)
         for pid in state.pids.values():
-            _wait(lambda pid=pid: not pid_alive(pid), 10.0)
+            _wait(functools.partial(_gone, pid), 10.0)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
         if ip("link", "show", state.root_link, check=False).returncode == 0:
@@ -341,6 +345,7 @@ class Lab:
         for ns in reversed(state.namespaces):
             ip("netns", "del", ns, check=False)
         _wait(lambda: ip("link", "show", state.root_link, check=False).returncode != 0, 10.0)
+        Connection.for_hosts_dir(self.dir).close()
         shutil.rmtree(self.dir / "run", ignore_errors=True)
         self.inventory.unlink(missing_ok=True)
         self.state_file.unlink(missing_ok=True)
@@ -371,6 +376,14 @@ class Lab:
     def hosts(self) -> list[Host]:
         state = LabState.load(self.state_file)
         return [Host(**entry) for entry in state.hosts] if state else []
+
+
+def _netns_empty(ns: str) -> bool:
+    return not ip("netns", "pids", ns, check=False).stdout.strip()
+
+
+def _gone(pid: int) -> bool:
+    return not pid_alive(pid)
 
 
 def _is_our_unshare(pid: int) -> bool:

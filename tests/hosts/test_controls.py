@@ -170,7 +170,8 @@ def test_8_1_4_3_c_logs_to_log_host(host: Any, target: Host, lab_vars: dict[str,
     if target.role == "loghost":
         assert host.socket(f"tcp://0.0.0.0:{LOG_PORT}").is_listening, "log host does not receive logs"
         rotate = host.file("/etc/logrotate.d/egov-remote").content_string
-        assert int(re.search(r"^\s*rotate\s+(\d+)", rotate, re.M).group(1)) >= 180, "remote logs kept < 180 days"
+        kept = re.search(r"^\s*rotate\s+(\d+)", rotate, re.M)
+        assert kept and int(kept.group(1)) >= 180, "remote logs kept < 180 days"
     else:
         assert f'target="{lab_vars["egov_log_host"]}"' in config, "logs are not forwarded to the log host"
     if not lab_vars.get("egov_real_host"):
