@@ -5,16 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EGOV := $(VENV)/bin/egov
 
-.PHONY: setup engine hosts-deps demo test unit integration lint bench down clean
+SDK := sdk/python
+
+.PHONY: setup engine sdk hosts-deps demo test unit integration lint bench down clean
 
 setup: $(VENV)/.installed engine hosts-deps
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# The generated SDK (pulumi_egov) is installed editable: regenerating it needs no reinstall unless its
+# pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml requirements.lock $(SDK)/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "egov-cloud needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "[setup] installing Python dependencies (pinned in requirements.lock)"
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	@$(PY) -m pip install -q -c requirements.lock -e '.[dev]' -e ./$(SDK)
 	@touch $@
 
 engine:
@@ -24,6 +28,10 @@ engine:
 hosts-deps:
 	@command -v debootstrap >/dev/null || test -x /usr/sbin/debootstrap || \
 		{ echo "[setup] installing debootstrap (test hosts image)"; apt-get install -y -q debootstrap >/dev/null; }
+
+# Regenerate the Python SDK from the provider's schema with the engine's own code generator (sdk/generate.py).
+sdk: setup
+	$(PY) sdk/generate.py
 
 demo: setup
 	$(EGOV) demo
@@ -36,7 +44,7 @@ unit: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy infra compliance stacks bench tests
+	$(VENV)/bin/mypy infra compliance stacks bench tests sdk/generate.py
 	cd playbooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ansible-lint --offline -q .
 
 bench: setup

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from pulumi_egov.ec2 import TransitGatewayRouteTable, TransitGatewayRouteTableAssociation
 
 from infra.components.bridge_flows import BridgeFlows
+from infra.components.inputs import Reference
 from infra.components.zone_network import ZoneNetwork
 from infra.config.platform import BRIDGE
-from infra.resources.transit import TransitGatewayRouteTable, TransitGatewayRouteTableAssociation
 from stacks.policy import load_policy, peer_cidrs
 
 ATTACHMENT_TIER = "attachment"
@@ -76,15 +77,15 @@ def build() -> None:
     )
 
     zones = list(platform.zones)
-    vpc_ids: dict[str, pulumi.Input[str]] = {z: _pick(core.get_output("vpcIds"), z) for z in zones}
+    vpc_ids: dict[str, Reference] = {z: _pick(core.get_output("vpcIds"), z) for z in zones}
     vpc_ids[BRIDGE] = bridge.vpc_id
     subnet_ids: dict[str, dict[str, Any]] = {
         z: {tier: _pick(core.get_output("subnetIds"), z, tier) for tier in platform.zones[z].subnets} for z in zones
     }
     subnet_ids[BRIDGE] = dict(bridge.subnet_ids)
-    tables: dict[str, pulumi.Input[str]] = {z: _pick(core.get_output("tgwRouteTableIds"), z) for z in zones}
+    tables: dict[str, Reference] = {z: _pick(core.get_output("tgwRouteTableIds"), z) for z in zones}
     tables[BRIDGE] = table.transit_gateway_route_table_id
-    attachments: dict[str, pulumi.Input[str]] = {z: _pick(core.get_output("attachmentIds"), z) for z in zones}
+    attachments: dict[str, Reference] = {z: _pick(core.get_output("attachmentIds"), z) for z in zones}
     attachments[BRIDGE] = bridge.attachment_id
 
     flows = BridgeFlows(

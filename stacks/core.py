@@ -13,15 +13,11 @@ deployed no zone can reach another. Exports what the bridge stack reads through 
 from __future__ import annotations
 
 import pulumi
+from pulumi_egov.ec2 import TransitGateway, TransitGatewayRouteTable, TransitGatewayRouteTableAssociation
 
 from infra.components.audit import AuditArchive, partition_of
 from infra.components.keys import DEFAULT_DELETION_WINDOW_DAYS, KeySet, audit_key_policy
 from infra.components.zone_network import ZoneNetwork
-from infra.resources.transit import (
-    TransitGateway,
-    TransitGatewayRouteTable,
-    TransitGatewayRouteTableAssociation,
-)
 from stacks.policy import load_policy, peer_cidrs
 
 ATTACHMENT_TIER = "endpoint"

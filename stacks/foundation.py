@@ -6,8 +6,7 @@
 from __future__ import annotations
 
 import pulumi
-
-from infra.resources.ec2 import Vpc
+from pulumi_egov.ec2 import Vpc
 
 DEFAULT_CIDR = "10.10.0.0/16"
 

@@ -23,10 +23,10 @@ out = Console()
 
 
 def _client(namespace: str) -> hvac.Client:
-    """VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT when set, else the embedded OpenBao (see infra.vault.live)."""
-    from infra.vault.live import connect
+    """VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT when set, else the embedded OpenBao (see infra/cli/vault_connection.py)."""
+    from infra.cli.vault_connection import vault_connection
 
-    return connect().client(namespace)
+    return vault_connection().client(namespace)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -71,11 +71,14 @@ def render_status(parts: list[PartStatus]) -> None:
 def local_up(
     vault_nodes: int = typer.Option(None, "--vault-nodes", min=1, max=5,
                                     help="OpenBao raft nodes: 1, 3 or 5 (default: as before; 1 on a fresh setup)."),
+    renew_tls: bool = typer.Option(False, "--renew-tls",
+                                   help="Make a new bootstrap CA and OpenBao server certificate (the CA key is not "
+                                        "kept, so this is how the certificate is renewed)."),
 ) -> None:
     """Start moto and OpenBao (or bring them back); safe to run again."""
     env = LocalEnvironment(vault_nodes=vault_nodes)
     with friendly_errors(), console.status("starting the embedded environment") as spinner:
-        parts = env.up(lambda msg: spinner.update(msg))
+        parts = env.up(lambda msg: spinner.update(msg), renew_tls=renew_tls)
     render_status(parts)
     if not all(p.healthy for p in parts):
         raise typer.Exit(1)

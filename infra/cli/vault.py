@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infra.cli.vault_connection import vault_connection
 from infra.vault.apply import (
     apply_plan,
     make_plan,
@@ -21,7 +22,7 @@ from infra.vault.apply import (
     unseal_tenant_namespace,
 )
 from infra.vault.errors import VaultOpsError
-from infra.vault.live import Connection, connect
+from infra.vault.live import Connection
 from infra.vault.model import DesiredState, load_desired
 from infra.vault.plan import Plan
 from infra.vault.policies import DEFAULT_DESIRED, rendered_dir_for, stale_files, write_rendered
@@ -31,6 +32,22 @@ vault_app = typer.Typer(help="OpenBao as code: namespaces, keys, CAs, policies a
 
 console = Console(stderr=True)
 out = Console()
+
+_options = {"insecure_http": False}
+
+
+@vault_app.callback()
+def _vault_options(insecure_http: bool = typer.Option(
+        False, "--insecure-http",
+        help="accept a plain http:// VAULT_ADDR (the token then crosses the network in clear): throw-away test "
+             "servers only")) -> None:
+    _options["insecure_http"] = insecure_http
+
+
+def connect() -> Connection:
+    """The OpenBao to use and its token (embedded, or VAULT_ADDR/VAULT_TOKEN): see infra/cli/vault_connection.py."""
+    return vault_connection(insecure_http=_options["insecure_http"])
+
 
 FILE_OPTION = typer.Option(DEFAULT_DESIRED, "--file", "-f", help="desired-state YAML", show_default=True)
 

@@ -1,6 +1,6 @@
 """``ComponentResource``s the stack kinds compose: zone network, audit archive, key set, bridge flows.
 
-No boto3 here: components only register resources of ``infra.resources``.
+No boto3 here: components only register resources of the generated SDK (``pulumi_egov``, in sdk/python).
 """
 
 from infra.components.audit import AuditArchive

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi_egov.cloudtrail import Trail
+from pulumi_egov.s3 import Bucket
 
-from infra.resources.security import Bucket, Trail
+from infra.components.inputs import Reference, policy_json
 
 MIN_RETENTION_DAYS = 180
 LOG_WRITERS = {"CloudTrail": "cloudtrail.amazonaws.com", "FlowLogs": "delivery.logs.amazonaws.com"}
@@ -63,7 +65,7 @@ class AuditArchive(pulumi.ComponentResource):
         *,
         stack: str,
         region: str,
-        kms_key_arn: pulumi.Input[str],
+        kms_key_arn: Reference,
         retention_days: int = MIN_RETENTION_DAYS,
         force_destroy: bool = False,
         tags: Mapping[str, str] | None = None,
@@ -93,7 +95,7 @@ class AuditArchive(pulumi.ComponentResource):
             object_lock_enabled=True,
             retention_mode="GOVERNANCE",
             retention_days=retention_days,
-            policy=archive_policy(bucket_arn),
+            policy=policy_json(archive_policy(bucket_arn)),
             force_destroy=force_destroy,
             tags=all_tags,
             opts=child,
@@ -118,5 +120,5 @@ class AuditArchive(pulumi.ComponentResource):
         return self.bucket.bucket
 
     @property
-    def bucket_arn(self) -> pulumi.Output[str]:
+    def bucket_arn(self) -> pulumi.Output[str | None]:
         return self.bucket.arn

@@ -18,16 +18,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-
-from infra.config import CompiledBridge
-from infra.resources.network import (
+from pulumi_egov.ec2 import (
     NetworkAcl,
     NetworkAclEntry,
     SecurityGroup,
     SecurityGroupRule,
     SecurityGroupRuleGuard,
+    TransitGatewayRoute,
 )
-from infra.resources.transit import TransitGatewayRoute
+
+from infra.components.inputs import Reference, id_list
+from infra.config import CompiledBridge
 
 SubnetIds = pulumi.Input[Sequence[pulumi.Input[str]]]
 
@@ -48,10 +49,10 @@ class BridgeFlows(pulumi.ComponentResource):
         name: str,
         *,
         plan: CompiledBridge,
-        vpc_ids: Mapping[str, pulumi.Input[str]],
+        vpc_ids: Mapping[str, Reference],
         subnet_ids: Mapping[str, Mapping[str, SubnetIds]],
-        tgw_route_table_ids: Mapping[str, pulumi.Input[str]],
-        attachment_ids: Mapping[str, pulumi.Input[str]],
+        tgw_route_table_ids: Mapping[str, Reference],
+        attachment_ids: Mapping[str, Reference],
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -80,7 +81,7 @@ class BridgeFlows(pulumi.ComponentResource):
             )
             self.security_groups[sg.network] = group
             groups_by_name[sg.name] = group
-        rule_ids: dict[str, list[pulumi.Output[str]]] = {name: [] for name in groups_by_name}
+        rule_ids: dict[str, list[pulumi.Output[str | None]]] = {name: [] for name in groups_by_name}
         for rule in plan.security_group_rules:
             resource = SecurityGroupRule(
                 rule.name,
@@ -99,7 +100,7 @@ class BridgeFlows(pulumi.ComponentResource):
             self.rule_guards[sg.network] = SecurityGroupRuleGuard(
                 f"{sg.name}-guard",
                 security_group_id=groups_by_name[sg.name].group_id,
-                managed_rule_ids=rule_ids[sg.name],
+                managed_rule_ids=id_list(rule_ids[sg.name]),
                 opts=child,
             )
 
@@ -145,5 +146,5 @@ class BridgeFlows(pulumi.ComponentResource):
         self.register_outputs({"securityGroupIds": self.security_group_ids})
 
     @property
-    def security_group_ids(self) -> dict[str, pulumi.Output[str]]:
+    def security_group_ids(self) -> dict[str, pulumi.Output[str | None]]:
         return {network: group.group_id for network, group in self.security_groups.items()}

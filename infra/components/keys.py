@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
+from pulumi_egov.kms import Alias, Key
 
-from infra.resources.security import Alias, Key, PolicyInput
+from infra.components.inputs import PolicyInput, policy_json
 
 DEFAULT_PURPOSES = ("audit", "logs", "data")
 # Keys are never deleted at once: destroy schedules deletion after this many days (7-30).
@@ -72,7 +73,7 @@ class KeySet(pulumi.ComponentResource):
                 description=f"egov-cloud {stack}: {purpose} key (customer managed, yearly rotation)",
                 enable_key_rotation=True,
                 pending_window_in_days=deletion_window_days,
-                policy=(policies or {}).get(purpose),
+                policy=policy_json((policies or {}).get(purpose)),
                 tags={**(tags or {}), "egov:stack": stack, "egov:purpose": purpose},
                 opts=child,
             )
@@ -83,10 +84,10 @@ class KeySet(pulumi.ComponentResource):
         self.register_outputs({"arns": self.arns})
 
     @property
-    def arns(self) -> dict[str, pulumi.Output[str]]:
+    def arns(self) -> dict[str, pulumi.Output[str | None]]:
         return {purpose: key.arn for purpose, key in self.keys.items()}
 
-    def arn(self, purpose: str) -> pulumi.Output[str]:
+    def arn(self, purpose: str) -> pulumi.Output[str | None]:
         if purpose not in self.keys:
             raise KeyError(f"no {purpose!r} key in this key set; it has: {', '.join(self.keys)}")
         return self.keys[purpose].arn

@@ -19,18 +19,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-
-from infra.config import Network
-from infra.resources.ec2 import Vpc
-from infra.resources.network import (
+from pulumi_egov.ec2 import (
     DefaultSecurityGroupLockdown,
     FlowLog,
     InternetGateway,
     RouteTable,
     RouteTableAssociation,
     Subnet,
+    TransitGatewayVpcAttachment,
+    Vpc,
 )
-from infra.resources.transit import TransitGatewayVpcAttachment
+
+from infra.components.inputs import Reference, id_list, route
+from infra.config import Network
 
 DEFAULT_PUBLIC_TIERS = ("web",)
 
@@ -51,10 +52,10 @@ class ZoneNetwork(pulumi.ComponentResource):
         *,
         stack: str,
         network: Network,
-        transit_gateway_id: pulumi.Input[str],
+        transit_gateway_id: Reference,
         attachment_tier: str,
         peer_cidrs: Sequence[str],
-        flow_log_bucket_arn: pulumi.Input[str],
+        flow_log_bucket_arn: Reference,
         internet_gateway: bool = False,
         public_tiers: Sequence[str] = DEFAULT_PUBLIC_TIERS,
         tags: Mapping[str, str] | None = None,
@@ -99,14 +100,14 @@ class ZoneNetwork(pulumi.ComponentResource):
             f"{zone}-tgw-attachment",
             transit_gateway_id=transit_gateway_id,
             vpc_id=self.vpc.vpc_id,
-            subnet_ids=self.subnet_ids[attachment_tier],
+            subnet_ids=id_list(self.subnet_ids[attachment_tier]),
             tags=named("tgw-attachment"),
             opts=child,
         )
         # A VPC route to a transit gateway needs the VPC attached to it first.
         after_attachment = pulumi.ResourceOptions(parent=self, depends_on=[self.attachment])
         peer_routes: list[dict[str, Any]] = [
-            {"destination_cidr_block": cidr, "transit_gateway_id": transit_gateway_id} for cidr in sorted(peer_cidrs)
+            route(cidr, transit_gateway_id=transit_gateway_id) for cidr in sorted(peer_cidrs)
         ]
         self.route_table = RouteTable(
             f"{zone}-rt", vpc_id=self.vpc.vpc_id, routes=peer_routes, tags=named("rt"), opts=after_attachment
@@ -118,8 +119,7 @@ class ZoneNetwork(pulumi.ComponentResource):
             self.public_route_table = RouteTable(
                 f"{zone}-public-rt",
                 vpc_id=self.vpc.vpc_id,
-                routes=[{"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw.internet_gateway_id},
-                        *peer_routes],
+                routes=[route("0.0.0.0/0", gateway_id=igw.internet_gateway_id), *peer_routes],
                 tags=named("public-rt"),
                 opts=after_attachment,
             )
@@ -156,20 +156,20 @@ class ZoneNetwork(pulumi.ComponentResource):
         )
 
     @property
-    def vpc_id(self) -> pulumi.Output[str]:
+    def vpc_id(self) -> pulumi.Output[str | None]:
         return self.vpc.vpc_id
 
     @property
-    def subnet_ids(self) -> dict[str, list[pulumi.Output[str]]]:
+    def subnet_ids(self) -> dict[str, list[pulumi.Output[str | None]]]:
         return {tier: [subnet.subnet_id for subnet in subnets.values()] for tier, subnets in self.subnets.items()}
 
     @property
-    def route_table_ids(self) -> dict[str, pulumi.Output[str]]:
+    def route_table_ids(self) -> dict[str, pulumi.Output[str | None]]:
         ids = {"private": self.route_table.route_table_id}
         if self.public_route_table is not None:
             ids["public"] = self.public_route_table.route_table_id
         return ids
 
     @property
-    def attachment_id(self) -> pulumi.Output[str]:
+    def attachment_id(self) -> pulumi.Output[str | None]:
         return self.attachment.transit_gateway_attachment_id

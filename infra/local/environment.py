@@ -27,11 +27,14 @@ class LocalEnvironment:
         self.cloud = MotoCloud(self.paths)
         self.vault = OpenBao(self.paths, nodes=vault_nodes)
 
-    def up(self, progress: Progress = lambda _: None) -> list[PartStatus]:
-        """Bring every part up; parts already running are left alone, so this is safe to repeat."""
+    def up(self, progress: Progress = lambda _: None, *, renew_tls: bool = False) -> list[PartStatus]:
+        """Bring every part up; parts already running are left alone, so this is safe to repeat.
+
+        ``renew_tls``: a new bootstrap CA and OpenBao server certificate (`egov local up --renew-tls`).
+        """
         self.paths.ensure()
         self.cloud.up(progress)
-        self.vault.up(progress)
+        self.vault.up(progress, renew_tls=renew_tls)
         self._unseal_tenant_namespaces(progress)
         return self.status()
 
@@ -40,10 +43,10 @@ class LocalEnvironment:
         from infra.vault.live import connect
         from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, unseal_stored
 
-        keys_dir = self.vault.dir / "namespaces"
+        keys_dir = self.vault.namespace_keys_dir
         if not keys_dir.is_dir():
             return
-        conn = connect({**self.vault.env(), KEYS_DIR_VARIABLE: str(keys_dir)})
+        conn = connect({**self.vault.root_env(), KEYS_DIR_VARIABLE: str(keys_dir)})
         for message in unseal_stored(conn, KeyShareStore(keys_dir)):
             progress(message)
 
@@ -60,10 +63,12 @@ class LocalEnvironment:
         return self.vault.secrets_provider_url
 
     def env(self) -> dict[str, str]:
-        """Everything a shell (or the engine) needs to use this environment."""
+        """Everything a shell (or the engine) needs to use this environment; VAULT_TOKEN is Pulumi's own
+        token (encrypt/decrypt with its key only), never the root token."""
         return {
             **self.cloud.env(),
             **self.vault.env(),
+            "EGOV_HOME": str(self.paths.root),
             "PULUMI_BACKEND_URL": backend_url(self.paths),
             "PULUMI_HOME": str(self.paths.pulumi_home),
             **engine_settings(),

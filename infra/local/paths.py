@@ -11,7 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from infra.repo import REPO_ROOT
+
+__all__ = ["REPO_ROOT", "LocalPaths", "tools_bin"]
 
 
 @dataclass(frozen=True)

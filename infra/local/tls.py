@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,30 +21,23 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from infra.files import write_private_file
 from infra.local.process import LocalEnvError
+
+__all__ = ["LocalCA", "ServerTLS", "ensure_server_tls", "write_private_file"]
 
 CA_VALIDITY = dt.timedelta(days=3650)
 # Browsers and Go cap leaf lifetimes around 398 days; stay under it so the cert is valid everywhere.
 LEAF_VALIDITY = dt.timedelta(days=397)
 RENEW_BEFORE = dt.timedelta(days=30)
+# The only names the bootstrap CA may certify (X.509 name constraints, critical): the loopback servers.
+PERMITTED_NAMES: list[x509.GeneralName] = [
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.ip_network("127.0.0.1/32")),
+]
+RENEW_TLS_HINT = "run `egov local up --renew-tls` (a new CA and server certificate; clients re-read the CA file)"
 # Backdate a little so a clock that is slightly behind does not reject a fresh cert.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically write ``data`` readable by the owner only (0600 from creation on)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # the umask can only remove bits, but be explicit
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
 
 
 def _now() -> dt.datetime:
@@ -118,11 +110,26 @@ class LocalCA:
                 critical=True,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            # Whoever gets hold of this CA can only vouch for the loopback names, never for a real host.
+            .add_extension(x509.NameConstraints(permitted_subtrees=PERMITTED_NAMES, excluded_subtrees=None),
+                           critical=True)
             .sign(key, hashes.SHA256())
         )
         write_private_file(self.key_path, _key_pem(key))
         _write_cert(self.cert_path, cert)
         return True
+
+    def constrained(self) -> bool:
+        """True if the CA certificate limits itself to :data:`PERMITTED_NAMES` (CAs made before did not)."""
+        try:
+            constraints = self.certificate().extensions.get_extension_for_class(x509.NameConstraints).value
+        except x509.ExtensionNotFound:
+            return False
+        return set(constraints.permitted_subtrees or []) == set(PERMITTED_NAMES)
+
+    def forget_key(self) -> None:
+        """Drop the CA key once the server certificate is issued: a new certificate means a new CA."""
+        self.key_path.unlink(missing_ok=True)
 
     def certificate(self) -> x509.Certificate:
         try:
@@ -226,24 +233,34 @@ def _needs_new_cert(
 def ensure_server_tls(
     directory: Path, *, name: str, ca_common_name: str = "egov local bootstrap CA",
     ip_addresses: Sequence[str] = ("127.0.0.1",), dns_names: Sequence[str] = ("localhost",),
+    renew: bool = False,
 ) -> ServerTLS:
-    """CA plus a valid server cert ``<name>.pem``/``<name>-key.pem`` in ``directory``.
+    """CA plus a valid server cert ``<name>.pem``/``<name>-key.pem`` in ``directory``; the CA key is then deleted.
 
-    Creates what is missing, renews a cert close to expiry or whose names changed, and
-    otherwise leaves the files alone (so a running server's cert stays the one on disk).
+    Creates what is missing and otherwise leaves the files alone (so a running server's cert stays the one
+    on disk). The CA key lives only while the server certificate is signed: a certificate that must be
+    issued again (close to expiry, names changed) needs a new CA, made only when asked (``renew``, i.e.
+    ``egov local up --renew-tls``), because every client has to re-read the CA file.
     """
     ca = LocalCA.in_directory(directory)
-    created_ca = ca.ensure(ca_common_name)
     cert_path, key_path = directory / f"{name}.pem", directory / f"{name}-key.pem"
+    if renew:
+        for old in (ca.cert_path, ca.key_path, cert_path, key_path):
+            old.unlink(missing_ok=True)
+    created_ca = ca.ensure(ca_common_name)
     reason = "missing" if created_ca else _needs_new_cert(ca, cert_path, key_path, ip_addresses, dns_names)
+    if not ca.constrained():
+        raise LocalEnvError(f"the bootstrap CA {ca.cert_path} has no name constraints (it was made before they "
+                            f"were added) and could vouch for any host; {RENEW_TLS_HINT}")
     if reason:
         if not ca.key_path.exists():
             raise LocalEnvError(
-                f"server certificate {cert_path} must be issued ({reason}) but the CA key {ca.key_path} is "
-                f"missing. Delete {directory} to create a new CA and certificate."
+                f"server certificate {cert_path} must be issued again ({reason}) but the bootstrap CA's key is "
+                f"not kept once a certificate is issued; {RENEW_TLS_HINT}"
             )
         ca.issue_server_cert(
             cert_path, key_path, common_name=dns_names[0] if dns_names else ip_addresses[0],
             ip_addresses=ip_addresses, dns_names=dns_names,
         )
+    ca.forget_key()
     return ServerTLS(ca_cert=ca.cert_path, cert=cert_path, key=key_path)

@@ -34,11 +34,30 @@ CONFIG_VARIABLES: dict[str, dict[str, Any]] = {
 }
 
 
+PYTHON_SDK: dict[str, Any] = {
+    "packageName": "pulumi_egov",
+    # Stamp the schema's version into the SDK, so the version the program asks the engine for is the
+    # provider's own (the default is 0.0.0); pyproject.toml rather than setup.py, for a plain pip install.
+    "respectSchemaVersion": True,
+    "pyproject": {"enabled": True},
+    "pythonRequires": ">=3.11",
+}
+"""How Pulumi's Python code generator shapes the SDK (``make sdk`` writes it to sdk/python)."""
+
+
+def _item_schema(item_type: str) -> dict[str, Any]:
+    """An element's schema. A bare ``object`` would read as a map of strings to the code generator; ours
+    (routes, lifecycle rules, rules found on a group) mix strings, numbers and booleans."""
+    if item_type == "object":
+        return {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
+    return {"type": item_type}
+
+
 def _property_schema(spec: PropertySpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": spec.type, "description": spec.description}
     if spec.item_type is not None:
         key = "additionalProperties" if spec.type == "object" else "items"
-        schema[key] = {"type": spec.item_type}
+        schema[key] = _item_schema(spec.item_type)
     if spec.secret:
         schema["secret"] = True
     if spec.replace_on_change:
@@ -73,9 +92,20 @@ def package_schema(handlers: Iterable[ResourceHandler]) -> dict[str, Any]:
         "resources": {h.type_token: resource_schema(h) for h in handlers},
         "functions": {},
         "types": {},
-        "language": {"python": {"packageName": "pulumi_egov"}},
+        "language": {"python": PYTHON_SDK},
     }
 
 
 def package_schema_json(handlers: Iterable[ResourceHandler]) -> str:
     return json.dumps(package_schema(handlers), indent=2, sort_keys=True)
+
+
+def main() -> None:
+    """Print the provider's schema as JSON (``python -m infra.provider.schema``); ``make sdk`` generates from it."""
+    from infra.provider.provider import default_registry  # the registry imports this module
+
+    print(package_schema_json(default_registry()))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ what was applied and what was not; the next run re-reads the server and converge
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from infra.vault import policies as pol
+from infra.vault.breakglass import BREAK_GLASS_VARIABLE, break_glass_reason
 from infra.vault.errors import PlanRefused, VaultOpsError
 from infra.vault.live import Connection, Executor, Observer, preflight
 from infra.vault.model import TENANTS_NAMESPACE, DesiredState, Tenant, load_desired, parse_desired
@@ -57,7 +59,7 @@ def make_plan(conn: Connection, state: DesiredState, rendered_dir: Path | None =
     resources = build_resources(state, url_base)
     observer = Observer(conn)
     observed = observer.observe(resources)
-    findings: list[Finding] = list(observer.findings)
+    findings: list[Finding] = list(observer.findings) + observer.unmanaged_findings(resources)
     if observed.get(f"sys/namespaces/{TENANTS_NAMESPACE}") is not None:
         findings += observer.unmanaged_tenants(TENANTS_NAMESPACE, {t.id for t in state.tenants})
     findings += _new_seal_findings(conn, state, resources, observed)
@@ -67,8 +69,19 @@ def make_plan(conn: Connection, state: DesiredState, rendered_dir: Path | None =
             findings.append(Finding("warning", f"rendered policies in {rendered_dir}",
                                     f"out of date: {', '.join(stale)}",
                                     "run `egov vault render` and commit the result, so review sees what is applied"))
-    return compute_plan(resources, observed, conn.address, findings, sealed=observer.sealed,
+    plan = compute_plan(resources, observed, conn.address, findings, sealed=observer.sealed,
                         seal_states=_seal_states(state, observed))
+    return dataclasses.replace(plan, findings=plan.findings + tuple(_break_glass_findings(conn, plan)))
+
+
+def _break_glass_findings(conn: Connection, plan: Plan) -> list[Finding]:
+    """Actions the operators policy refuses on purpose, when there is no break-glass token to run them."""
+    if conn.break_glass() is not None:
+        return []
+    return [Finding("error", str(action.resource), f"needs the break-glass (root) token: {reason}",
+                    f"apply it with the root token in {BREAK_GLASS_VARIABLE} (the operator's own token runs "
+                    "everything else), or have the platform's root-token holders apply this change")
+            for action in plan.actions if (reason := break_glass_reason(action))]
 
 
 def _namespace_key(tenant: Tenant) -> str:
@@ -128,7 +141,7 @@ def apply_plan(conn: Connection, state: DesiredState, shown: Plan, progress: Pro
     if fresh.describe() != shown.describe():
         raise VaultOpsError(f"OpenBao at {conn.address} changed since the plan was shown (someone else applied?); "
                             "nothing was changed. Review the new plan with `egov vault plan` and apply again.")
-    executor = Executor(conn)
+    executor = Executor(conn, conn.break_glass())
     applied: list[Action] = []
     actions = list(fresh.actions)
     for index, action in enumerate(actions):

@@ -24,6 +24,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from infra.vault.breakglass import BREAK_GLASS_VARIABLE, break_glass_reason
 from infra.vault.errors import NamespaceSealed, VaultOpsError, VaultUnavailable
 from infra.vault.model import NamespaceSeal
 from infra.vault.plan import Action, Finding, in_namespace
@@ -35,9 +36,16 @@ CA_EXPIRY_WARNING = dt.timedelta(days=90)
 KV_UPGRADE_TIMEOUT = 15.0
 
 
+INSECURE_HTTP_VARIABLE = "EGOV_VAULT_INSECURE_HTTP"
+
+
 @dataclass
 class Connection:
-    """Where OpenBao is and how we authenticate; ``source`` says where that came from, for messages."""
+    """Where OpenBao is and how we authenticate; ``source`` says where that came from, for messages.
+
+    ``break_glass_token`` is the root token for the few actions the `operators` policy refuses on purpose
+    (see ``breakglass.py``); when ``token`` is itself a root token (``preflight`` finds out), it is used.
+    """
 
     address: str
     token: str
@@ -45,11 +53,26 @@ class Connection:
     source: str
     # Where key shares of new sealable namespaces are written (0600); None: nowhere, so none can be created.
     namespace_keys_dir: Path | None = None
+    break_glass_token: str | None = field(default=None, repr=False)
+    # A token would cross the network in clear over http://; only with this explicit opt-in.
+    insecure_http: bool = False
+    token_policies: tuple[str, ...] = ()  # of ``token``, filled in by ``preflight``
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
     _clients: dict[str, hvac.Client] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        check_address(self.address, self.insecure_http, self.source)
         self._session.verify = self.verify
+
+    def break_glass(self) -> Connection | None:
+        """A connection with the break-glass (root) token, or None when there is none to use."""
+        if "root" in self.token_policies:
+            return self
+        if not self.break_glass_token:
+            return None
+        return Connection(self.address, self.break_glass_token, self.verify, self.source,
+                          namespace_keys_dir=self.namespace_keys_dir, insecure_http=self.insecure_http,
+                          token_policies=("root",))
 
     def client(self, namespace: str = "") -> hvac.Client:
         """An hvac client bound to one namespace ("" = root); all share one TLS session."""
@@ -99,30 +122,43 @@ def _first_error(exc: hvac.exceptions.VaultError) -> str:
     return str(errors[0]) if errors else str(exc)
 
 
-def connect(env: Mapping[str, str] | None = None) -> Connection:
-    """VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT when set, else the embedded OpenBao of ``egov local``."""
+def check_address(address: str, insecure_http: bool, source: str = "environment") -> None:
+    """``https://`` only: over ``http://`` the token and every secret cross the network in clear."""
+    scheme = address.split("://", 1)[0].lower() if "://" in address else ""
+    if scheme == "https" or (scheme == "http" and insecure_http):
+        return
+    where = "VAULT_ADDR" if source == "environment" else f"the OpenBao address ({source})"
+    if scheme == "http":
+        raise VaultUnavailable(
+            f"{where} is {address}: plain http:// would send the token and every secret in clear, so it is "
+            f"refused. Use the server's https:// address (and VAULT_CACERT for its CA), or, for a throw-away "
+            f"test server only, opt in with --insecure-http or {INSECURE_HTTP_VARIABLE}=1. Nothing was changed.")
+    raise VaultUnavailable(f"{where} is {address!r}, which is not an https:// URL; write it as "
+                           "https://host:port. Nothing was changed.")
+
+
+def connect(env: Mapping[str, str] | None = None, *, insecure_http: bool = False) -> Connection:
+    """A connection from VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT (+ the break-glass token and key-share directory).
+
+    The embedded OpenBao of ``egov local`` is not known here (this layer does not import ``infra.local``):
+    the CLI passes its settings in, see ``infra/cli/vault_connection.py``.
+    """
     env = os.environ if env is None else env
     address = env.get("VAULT_ADDR", "").rstrip("/")
-    if address:
-        token = env.get("VAULT_TOKEN", "")
-        if not token:
-            raise VaultUnavailable(f"VAULT_ADDR is set ({address}) but VAULT_TOKEN is not: export a token that "
-                                   "carries the `operators` policy, or unset VAULT_ADDR to use the embedded OpenBao")
-        keys_dir = env.get(KEYS_DIR_VARIABLE)
-        return Connection(address, token, env.get("VAULT_CACERT") or True, source="environment",
-                          namespace_keys_dir=Path(keys_dir) if keys_dir else None)
-    from infra.local.openbao import OpenBao
-    from infra.local.paths import LocalPaths
-    from infra.local.process import LocalEnvError
-
-    try:
-        embedded = OpenBao(LocalPaths.default())
-        local = embedded.env()
-    except LocalEnvError as exc:
-        raise VaultUnavailable(f"no VAULT_ADDR set and the embedded OpenBao is not usable: {exc}") from exc
-    # Like init.json: key shares of sealable tenant namespaces next to the data, 0600, local only.
-    return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
-                      namespace_keys_dir=embedded.dir / "namespaces")
+    if not address:
+        raise VaultUnavailable("VAULT_ADDR is not set: export the address of OpenBao (https://...) and a token "
+                               "carrying the `operators` policy in VAULT_TOKEN, or run `egov local up` and "
+                               "`eval \"$(egov local env)\"` for the embedded one")
+    insecure_http = insecure_http or env.get(INSECURE_HTTP_VARIABLE, "") in ("1", "true", "yes")
+    check_address(address, insecure_http)
+    token = env.get("VAULT_TOKEN", "")
+    if not token:
+        raise VaultUnavailable(f"VAULT_ADDR is set ({address}) but VAULT_TOKEN is not: export a token that "
+                               "carries the `operators` policy, or unset VAULT_ADDR to use the embedded OpenBao")
+    keys_dir = env.get(KEYS_DIR_VARIABLE)
+    return Connection(address, token, env.get("VAULT_CACERT") or True, source="environment",
+                      namespace_keys_dir=Path(keys_dir) if keys_dir else None,
+                      break_glass_token=env.get(BREAK_GLASS_VARIABLE) or None, insecure_http=insecure_http)
 
 
 def preflight(conn: Connection) -> None:
@@ -144,7 +180,8 @@ def preflight(conn: Connection) -> None:
             f"`egov local up` for the embedded server, or `bao operator unseal` with VAULT_ADDR={conn.address} "
             f"({status.get('progress', 0)}/{status.get('t', '?')} key shares given so far), then run again.")
     try:
-        conn.client().auth.token.lookup_self()
+        me = conn.client().auth.token.lookup_self()
+        conn.token_policies = tuple(str(p) for p in ((me.get("data") or {}).get("policies") or []))
     except hvac.exceptions.Forbidden as exc:
         raise VaultUnavailable(f"OpenBao at {conn.address} rejected the token ({_first_error(exc)}); export "
                                "VAULT_TOKEN for a valid token carrying the `operators` policy. Nothing was changed."
@@ -174,6 +211,12 @@ def _name_of(path: str) -> str:
 
 def _mount_of(path: str) -> str:
     return path.split("/", 1)[0]
+
+
+def _audit_hmac(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The keys a mount's audit entries carry in clear; OpenBao leaves them out of the listing when empty."""
+    return {name: sorted(str(v) for v in config.get(name) or [])
+            for name in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys")}
 
 
 @dataclass(frozen=True)
@@ -261,12 +304,15 @@ class Observer:
         entry = self._listing(r.namespace, "sys/mounts").get(_name_of(r.path) + "/")
         if entry is None:
             return None
+        config = entry.get("config") or {}
         return {"type": entry.get("type"), "version": (entry.get("options") or {}).get("version"),
-                "max_lease_ttl": _seconds((entry.get("config") or {}).get("max_lease_ttl", 0))}
+                "max_lease_ttl": _seconds(config.get("max_lease_ttl", 0)), **_audit_hmac(config)}
 
     def _read_auth_mount(self, r: Resource) -> dict[str, Any] | None:
         entry = self._listing(r.namespace, "sys/auth").get(_name_of(r.path) + "/")
-        return None if entry is None else {"type": entry.get("type")}
+        if entry is None:
+            return None
+        return {"type": entry.get("type"), **_audit_hmac(entry.get("config") or {})}
 
     def _read_audit_device(self, r: Resource) -> dict[str, Any] | None:
         entry = self._listing(r.namespace, "sys/audit").get(_name_of(r.path) + "/")
@@ -350,6 +396,49 @@ class Observer:
     def _read_tenant_ca(self, r: Resource) -> dict[str, Any] | None:
         return self._ca(r, want_self_signed=False)
 
+    def unmanaged_findings(self, resources: Sequence[Resource]) -> list[Finding]:
+        """What the plan cannot converge but a human must see: mounts the tool does not manage that write
+        values in clear to the audit log, and AppRole roles nobody declared (their bindings go unchecked)."""
+        managed = {r.key for r in resources}
+        findings: list[Finding] = []
+        for (namespace, listing), entries in sorted(self._listings.items()):
+            kind = {"sys/mounts": "secrets engine", "sys/auth": "auth method"}.get(listing)
+            if kind is None:
+                continue
+            for path, entry in sorted(entries.items()):
+                key = "/".join(filter(None, (namespace, listing, str(path).rstrip("/"))))
+                clear = {name: keys for name, keys in _audit_hmac((entry or {}).get("config") or {}).items() if keys}
+                if key in managed or not clear:
+                    continue
+                tune = "secrets tune" if listing == "sys/mounts" else "auth tune"
+                findings.append(Finding(
+                    "warning", f"{kind} {key}",
+                    "is not managed by apply and has its audit log write "
+                    + "; ".join(f"{name} {', '.join(keys)}" for name, keys in clear.items()) + " in clear",
+                    f"with the break-glass token, `bao {tune} -namespace={namespace or 'root'} "
+                    f"-audit-non-hmac-request-keys= -audit-non-hmac-response-keys= {str(path).rstrip('/')}` "
+                    "(or remove the mount), then check the audit log for what leaked"))
+            if listing == "sys/auth":
+                findings += self._unmanaged_roles(namespace, entries, managed)
+        return findings
+
+    def _unmanaged_roles(self, namespace: str, auth: Mapping[str, Any], managed: set[str]) -> list[Finding]:
+        findings = []
+        for path, entry in sorted(auth.items()):
+            if (entry or {}).get("type") != "approle":
+                continue
+            mount = str(path).rstrip("/")
+            listing = self.conn.call("LIST", namespace, f"auth/{mount}/role")
+            for role in sorted(str(k) for k in ((listing or {}).get("data") or {}).get("keys", [])):
+                key = "/".join(filter(None, (namespace, f"auth/{mount}/role/{role}")))
+                if key not in managed:
+                    findings.append(Finding(
+                        "warning", f"AppRole role {key}",
+                        "exists but is not declared, so its bindings (bind_secret_id, bound CIDRs, policies) are "
+                        "not checked by plan",
+                        "delete it with the break-glass token if nobody can say who made it and why"))
+        return findings
+
     def unmanaged_tenants(self, parent: str, declared: set[str]) -> list[Finding]:
         """Tenant namespaces that exist but are no longer declared: never deleted, always reported."""
         listing = self.conn.call("LIST", parent, "sys/namespaces")
@@ -364,16 +453,28 @@ class Observer:
 
 
 class Executor:
-    """Performs one action: exactly the API calls that create the resource or change its listed fields."""
+    """Performs one action: exactly the API calls that create the resource or change its listed fields.
 
-    def __init__(self, conn: Connection) -> None:
+    Actions the `operators` policy refuses on purpose (``breakglass.py``) run with ``break_glass``, all
+    others with ``conn``'s own token.
+    """
+
+    def __init__(self, conn: Connection, break_glass: Connection | None = None) -> None:
         self.conn = conn
+        self.break_glass = break_glass
 
     def run(self, action: Action) -> None:
         r = action.resource
         if r.verify_only:
             raise VaultOpsError(f"{r} is verify-only; it is declared in the server config, not applied")
-        writer: Callable[[Action], None] = getattr(self, f"_write_{r.kind}")
+        target = self
+        reason = break_glass_reason(action)
+        if reason and self.break_glass is not None and self.break_glass is not self.conn:
+            target = Executor(self.break_glass)
+        elif reason and self.break_glass is None:
+            raise VaultOpsError(f"{action.describe()} needs the break-glass (root) token ({reason}); set "
+                                f"{BREAK_GLASS_VARIABLE}")
+        writer: Callable[[Action], None] = getattr(target, f"_write_{r.kind}")
         writer(action)
 
     def _post(self, namespace: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -406,11 +507,13 @@ class Executor:
             body: dict[str, Any] = {"type": r.immutable["type"], "description": r.create_only.get("description", "")}
             if "version" in r.immutable:
                 body["options"] = {"version": r.immutable["version"]}
-            if "max_lease_ttl" in r.settings:
-                body["config"] = {"max_lease_ttl": r.settings["max_lease_ttl"]}
+            # No `config` here: the operators policy refuses it (audit HMAC keys could ride along); the lease
+            # TTL is tuned right after, and a new mount has no audit HMAC keys.
             self._post(r.namespace, r.path, body)
             if r.immutable.get("version") == "2":
                 self._wait_kv_upgrade(r.namespace, _name_of(r.path))
+            if "max_lease_ttl" in r.settings:
+                self._post(r.namespace, f"{r.path}/tune", {"max_lease_ttl": r.settings["max_lease_ttl"]})
         else:
             self._post(r.namespace, f"{r.path}/tune", {c.field: c.new for c in a.changes})
 
@@ -428,8 +531,11 @@ class Executor:
 
     def _write_auth_mount(self, a: Action) -> None:
         r = a.resource
-        self._post(r.namespace, r.path, {"type": r.immutable["type"],
-                                         "description": r.create_only.get("description", "")})
+        if a.op == "create":
+            self._post(r.namespace, r.path, {"type": r.immutable["type"],
+                                             "description": r.create_only.get("description", "")})
+        else:
+            self._post(r.namespace, f"{r.path}/tune", {c.field: c.new for c in a.changes})
 
     def _write_kv_config(self, a: Action) -> None:
         self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
@@ -437,7 +543,10 @@ class Executor:
     def _write_transit_key(self, a: Action) -> None:
         r = a.resource
         if a.op == "create":
-            self._post(r.namespace, r.path, {**r.immutable, "auto_rotate_period": r.settings["auto_rotate_period"]})
+            # exportable and allow_plaintext_backup are false by default and the operators policy refuses both
+            # parameters (whatever their value), so they are not sent; plan checks them after creation.
+            self._post(r.namespace, r.path, {"type": r.immutable["type"],
+                                             "auto_rotate_period": r.settings["auto_rotate_period"]})
             self._post(r.namespace, f"{r.path}/config", dict(r.settings))
         else:
             self._post(r.namespace, f"{r.path}/config", {c.field: c.new for c in a.changes})
@@ -447,7 +556,9 @@ class Executor:
         self.conn.call("PUT", r.namespace, r.path, {"policy": r.settings["policy"]})
 
     def _write_approle_role(self, a: Action) -> None:
-        self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))
+        # An update sends only the changed fields, so that a lifetime change stays within the operators policy.
+        body = dict(a.resource.settings) if a.op == "create" else {c.field: c.new for c in a.changes}
+        self._post(a.resource.namespace, a.resource.path, body)
 
     def _write_pki_urls(self, a: Action) -> None:
         self._post(a.resource.namespace, a.resource.path, dict(a.resource.settings))

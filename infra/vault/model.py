@@ -241,6 +241,16 @@ class Platform(_Strict):
     def _rotation(cls, value: int) -> int:
         return _rotation_period(value)
 
+    @field_validator("pulumi_key")
+    @classmethod
+    def _pulumi_key(cls, value: str) -> str:
+        # One path segment: the `pulumi` policy grants transit/encrypt/<key> and transit/decrypt/<key>.
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+            raise _Invalid(f"{value!r} is not a transit key name",
+                           "write 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit, "
+                           "like pulumi-secrets")
+        return value
+
     @field_validator("audit_devices")
     @classmethod
     def _two_devices(cls, value: list[AuditDevice]) -> list[AuditDevice]:

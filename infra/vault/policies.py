@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from infra.local.paths import REPO_ROOT
+from infra.repo import REPO_ROOT
 from infra.vault.model import TENANTS_NAMESPACE, DesiredState, Tenant
 
 TEMPLATES_DIR = REPO_ROOT / "policies" / "vault" / "templates"
@@ -20,6 +20,11 @@ DEFAULT_DESIRED = REPO_ROOT / "policies" / "vault" / "tenants.yaml"
 # Names and mounts shared by the resource builder and the templates.
 PIPELINE_POLICY = "pipeline"
 OPERATORS_POLICY = "operators"
+PULUMI_POLICY = "pulumi"
+# OpenBao's built-in policy, attached to every token not created with no_default_policy. It is managed
+# (kept exactly as shipped) so that plan reports any change to it, in the root and every tenant namespace.
+DEFAULT_POLICY = "default"
+PULUMI_ROLE = "pulumi"
 PIPELINE_ROLE = "pipeline"
 KV_MOUNT = "kv"
 TRANSIT_MOUNT = "transit"
@@ -32,6 +37,8 @@ TEMPLATE_FOR_ROLE = {
     "pipeline": "tenant-pipeline.hcl.tmpl",
     "pipeline-offboarded": "tenant-offboarded.hcl.tmpl",
     "operators": "operators.hcl.tmpl",
+    "pulumi": "pulumi.hcl.tmpl",
+    "default": "default.hcl.tmpl",
 }
 
 
@@ -63,12 +70,25 @@ def render_tenant_policy(tenant: Tenant, templates_dir: Path = TEMPLATES_DIR) ->
 def render_operators_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
     return _template("operators", templates_dir).substitute(
         root_pki=ROOT_PKI_MOUNT, int_pki=INT_PKI_MOUNT, transit=TRANSIT_MOUNT, tenants=TENANTS_NAMESPACE,
+        pipeline_policy=PIPELINE_POLICY, approle=APPROLE_MOUNT, pipeline_role=PIPELINE_ROLE,
+        pulumi_role=PULUMI_ROLE,
     )
+
+
+def render_pulumi_policy(pulumi_key: str, templates_dir: Path = TEMPLATES_DIR) -> str:
+    """Encrypt and decrypt with the one transit key of Pulumi's secrets provider; nothing else."""
+    return _template("pulumi", templates_dir).substitute(transit=TRANSIT_MOUNT, pulumi_key=pulumi_key)
+
+
+def render_default_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
+    return _template("default", templates_dir).substitute()
 
 
 def render_all(state: DesiredState, templates_dir: Path = TEMPLATES_DIR) -> dict[str, str]:
     """Relative file name -> policy text, for every policy the desired state installs."""
-    rendered = {f"root/{OPERATORS_POLICY}.hcl": render_operators_policy(templates_dir)}
+    rendered = {f"root/{OPERATORS_POLICY}.hcl": render_operators_policy(templates_dir),
+                f"root/{PULUMI_POLICY}.hcl": render_pulumi_policy(state.platform.pulumi_key, templates_dir),
+                f"root/{DEFAULT_POLICY}.hcl": render_default_policy(templates_dir)}
     for tenant in sorted(state.tenants, key=lambda t: t.id):
         rendered[f"{TENANTS_NAMESPACE}/{tenant.id}/{PIPELINE_POLICY}.hcl"] = render_tenant_policy(
             tenant, templates_dir)

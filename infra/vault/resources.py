@@ -71,14 +71,51 @@ def _join(namespace: str, path: str) -> str:
     return f"{namespace}/{path}" if namespace else path
 
 
+# Keys whose values the audit devices write in clear: none, on every mount (a tenant's KV password in
+# `audit.log` is one tune call away otherwise). Declared so that plan reports any drift by name.
+AUDIT_HMAC_SETTINGS: dict[str, Any] = {"audit_non_hmac_request_keys": [], "audit_non_hmac_response_keys": []}
+
+
 def _mount(namespace: str, path: str, engine: str, needs: tuple[str, ...], *, version: str | None = None,
            max_lease_ttl: int | None = None, description: str = "") -> Resource:
     immutable: dict[str, Any] = {"type": engine}
     if version is not None:
         immutable["version"] = version
-    settings = {"max_lease_ttl": max_lease_ttl} if max_lease_ttl is not None else {}
+    settings: dict[str, Any] = {"max_lease_ttl": max_lease_ttl} if max_lease_ttl is not None else {}
+    settings.update(AUDIT_HMAC_SETTINGS)
     return Resource("mount", namespace, f"sys/mounts/{path}", settings=settings, immutable=immutable,
                     create_only={"description": description}, needs=needs)
+
+
+def _auth_mount(namespace: str, path: str, method: str, needs: tuple[str, ...], description: str) -> Resource:
+    return Resource("auth_mount", namespace, f"sys/auth/{path}", settings=dict(AUDIT_HMAC_SETTINGS),
+                    immutable={"type": method}, create_only={"description": description}, needs=needs)
+
+
+def _policy(namespace: str, name: str, text: str, needs: tuple[str, ...] = ()) -> Resource:
+    return Resource("policy", namespace, f"sys/policies/acl/{name}", settings={"policy": text}, needs=needs)
+
+
+def _approle_role(namespace: str, name: str, policy: str, *, token_ttl: int, token_max_ttl: int,
+                  secret_id_ttl: int, secret_id_num_uses: int, cidrs: list[str],
+                  needs: tuple[str, ...]) -> Resource:
+    return Resource("approle_role", namespace, f"auth/{pol.APPROLE_MOUNT}/role/{name}", settings={
+        "token_policies": [policy],
+        "token_no_default_policy": True,
+        "token_type": "service",
+        "token_ttl": token_ttl,
+        "token_max_ttl": token_max_ttl,
+        "token_bound_cidrs": cidrs,
+        "secret_id_bound_cidrs": cidrs,
+        "secret_id_num_uses": secret_id_num_uses,
+        "secret_id_ttl": secret_id_ttl,
+        "bind_secret_id": True,
+    }, needs=needs)
+
+
+# The `pulumi` AppRole of the pipelines (root namespace): 15-minute tokens that only encrypt/decrypt.
+PULUMI_TOKEN_TTL = 15 * 60
+PULUMI_TOKEN_MAX_TTL = 60 * 60
 
 
 def _urls(namespace: str, mount: str, url_base: str, needs: tuple[str, ...]) -> Resource:
@@ -101,12 +138,19 @@ def _platform(state: DesiredState, url_base: str) -> list[Resource]:
                  verify_only=True)
         for device in platform.audit_devices
     ]
-    resources.append(Resource("policy", "", f"sys/policies/acl/{pol.OPERATORS_POLICY}",
-                              settings={"policy": pol.render_operators_policy()}))
+    resources += [_policy("", pol.OPERATORS_POLICY, pol.render_operators_policy()),
+                  _policy("", pol.DEFAULT_POLICY, pol.render_default_policy())]
     transit_mount = _mount("", transit, "transit", (), description="egov: Pulumi state secrets")
+    pulumi_policy = _policy("", pol.PULUMI_POLICY, pol.render_pulumi_policy(platform.pulumi_key))
+    approle = _auth_mount("", pol.APPROLE_MOUNT, "approle", (), "egov: pipelines (Pulumi's secrets provider)")
     resources += [
         transit_mount,
         _transit_key("", platform.pulumi_key, platform.pulumi_key_rotation_period, (transit_mount.key,)),
+        pulumi_policy,
+        approle,
+        _approle_role("", pol.PULUMI_ROLE, pol.PULUMI_POLICY, token_ttl=PULUMI_TOKEN_TTL,
+                      token_max_ttl=PULUMI_TOKEN_MAX_TTL, secret_id_ttl=PULUMI_TOKEN_TTL, secret_id_num_uses=1,
+                      cidrs=[], needs=(approle.key, pulumi_policy.key)),
     ]
     root_mount = _mount("", root_pki, "pki", (), max_lease_ttl=pki.root_ttl, description="egov: platform root CA")
     root_urls = _urls("", root_pki, url_base, (root_mount.key,))
@@ -156,8 +200,8 @@ def _tenant(state: DesiredState, tenant: Tenant, url_base: str) -> list[Resource
     }, immutable={"sealable": tenant.sealable}, create_only=_seal_create_only(state, tenant),
         needs=(_ns_key("", TENANTS_NAMESPACE),))
     inside = (ns_res.key,)
-    policy = Resource("policy", ns, f"sys/policies/acl/{pol.PIPELINE_POLICY}",
-                      settings={"policy": pol.render_tenant_policy(tenant)}, needs=inside)
+    policy = _policy(ns, pol.PIPELINE_POLICY, pol.render_tenant_policy(tenant), inside)
+    default = _policy(ns, pol.DEFAULT_POLICY, pol.render_default_policy(), inside)
     kv = _mount(ns, pol.KV_MOUNT, "kv", inside, version="2", description=f"egov: secrets of {tenant.id}")
     kv_config = Resource("kv_config", ns, f"{pol.KV_MOUNT}/config", settings={
         "max_versions": tenant.kv_max_versions,
@@ -197,22 +241,12 @@ def _tenant(state: DesiredState, tenant: Tenant, url_base: str) -> list[Resource
         "client_flag": True,
         "issuer_ref": "default",
     }, needs=(ca.key,))
-    approle = Resource("auth_mount", ns, f"sys/auth/{pol.APPROLE_MOUNT}", immutable={"type": "approle"},
-                       create_only={"description": f"egov: deployment pipeline of {tenant.id}"}, needs=inside)
-    cidrs = sorted(tenant.pipeline_cidrs)
-    approle_role = Resource("approle_role", ns, f"auth/{pol.APPROLE_MOUNT}/role/{pol.PIPELINE_ROLE}", settings={
-        "token_policies": [pol.PIPELINE_POLICY],
-        "token_no_default_policy": True,
-        "token_type": "service",
-        "token_ttl": tenant.token_ttl,
-        "token_max_ttl": tenant.token_max_ttl,
-        "token_bound_cidrs": cidrs,
-        "secret_id_bound_cidrs": cidrs,
-        "secret_id_num_uses": tenant.secret_id_num_uses,
-        "secret_id_ttl": tenant.secret_id_ttl,
-        "bind_secret_id": True,
-    }, needs=(approle.key, policy.key))
-    return [ns_res, policy, kv, kv_config, transit, key, pki_mount, urls, ca, role, approle, approle_role]
+    approle = _auth_mount(ns, pol.APPROLE_MOUNT, "approle", inside, f"egov: deployment pipeline of {tenant.id}")
+    approle_role = _approle_role(ns, pol.PIPELINE_ROLE, pol.PIPELINE_POLICY, token_ttl=tenant.token_ttl,
+                                 token_max_ttl=tenant.token_max_ttl, secret_id_ttl=tenant.secret_id_ttl,
+                                 secret_id_num_uses=tenant.secret_id_num_uses, cidrs=sorted(tenant.pipeline_cidrs),
+                                 needs=(approle.key, policy.key))
+    return [ns_res, policy, default, kv, kv_config, transit, key, pki_mount, urls, ca, role, approle, approle_role]
 
 
 def build_resources(state: DesiredState, url_base: str) -> list[Resource]:

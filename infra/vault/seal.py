@@ -82,7 +82,7 @@ class KeyShareStore:
         return self.directory / f"{tenant_id}.json"
 
     def save(self, tenant_id: str, namespace: str, address: str, shares: list[str], threshold: int) -> Path:
-        from infra.local.tls import write_private_file
+        from infra.files import write_private_file
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)

@@ -62,7 +62,7 @@ def kill_leftovers(openbao_dir: Path) -> None:
 def ns_client(bao: OpenBao, namespace: str = "", token: str | None = None) -> hvac.Client:
     """A plain hvac client on ``bao`` in ``namespace`` (the root namespace if empty), with the root token
     unless ``token`` is given."""
-    env = bao.env()
+    env = bao.root_env()
     return hvac.Client(url=env["VAULT_ADDR"], token=token or env["VAULT_TOKEN"], verify=env["VAULT_CACERT"],
                        namespace=namespace or None)
 

@@ -83,12 +83,15 @@ def test_fresh_up_is_unsealed_audited_and_has_the_transit_key(bao: OpenBao) -> N
 
 
 def test_secret_material_is_owner_only(bao: OpenBao) -> None:
-    for private in (bao.init_path, bao.tls_dir / "ca-key.pem", bao.tls_dir / "server-key.pem"):
+    for private in (bao.init_path, bao.tls_dir / "server-key.pem"):
         assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    assert not (bao.tls_dir / "ca-key.pem").exists()  # not kept once the server certificate is issued
     material = json.loads(bao.init_path.read_text())
     assert len(material["unseal_keys_b64"]) == 5
     assert material["unseal_threshold"] == 3
-    assert material["root_token"] == bao.env()["VAULT_TOKEN"]
+    assert material["root_token"] == bao.root_env()["VAULT_TOKEN"]
+    assert material["root_token"] != bao.env()["VAULT_TOKEN"]  # exported for shells and Pulumi: never root
+    assert stat.S_IMODE(bao.pulumi.path.stat().st_mode) == 0o600
 
     cert = x509.load_pem_x509_certificate((bao.tls_dir / "server.pem").read_bytes())
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -109,7 +112,7 @@ def test_second_up_is_a_fast_no_op(bao: OpenBao) -> None:
 
 
 def test_env_drives_the_bao_cli(bao: OpenBao) -> None:
-    env = {**os.environ, **bao.env()}
+    env = {**os.environ, **bao.root_env()}
     assert env["VAULT_ADDR"] == f"https://127.0.0.1:{bao.port}"
     result = subprocess.run(
         [str(find_bao()), "read", "-format=json", f"{OpenBao.TRANSIT_MOUNT}/keys/{OpenBao.PULUMI_KEY}"],
@@ -229,3 +232,16 @@ def test_port_taken_on_first_up_is_a_precise_error(fresh_paths: LocalPaths) -> N
             stop_openbao(bao)
         assert DaemonRecord.load(bao.record_path) is None
         assert not bao.ports_path.exists()  # a port that failed is not remembered for the next up
+
+
+def test_renew_tls_makes_a_new_ca_the_running_server_presents(bao: OpenBao) -> None:
+    old_ca = bao.ca_cert.read_bytes()
+    pid = bao.pid()
+    assert bao.up(renew_tls=True).healthy
+    assert bao.pid() == pid  # reloaded (SIGHUP), not restarted
+    assert bao.ca_cert.read_bytes() != old_ca
+    assert not (bao.tls_dir / "ca-key.pem").exists()
+    ca = x509.load_pem_x509_certificate(bao.ca_cert.read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.NameConstraints).critical
+    # The server now presents a certificate of the new CA: a client trusting only the new CA file gets in.
+    assert bao.client().sys.read_health_status(method="GET")["initialized"] is True

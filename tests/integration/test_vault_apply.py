@@ -18,9 +18,10 @@ import hvac.exceptions
 import pytest
 from cryptography import x509
 
+from infra.cli.vault_connection import vault_connection
 from infra.local.openbao import OpenBao
 from infra.vault.apply import ApplyError, apply_plan, make_plan
-from infra.vault.errors import VaultUnavailable
+from infra.vault.errors import PlanRefused, VaultUnavailable
 from infra.vault.live import Connection, Observer, connect
 from infra.vault.model import load_desired
 from infra.vault.plan import Action
@@ -60,7 +61,7 @@ def desired(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def conn(bao: OpenBao) -> Connection:
-    return connect(bao.env())
+    return connect(bao.root_env())
 
 
 def _with_tenant(path: Path, tenant_id: str) -> Path:
@@ -71,7 +72,7 @@ def _with_tenant(path: Path, tenant_id: str) -> Path:
 
 
 def _cli(bao: OpenBao, *args: str, input: str | None = None) -> tuple[int, str]:
-    return vault_cli(bao.env(), *args, input=input)
+    return vault_cli(bao.root_env(), *args, input=input)
 
 
 def _issuers(client: hvac.Client, mount: str) -> list[str]:
@@ -233,13 +234,13 @@ def test_expiring_cas_are_reported(conn: Connection, desired: Path) -> None:
 def test_embedded_openbao_is_the_default(bao: OpenBao, desired: Path, monkeypatch: pytest.MonkeyPatch,
                                          tmp_path: Path) -> None:
     monkeypatch.setenv("EGOV_HOME", str(bao.paths.root))
-    conn = connect({})
+    conn = vault_connection({})
     assert (conn.source, conn.address) == ("embedded", bao.address)
     assert make_plan(conn, load_desired(desired)).empty
     monkeypatch.setenv("EGOV_HOME", str(tmp_path / "never-started"))
     with pytest.raises(VaultUnavailable, match=r"no VAULT_ADDR set and the embedded OpenBao is not usable: .*"
                                                "egov local up"):
-        connect({})
+        vault_connection({})
 
 
 def test_cli_plan_and_apply(bao: OpenBao, desired: Path) -> None:
@@ -255,7 +256,7 @@ def test_cli_plan_and_apply(bao: OpenBao, desired: Path) -> None:
     code, output = _cli(bao, "apply", "--file", str(extra), "--yes")
     assert code == 0, output
     assert "│ create │ namespace tenants/sys/namespaces/charlie" in output
-    assert "applied 12 changes" in output
+    assert "applied 13 changes" in output
     code, output = _cli(bao, "apply", "--file", str(extra), "--yes")
     assert code == 0 and "no changes" in output
 
@@ -299,7 +300,7 @@ def test_sealed_openbao_is_a_clear_error_and_nothing_is_applied(bao: OpenBao, de
     bao.client().sys.seal()
     try:
         with pytest.raises(VaultUnavailable) as caught:
-            make_plan(connect(bao.env()), load_desired(extra))
+            make_plan(connect(bao.root_env()), load_desired(extra))
         message = str(caught.value)
         assert f"OpenBao at {bao.address} is sealed" in message
         assert "egov local up" in message and "bao operator unseal" in message and "nothing was" in message
@@ -309,12 +310,12 @@ def test_sealed_openbao_is_a_clear_error_and_nothing_is_applied(bao: OpenBao, de
     finally:
         assert bao.up().healthy
     assert "delta/" not in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
-    plan = make_plan(connect(bao.env()), load_desired(extra))
-    assert len(plan.actions) == 12 and all(a.op == "create" for a in plan.actions)
+    plan = make_plan(connect(bao.root_env()), load_desired(extra))
+    assert len(plan.actions) == 13 and all(a.op == "create" for a in plan.actions)
 
 
 def test_unreachable_and_rejected_token_are_clear_errors(bao: OpenBao, desired: Path) -> None:
-    env = bao.env()
+    env = bao.root_env()
     closed = {**env, "VAULT_ADDR": "https://127.0.0.1:9"}
     with pytest.raises(VaultUnavailable, match=r"OpenBao at https://127\.0\.0\.1:9 is unreachable .*check "
                                                r"VAULT_ADDR=https://127\.0\.0\.1:9"):
@@ -328,9 +329,9 @@ def test_unreachable_and_rejected_token_are_clear_errors(bao: OpenBao, desired: 
 def test_failure_midway_reports_what_was_applied_and_a_rerun_converges(bao: OpenBao, desired: Path) -> None:
     extra = _with_tenant(desired, "echo")
     state = load_desired(extra)
-    conn = connect(bao.env())
+    conn = connect(bao.root_env())
     plan = make_plan(conn, state)
-    assert len(plan.actions) == 12
+    assert len(plan.actions) == 13
 
     def seal_after_third(action: Action) -> None:
         if action is plan.actions[2] or action.describe() == plan.actions[2].describe():
@@ -346,21 +347,21 @@ def test_failure_midway_reports_what_was_applied_and_a_rerun_converges(bao: Open
     assert error.failed.describe() == plan.describe()[3]
     assert [a.describe() for a in error.remaining] == plan.describe()[4:]
     message = str(error)
-    assert f"apply to {bao.address} stopped at step 4 of 12" in message
+    assert f"apply to {bao.address} stopped at step 4 of 13" in message
     assert "sealed" in message
-    assert "applied (3):" in message and "not applied (9):" in message
+    assert "applied (3):" in message and "not applied (10):" in message
     assert "run `egov vault apply` again" in message
 
-    resumed = make_plan(connect(bao.env()), state)
+    resumed = make_plan(connect(bao.root_env()), state)
     # Exactly what was not applied (kv/config of an existing mount reads as defaults: update, not create).
     assert [a.resource.key for a in resumed.actions] == [a.resource.key for a in plan.actions[3:]]
-    apply_plan(connect(bao.env()), state, resumed)
-    assert make_plan(connect(bao.env()), state).empty
+    apply_plan(connect(bao.root_env()), state, resumed)
+    assert make_plan(connect(bao.root_env()), state).empty
 
 
 def test_plan_changed_since_shown_is_refused(bao: OpenBao, desired: Path) -> None:
     state = load_desired(desired)
-    conn = connect(bao.env())
+    conn = connect(bao.root_env())
     plan = make_plan(conn, state)
     assert plan.empty
     # Someone else changes OpenBao after the plan was shown.
@@ -377,10 +378,23 @@ def test_plan_changed_since_shown_is_refused(bao: OpenBao, desired: Path) -> Non
 def test_operators_policy_can_run_apply_but_never_reads_tenant_data(bao: OpenBao, desired: Path) -> None:
     root = ns_client(bao)
     token = root.auth.token.create(policies=["operators"], no_default_policy=True, ttl="10m")["auth"]["client_token"]
-    operator = connect({**bao.env(), "VAULT_TOKEN": token})
+    alone = connect({**bao.root_env(), "VAULT_TOKEN": token})
     extra = _with_tenant(desired, "foxtrot")
+    refused = make_plan(alone, load_desired(extra))
+    # A new tenant's default policy, AppRole bindings and signed CA are break-glass actions: without the
+    # root token the plan names them and apply refuses before changing anything.
+    assert sorted(f.subject for f in refused.blocking) == [
+        "ACL policy tenants/foxtrot/sys/policies/acl/default",
+        "AppRole role tenants/foxtrot/auth/approle/role/pipeline",
+        "tenant issuing CA tenants/foxtrot/pki/intermediate",
+    ]
+    with pytest.raises(PlanRefused):
+        apply_plan(alone, load_desired(extra), refused)
+    assert "foxtrot/" not in ns_client(bao, "tenants").sys.list_namespaces()["data"]["keys"]
+    operator = connect({**bao.root_env(), "VAULT_TOKEN": token,
+                        "EGOV_VAULT_BREAK_GLASS_TOKEN": bao.root_env()["VAULT_TOKEN"]})
     plan = make_plan(operator, load_desired(extra))
-    assert len(plan.actions) == 12
+    assert len(plan.actions) == 13 and plan.blocking == ()
     apply_plan(operator, load_desired(extra), plan)
     assert make_plan(operator, load_desired(extra)).empty
 
@@ -451,6 +465,6 @@ def test_offboarding_keeps_decryption_and_stops_everything_else(bao: OpenBao, de
     assert ns_client(bao, "tenants").read("sys/namespaces/bravo")["data"]["custom_metadata"]["offboarded"] == "true"
     # Alpha is untouched, and everything has converged.
     assert "transit/encrypt/alpha" in ns_client(bao, "tenants/alpha").sys.read_acl_policy("pipeline")["data"]["policy"]
-    assert make_plan(connect(bao.env()), load_desired(path)).empty
+    assert make_plan(connect(bao.root_env()), load_desired(path)).empty
     code, output = _cli(bao, "offboard", "bravo", "--file", str(path), "--yes")
     assert code == 0 and "no changes" in output

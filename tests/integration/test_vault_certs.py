@@ -104,7 +104,7 @@ def test_wrong_name_and_foreign_root_are_findings(bao: OpenBao, pki: str) -> Non
 
 
 def test_cli_issue_then_verify(bao: OpenBao, pki: str, tmp_path: Path) -> None:
-    env = bao.env()
+    env = bao.root_env()
     runner = CliRunner()
     out = tmp_path / "bundle"
     issued = runner.invoke(app, ["cert", "issue", "--role", ROLE, "--cn", f"cli.{DOMAIN}",

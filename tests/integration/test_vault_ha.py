@@ -43,7 +43,7 @@ class Cluster:
 
 
 def _client(bao: OpenBao, address: str, timeout: int = 5) -> hvac.Client:
-    return hvac.Client(url=address, token=bao.env()["VAULT_TOKEN"], verify=str(bao.ca_cert), timeout=timeout)
+    return hvac.Client(url=address, token=bao.root_env()["VAULT_TOKEN"], verify=str(bao.ca_cert), timeout=timeout)
 
 
 def _write(cluster: Cluster, client: hvac.Client, path: str, value: str) -> None:
@@ -121,7 +121,7 @@ def test_every_node_serves_reads_right_after_writes(cluster: Cluster) -> None:
     assert transit.decrypt(clients[2], OpenBao.PULUMI_KEY, [ciphertext]) == [b"via a standby"]
     cluster.ciphertexts[ciphertext] = b"via a standby"
     leader = next(node for node in bao.nodes() if node.role == "leader")
-    assert bao.env()["VAULT_ADDR"] == leader.address
+    assert bao.root_env()["VAULT_ADDR"] == leader.address
 
 
 def test_killing_the_leader_loses_no_write_and_it_rejoins(cluster: Cluster) -> None:
@@ -160,7 +160,7 @@ def test_killing_the_leader_loses_no_write_and_it_rejoins(cluster: Cluster) -> N
     assert sorted(role for name, role in roles.items() if name != leader.name) == ["follower", "leader"]
     status = bao.status()
     assert not status.healthy and "not running" in status.detail
-    assert bao.env()["VAULT_ADDR"] != leader.address  # env follows the new leader
+    assert bao.root_env()["VAULT_ADDR"] != leader.address  # env follows the new leader
 
     messages: list[str] = []
     assert bao.up(messages.append).healthy
@@ -178,7 +178,8 @@ def test_killing_the_leader_loses_no_write_and_it_rejoins(cluster: Cluster) -> N
     _read_all(cluster, bao.client(node=int(leader.name.split("-")[1])))
 
     peers = subprocess.run([str(find_bao()), "operator", "raft", "list-peers", "-format=json"],
-                           env={**os.environ, **bao.env()}, capture_output=True, text=True, timeout=30, check=False)
+                           env={**os.environ, **bao.root_env()}, capture_output=True, text=True, timeout=30,
+                           check=False)
     assert peers.returncode == 0, peers.stderr
     servers = json.loads(peers.stdout)["data"]["config"]["servers"]
     assert sorted((s["node_id"], s["voter"]) for s in servers) == [

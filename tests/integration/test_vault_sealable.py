@@ -47,7 +47,7 @@ def desired(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _env(bao: OpenBao) -> dict[str, str]:
     """What the embedded connection uses: key shares under the OpenBao dir, like init.json."""
-    return {**bao.env(), KEYS_DIR_VARIABLE: str(bao.dir / "namespaces")}
+    return {**bao.root_env(), KEYS_DIR_VARIABLE: str(bao.dir / "namespaces")}
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_reapply_while_sealed_reports_it_skips_its_resources_and_applies_the_oth
     assert plan.skipped == ("tenants/alpha",)
     assert plan.describe() == ["update KV v2 settings tenants/bravo/kv/config: max_versions: 20 -> 7"]
     assert [str(f) for f in plan.findings] == [
-        "warning: namespace tenants/alpha (tenant 'alpha'): is sealed, so its 11 resources were neither read nor "
+        "warning: namespace tenants/alpha (tenant 'alpha'): is sealed, so its 12 resources were neither read nor "
         "changed; unseal it (`egov vault unseal-tenant alpha` with the stored key shares, or its key custodians "
         "with `bao namespace unseal -namespace=tenants alpha`) and apply again, or `egov vault apply "
         "--unseal-tenants`; the other tenants are planned as usual"]
@@ -159,7 +159,7 @@ def test_reapply_while_sealed_reports_it_skips_its_resources_and_applies_the_oth
     assert code == 0, output
     assert "tenants/alpha own seal: SEALED (2 of 3 key shares unseal it)" in output
     assert "update KV v2 settings tenants/bravo/kv/config" in output
-    assert "is sealed, so its 11 resources were neither read nor changed" in output
+    assert "is sealed, so its 12 resources were neither read nor changed" in output
     code, output = _cli(bao, "status", "--file", str(changed))
     assert code == 0, output
     assert output.endswith("no pending changes; sealed, not checked: tenants/alpha")
@@ -229,7 +229,7 @@ def test_new_sealable_namespace_needs_somewhere_for_its_shares(bao: OpenBao, des
     text = TENANTS + ("  - id: charlie\n    department: Charlie Office\n    domains: [charlie.egov.example]\n"
                       "    pipeline_cidrs: [127.0.0.1/32]\n    sealable: true\n")
     state = parse_desired(text, "t.yaml")
-    conn = connect(bao.env())  # no key-share directory
+    conn = connect(bao.root_env())  # no key-share directory
     plan = make_plan(conn, state)
     assert [str(f) for f in plan.blocking] == [
         "error: namespace tenants/charlie (tenant 'charlie'): is to be created with its own seal, whose 5 key shares "
@@ -268,7 +268,7 @@ def test_local_up_unseals_tenant_namespaces_with_the_stored_shares(bao: OpenBao)
     bao.down()
     bao.up()
     assert _seal_status(bao, "alpha")["sealed"] is True
-    conn = connect({**bao.env(), KEYS_DIR_VARIABLE: str(bao.dir / "namespaces")})
+    conn = connect({**bao.root_env(), KEYS_DIR_VARIABLE: str(bao.dir / "namespaces")})
     messages = unseal_stored(conn, KeyShareStore(bao.dir / "namespaces"))
     assert any("alpha" in m for m in messages)
     assert _seal_status(bao, "alpha")["sealed"] is False

@@ -51,7 +51,7 @@ BRAVO_SECRET = f"bravo-db-password-{uuid.uuid4().hex}"
 @pytest.fixture(scope="module")
 def bao(openbao_server: OpenBao) -> OpenBao:
     state = parse_desired(TENANTS, "tenants.yaml")
-    conn = connect(openbao_server.env())
+    conn = connect(openbao_server.root_env())
     apply_plan(conn, state, make_plan(conn, state))
     ns_client(openbao_server, "tenants/bravo").write_data("kv/data/db", data={"data": {"password": BRAVO_SECRET}})
     return openbao_server
@@ -69,7 +69,7 @@ def _raw(bao: OpenBao, method: str, path: str, token: str, namespace: str | None
          body: dict[str, Any] | None = None) -> tuple[int, str]:
     """Send the path byte for byte (requests/urllib3 would normalise `..`); follow redirects by hand."""
     address = urlparse(bao.address)
-    context = ssl.create_default_context(cafile=bao.env()["VAULT_CACERT"])
+    context = ssl.create_default_context(cafile=bao.root_env()["VAULT_CACERT"])
     for _ in range(3):
         connection = http.client.HTTPSConnection(address.hostname or "", address.port, context=context, timeout=10)
         headers = {"X-Vault-Token": token, "Content-Type": "application/json"}
@@ -195,7 +195,7 @@ def test_rotation_old_ciphertext_rewrap_and_min_decryption_version(bao: OpenBao,
     assert alpha.write_data("transit/decrypt/alpha", data={"ciphertext": rewrapped})["data"]["plaintext"] == plaintext
     # Rotation state is operational, not declared: apply leaves it alone.
     state = parse_desired(TENANTS, "tenants.yaml")
-    assert make_plan(connect(bao.env()), state).empty
+    assert make_plan(connect(bao.root_env()), state).empty
     key = admin.read("transit/keys/alpha")["data"]
     assert (key["latest_version"], key["min_decryption_version"], key["deletion_allowed"]) == (2, 2, False)
 
@@ -245,7 +245,7 @@ def test_name_constraints_stop_a_misconfigured_role(bao: OpenBao, alpha: hvac.Cl
         issued = alpha.write_data("pki/issue/alpha", data={"common_name": "www.bravo.egov.example"})["data"]
     finally:
         state = parse_desired(TENANTS, "tenants.yaml")
-        conn = connect(bao.env())
+        conn = connect(bao.root_env())
         plan = make_plan(conn, state)
         assert plan.describe() == ["update certificate role tenants/alpha/pki/roles/alpha: allowed_domains: "
                                    "[alpha.egov.example, bravo.egov.example] -> [alpha.egov.example]"]
@@ -295,6 +295,6 @@ def test_audit_log_records_every_request_without_secrets_in_clear(bao: OpenBao) 
 
         raw = log.read_bytes()
         for secret in (kv_value, plaintext, b64(plaintext), b64(kv_value), secret_id, token,
-                       bao.env()["VAULT_TOKEN"]):
+                       bao.root_env()["VAULT_TOKEN"]):
             assert secret.encode() not in raw, f"{secret!r} appears in clear in {log}"
         assert f"probe-{marker}".encode() in raw  # paths are logged (not secret), so the grep above is meaningful

@@ -222,8 +222,9 @@ def test_bridge_flows_registers_exactly_the_compiled_names() -> None:
     expected = set(plan.resources()) - {t.name for t in plan.route_tables}
     assert names == expected
     route = of_type("egov:ec2:TransitGatewayRoute")["internet-tgw-rt-to-shared"].inputs
+    # blackhole: the SDK sends the schema's default (false), i.e. the route goes to the attachment.
     assert route == {"destinationCidrBlock": "10.50.0.0/16", "transitGatewayRouteTableId": "tgw-rtb-internet",
-                     "transitGatewayAttachmentId": "tgw-attach-bridge"}
+                     "transitGatewayAttachmentId": "tgw-attach-bridge", "blackhole": False}
     acl = of_type("egov:ec2:NetworkAcl")["bridge-inspection-acl"].inputs
     assert acl["subnetIds"] == ["subnet-bridge-inspection-cn-north-1a", "subnet-bridge-inspection-cn-north-1b"]
     rule = of_type("egov:ec2:SecurityGroupRule")["shared-flows-sg-in-extranet-to-shared-api-tcp-443"].inputs

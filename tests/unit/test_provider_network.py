@@ -95,7 +95,8 @@ def test_every_network_family_is_registered_and_in_the_schema() -> None:
     assert all(token in registry for token in tokens)
     schema = package_schema(registry)
     routes = schema["resources"]["egov:ec2:RouteTable"]["inputProperties"]["routes"]
-    assert routes["type"] == "array" and routes["items"] == {"type": "object"}
+    assert routes["type"] == "array"
+    assert routes["items"] == {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
     assert schema["resources"]["egov:ec2:Subnet"]["inputProperties"]["cidrBlock"]["replaceOnChanges"] is True
 
 

@@ -146,7 +146,7 @@ def test_absent_children_are_created_with_their_parent() -> None:
     plan = compute_plan(resources, observed, URL)
     assert plan.describe()[0] == "create namespace tenants/sys/namespaces/finance"
     assert all(a.op == "create" for a in plan.actions)
-    assert len(plan.actions) == 12
+    assert len(plan.actions) == 13  # namespace, 2 policies, 3 mounts, 3 settings, key, CA, role, approle
 
 
 def test_offboarding_changes_policy_rotation_and_metadata_only() -> None:

@@ -78,7 +78,8 @@ def test_write_rendered_adds_updates_and_drops(tmp_path: Path) -> None:
 
 def test_templates_exist_one_per_role() -> None:
     assert sorted(p.name for p in TEMPLATES_DIR.iterdir()) == [
-        "operators.hcl.tmpl", "tenant-offboarded.hcl.tmpl", "tenant-pipeline.hcl.tmpl"]
+        "default.hcl.tmpl", "operators.hcl.tmpl", "pulumi.hcl.tmpl", "tenant-offboarded.hcl.tmpl",
+        "tenant-pipeline.hcl.tmpl"]
 
 
 # ---------------------------------------------------------------------------- offboarding edit

@@ -123,7 +123,7 @@ def test_a_sealed_namespace_is_skipped_and_reported_once() -> None:
     assert plan.skipped == ("tenants/finance",)
     assert plan.blocking == ()
     assert [str(f) for f in plan.findings] == [
-        "warning: namespace tenants/finance (tenant 'finance'): is sealed, so its 11 resources were neither read nor "
+        "warning: namespace tenants/finance (tenant 'finance'): is sealed, so its 12 resources were neither read nor "
         "changed; unseal it (`egov vault unseal-tenant finance` with the stored key shares, or its key custodians "
         "with `bao namespace unseal -namespace=tenants finance`) and apply again, or `egov vault apply "
         "--unseal-tenants`; the other tenants are planned as usual"]

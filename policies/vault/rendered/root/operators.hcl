@@ -1,7 +1,13 @@
 # Policy "operators" in the root namespace: the platform team running `egov vault plan|apply|offboard`.
 # Rendered by `egov vault render` from policies/vault/templates/operators.hcl.tmpl; do not edit by hand.
-# Operators shape the configuration (namespaces, mounts, policies, CAs, AppRoles, key settings); they
-# never read tenant data, never delete keys, namespaces or mounts, and never mint tokens for others.
+# Operators shape the configuration (namespaces, mounts, the tenants' pipeline policies, key settings,
+# certificate roles); they never read tenant data, never delete keys, namespaces or mounts, and never mint
+# tokens for others. What would let an operator become root, a tenant or a CA is denied here and left to
+# the break-glass (root) token of `egov vault apply` (see policies/vault/README.md "Break-glass"):
+# writing any root-namespace policy or any `default` policy, AppRole binding parameters and role-ids,
+# signing or importing CA certificates, and the audit HMAC settings of every mount.
+# OpenBao matches an exact path before a `+` path before a `*` prefix, and a request inside a namespace
+# as "<namespace>/<path>", so each deny below also covers the namespace-header form of the same request.
 # Anything not listed is denied.
 
 # --- verification and the operator's own token
@@ -15,28 +21,46 @@ path "auth/token/renew-self" {
   capabilities = ["update"]
 }
 
-# --- root namespace: mounts, auth methods, policies, namespaces (no delete anywhere)
+# --- root namespace: mounts and auth methods (no delete; no audit HMAC settings, no `config` at creation,
+# so that `audit_non_hmac_*` cannot slip in through the creation call either)
 path "sys/mounts" {
   capabilities = ["read"]
 }
 path "sys/mounts/*" {
   capabilities = ["create", "read", "update"]
+  denied_parameters = {
+    "audit_non_hmac_request_keys" = []
+    "audit_non_hmac_response_keys" = []
+    "config" = []
+  }
 }
 path "sys/auth" {
   capabilities = ["read"]
 }
 path "sys/auth/*" {
   capabilities = ["create", "read", "update", "sudo"]
+  denied_parameters = {
+    "audit_non_hmac_request_keys" = []
+    "audit_non_hmac_response_keys" = []
+    "config" = []
+  }
 }
+
+# --- policies: read them all (plan compares them); write none in the root namespace. `operators`,
+# `pulumi` and `default` there take the break-glass token: whoever may write a policy a token carries
+# holds that token's power.
 path "sys/policies/acl" {
   capabilities = ["list"]
 }
 path "sys/policies/acl/*" {
-  capabilities = ["create", "read", "update", "list"]
+  capabilities = ["read", "list"]
 }
-# Operators cannot widen their own policy: changing it takes the break-glass (root) token.
-path "sys/policies/acl/operators" {
+# Read-only, spelled out: plan compares it with OpenBao's built-in text.
+path "sys/policies/acl/default" {
   capabilities = ["read"]
+}
+path "sys/policy/*" {
+  capabilities = ["deny"]
 }
 path "sys/namespaces" {
   capabilities = ["list"]
@@ -45,26 +69,12 @@ path "sys/namespaces/*" {
   capabilities = ["create", "read", "update", "patch", "list"]
 }
 
-# --- platform CA hierarchy: create once, configure, sign the tenants' issuing CAs; no leaves here
-path "pki/root/generate/internal" {
-  capabilities = ["update"]
-}
-path "pki/root/sign-intermediate" {
-  capabilities = ["update"]
-}
-path "pki_int/intermediate/generate/internal" {
-  capabilities = ["update"]
-}
-path "pki_int/intermediate/set-signed" {
-  capabilities = ["update"]
-}
-path "pki_int/root/sign-intermediate" {
-  capabilities = ["update"]
-}
-path "pki/config/*" {
+# --- platform CA hierarchy: read and set the AIA/CRL URLs only. Creating the root CA, signing the
+# intermediate and the tenants' CAs, importing issuers and choosing the default issuer are break-glass.
+path "pki/config/urls" {
   capabilities = ["read", "update"]
 }
-path "pki_int/config/*" {
+path "pki_int/config/urls" {
   capabilities = ["read", "update"]
 }
 path "pki/issuers" {
@@ -73,16 +83,56 @@ path "pki/issuers" {
 path "pki_int/issuers" {
   capabilities = ["list"]
 }
-path "pki/issuer/*" {
+path "pki/issuer/+" {
   capabilities = ["read"]
 }
-path "pki_int/issuer/*" {
+path "pki_int/issuer/+" {
   capabilities = ["read"]
+}
+path "pki/root/sign-intermediate" {
+  capabilities = ["deny"]
+}
+path "pki_int/root/sign-intermediate" {
+  capabilities = ["deny"]
+}
+path "pki/root/sign-self-issued" {
+  capabilities = ["deny"]
+}
+path "pki_int/root/sign-self-issued" {
+  capabilities = ["deny"]
+}
+path "pki/sign-verbatim*" {
+  capabilities = ["deny"]
+}
+path "pki_int/sign-verbatim*" {
+  capabilities = ["deny"]
+}
+
+# --- the pipelines' AppRole for Pulumi (root namespace): lifetimes only, as for the tenants' pipelines below
+path "auth/approle/role/pulumi" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "token_ttl" = []
+    "token_max_ttl" = []
+    "secret_id_ttl" = []
+    "secret_id_num_uses" = []
+  }
+}
+path "auth/approle/role/+/*" {
+  capabilities = ["deny"]
+}
+path "auth/approle/role" {
+  capabilities = ["list"]
 }
 
 # --- transit key settings (the Pulumi key); never encrypt, decrypt, export, back up or trim
 path "transit/keys/*" {
   capabilities = ["create", "read", "update"]
+  # A key made exportable or backed up in plain text can never be made safe again.
+  denied_parameters = {
+    "exportable" = []
+    "allow_plaintext_backup" = []
+  }
 }
 path "transit/keys/+/trim" {
   capabilities = ["deny"]
@@ -100,53 +150,84 @@ path "tenants/+/sys/mounts" {
 }
 path "tenants/+/sys/mounts/*" {
   capabilities = ["create", "read", "update"]
+  denied_parameters = {
+    "audit_non_hmac_request_keys" = []
+    "audit_non_hmac_response_keys" = []
+    "config" = []
+  }
 }
 path "tenants/+/sys/auth" {
   capabilities = ["read"]
 }
 path "tenants/+/sys/auth/*" {
   capabilities = ["create", "read", "update", "sudo"]
+  denied_parameters = {
+    "audit_non_hmac_request_keys" = []
+    "audit_non_hmac_response_keys" = []
+    "config" = []
+  }
+}
+path "tenants/+/sys/policies/acl" {
+  capabilities = ["list"]
 }
 path "tenants/+/sys/policies/acl/*" {
-  capabilities = ["create", "read", "update", "list"]
+  capabilities = ["read", "list"]
+}
+# The one policy the tool manages in a tenant namespace; no token an operator can obtain carries it.
+path "tenants/+/sys/policies/acl/pipeline" {
+  capabilities = ["create", "read", "update"]
+}
+path "tenants/+/sys/policies/acl/default" {
+  capabilities = ["read"]
+}
+path "tenants/+/sys/policy/*" {
+  capabilities = ["deny"]
 }
 path "tenants/+/kv/config" {
   capabilities = ["read", "update"]
 }
 path "tenants/+/transit/keys/*" {
   capabilities = ["create", "read", "update"]
+  denied_parameters = {
+    "exportable" = []
+    "allow_plaintext_backup" = []
+  }
 }
 path "tenants/+/transit/keys/+/trim" {
   capabilities = ["deny"]
 }
-path "tenants/+/pki/intermediate/generate/internal" {
-  capabilities = ["update"]
-}
-path "tenants/+/pki/intermediate/set-signed" {
-  capabilities = ["update"]
-}
-path "tenants/+/pki/config/*" {
+path "tenants/+/pki/config/urls" {
   capabilities = ["read", "update"]
 }
 path "tenants/+/pki/issuers" {
   capabilities = ["list"]
 }
-path "tenants/+/pki/issuer/*" {
+path "tenants/+/pki/issuer/+" {
   capabilities = ["read"]
 }
-path "tenants/+/pki/roles/*" {
-  capabilities = ["create", "read", "update", "list"]
+path "tenants/+/pki/roles/+" {
+  capabilities = ["create", "read", "update"]
 }
-# AppRoles: configure them; secret_ids come from the CI credential broker, not from operators, so that
-# an operator can never log in as a tenant's pipeline.
-path "tenants/+/auth/approle/role/*" {
-  capabilities = ["create", "read", "update", "list"]
+path "tenants/+/pki/roles" {
+  capabilities = ["list"]
 }
-path "tenants/+/auth/approle/role/+/secret-id" {
+# AppRoles: the pipeline role's lifetimes only. Binding parameters (bind_secret_id, bound CIDRs,
+# policies, token type, ...) are set by the break-glass token; role-ids and secret_ids are never
+# handed to operators, so that an operator can never log in as a tenant's pipeline.
+path "tenants/+/auth/approle/role/pipeline" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "token_ttl" = []
+    "token_max_ttl" = []
+    "secret_id_ttl" = []
+    "secret_id_num_uses" = []
+  }
+}
+path "tenants/+/auth/approle/role/+/*" {
   capabilities = ["deny"]
 }
-path "tenants/+/auth/approle/role/+/custom-secret-id" {
-  capabilities = ["deny"]
+path "tenants/+/auth/approle/role" {
+  capabilities = ["list"]
 }
 
 # --- tenant data is the tenants' alone: explicit denies win over any grant above
@@ -172,5 +253,11 @@ path "tenants/+/transit/backup/*" {
   capabilities = ["deny"]
 }
 path "tenants/+/pki/issue/*" {
+  capabilities = ["deny"]
+}
+path "tenants/+/pki/root/*" {
+  capabilities = ["deny"]
+}
+path "tenants/+/pki/sign-verbatim*" {
   capabilities = ["deny"]
 }

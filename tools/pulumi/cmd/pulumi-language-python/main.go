@@ -9,7 +9,9 @@
 //
 // Scope: what a Python project with a local provider plugin and local policy packs needs — Run (programs),
 // RunPlugin (resource and analyzer plugins), GetPluginInfo, About, GetProgramDependencies and
-// InstallDependencies. It reports no required plugins, so the engine never tries to download one.
+// InstallDependencies — plus code generation with upstream's Python code generator of the same release
+// (codegen.go): GeneratePackage for `pulumi package gen-sdk`, GenerateProgram for `pulumi import`. It reports
+// no required plugins, so the engine never tries to download one.
 package main
 
 import (
