@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, ConfigError, load_platform
+from infra.engine import EngineError
 from infra.local.paths import LocalPaths
 from infra.local.process import LocalEnvError
 
@@ -40,7 +41,7 @@ def register(app: typer.Typer, local_app: typer.Typer) -> None:
 def friendly_errors() -> Iterator[None]:
     try:
         yield
-    except (ConfigError, LocalEnvError, FileNotFoundError) as exc:
+    except (ConfigError, LocalEnvError, EngineError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
@@ -58,13 +59,25 @@ def _lab():  # type: ignore[no-untyped-def]
 @local_hosts_app.command("up")
 def hosts_up(
     workloads: int = typer.Option(1, "--workloads", min=1, max=20, help="Workload hosts per zone."),
+    stack: str = typer.Option(None, "--stack", help="Take the hosts from this stack's `hosts` output "
+                              "(default: the platform's sample hosts)."),
 ) -> None:
     """Start the test hosts (replacing a running lab) and write .egov/hosts/inventory.yml."""
-    from infra.hosts.inventory import platform_hosts
+    from infra.hosts.inventory import hosts_from_outputs, platform_hosts
 
     with friendly_errors(), console.status("bringing the test hosts up") as spinner:
         lab = _lab()
-        lab.up(platform_hosts(lab.platform, workloads), lambda msg: spinner.update(msg))
+        if stack:
+            from infra.engine import Stack
+            from infra.local.environment import LocalEnvironment
+
+            try:
+                hosts = hosts_from_outputs(Stack(stack, env=LocalEnvironment().env()).outputs())
+            except ValueError as exc:
+                raise LocalEnvError(f"stack {stack}: {exc}") from exc
+        else:
+            hosts = platform_hosts(lab.platform, workloads)
+        lab.up(hosts, lambda msg: spinner.update(msg))
     _render_status(lab)
     console.print(f"inventory: {lab.inventory}")
 

@@ -57,6 +57,25 @@ def platform_hosts(platform: Platform, workloads_per_zone: int = 1) -> list[Host
     return hosts
 
 
+def hosts_from_outputs(outputs: dict[str, Any]) -> list[Host]:
+    """The hosts a stack exports as ``hosts``: a list of ``{name, zone, role, privateIp}`` (the address the
+    cloud assigned). The shape the stacks' instances will export; until they do, ``platform_hosts`` stands in."""
+    entries = outputs.get("hosts")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("the stack exports no `hosts` output (a list of {name, zone, role, privateIp})")
+    hosts = []
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("name", "zone", "role", "privateIp") if not isinstance(entry, dict)
+                   or not isinstance(entry.get(key), str)]
+        if missing:
+            raise ValueError(f"stack output hosts[{index}] lacks {', '.join(missing)}")
+        if entry["role"] not in ROLES:
+            raise ValueError(f"stack output hosts[{index}] ({entry['name']}): role {entry['role']!r} not in {ROLES}")
+        ipaddress.ip_address(entry["privateIp"])
+        hosts.append(Host(entry["name"], entry["zone"], entry["role"], entry["privateIp"]))
+    return hosts
+
+
 def inventory_document(
     hosts: Iterable[Host], key_file: Path, mgmt_network: str, real_hosts: bool = False
 ) -> dict[str, Any]:

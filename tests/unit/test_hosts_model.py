@@ -117,3 +117,18 @@ def test_control_names_read_as_clauses() -> None:
     result = ControlResult("h", "test_8_1_4_2_b_root_login_management_only", "pass")
     assert (result.clause, result.title) == ("8.1.4.2 b)", "root login management only")
     assert ControlResult("h", "test_8_1_3_1_forwarding_by_role", "pass").clause == "8.1.3.1"
+
+
+def test_hosts_from_stack_outputs() -> None:
+    from infra.hosts.inventory import hosts_from_outputs
+
+    outputs = {"hosts": [{"name": "gateway-a", "zone": "bridge", "role": "gateway", "privateIp": "10.60.0.37"},
+                         {"name": "web", "zone": "internet", "role": "workload", "privateIp": "10.30.0.12"}]}
+    assert [(h.name, h.address) for h in hosts_from_outputs(outputs)] == [("gateway-a", "10.60.0.37"),
+                                                                          ("web", "10.30.0.12")]
+    with pytest.raises(ValueError, match="no `hosts` output"):
+        hosts_from_outputs({})
+    with pytest.raises(ValueError, match=r"hosts\[0\] lacks privateIp"):
+        hosts_from_outputs({"hosts": [{"name": "x", "zone": "shared", "role": "workload"}]})
+    with pytest.raises(ValueError, match="role 'db'"):
+        hosts_from_outputs({"hosts": [{"name": "x", "zone": "shared", "role": "db", "privateIp": "10.50.0.1"}]})
