@@ -90,6 +90,7 @@ def harden(
     on_event: Callable[[TaskEvent], None] = lambda _e: None,
     forks: int = 10,
 ) -> HardenResult:
+    hosts_dir, runs_dir = hosts_dir.resolve(), runs_dir.resolve()  # ansible-runner works in the run directory
     inventory = hosts_dir / "inventory.yml"
     if not inventory.exists():
         raise HostsError(f"no inventory at {inventory}: bring the hosts up first (`egov local hosts up`)")
