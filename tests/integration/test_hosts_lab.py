@@ -169,6 +169,42 @@ def test_wrong_key_refused(lab: Lab, home: Path, tmp_path: Path) -> None:
     assert "Permission denied" in result.stderr and "nothing was changed" in result.stderr
 
 
+def test_appended_flow_opens_exactly_that_flow(lab: Lab, home: Path, tmp_path: Path) -> None:
+    if not (lab.dir / "run").exists():
+        pytest.skip("needs the module's lab")
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(FLOWS_FILE.read_text().rstrip() + """
+
+  - id: 11
+    name: internet-to-shared-status
+    source: internet
+    destination: shared
+    protocol: tcp
+    ports: 9443
+    purpose: Public status page reads the shared status endpoint
+    owner: Provincial Government Services and Data Administration
+""")
+    assert egov(home, "hosts", "harden", "--limit", "gateway").returncode == 0  # the lab runs flows.yaml
+    baseline = {(p.kind, p.name, p.source, p.port): p.observed for p in probe(lab, home / "evidence").probes}
+    opened = egov(home, "hosts", "harden", "--limit", "gateway", "--flows-file", str(flows))
+    assert opened.returncode == 0, opened.stdout[-2000:]
+    try:
+        after = probe(lab, home / "evidence", flows_file=flows)
+        new = [p for p in after.probes if p.name == "internet-to-shared-status"]
+        assert [(p.port, p.observed) for p in new] == [(9443, "passed")]
+        # Everything probed before behaves exactly as before; port 9443 from elsewhere stays dropped.
+        assert baseline == {
+            (p.kind, p.name, p.source, p.port): p.observed for p in after.probes
+            if (p.kind, p.name, p.source, p.port) in baseline}
+        assert "9443" in ssh(lab, "gateway", "nft list table inet egov_bridge")
+        other = subprocess.run(["ip", "netns", "exec", lab.netns("extranet-1"), sys.executable, "-m",
+                                "infra.hosts.netprobe", "connect", "tcp", "10.50.0.20", "9443"],
+                               cwd=Path(__file__).resolve().parents[2])
+        assert other.returncode == 1, "the new flow opened 9443 for a zone it does not name"
+    finally:
+        assert egov(home, "hosts", "harden", "--limit", "gateway").returncode == 0
+
+
 def test_down_removes_exactly_what_up_made(lab: Lab) -> None:
     hosts: list[Host] = lab.hosts()
     assert hosts
