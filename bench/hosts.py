@@ -1,7 +1,7 @@
 """Host hardening cost: `harden` (first run and the no-change re-run) and `verify` wall time for 1, 5 and 10 hosts.
 
 Run: `.venv/bin/python bench/hosts.py` (root; the image is built first if missing). One lab of 3 management and
-gateway hosts plus 12 workloads in a temporary EGOV_HOME; each size hardens and verifies N fresh workload hosts
+gateway hosts plus 18 workloads in a temporary EGOV_HOME; each size hardens and verifies N fresh workload hosts
 (--limit), forks 10, SSH pipelining and ControlPersist on. Writes the `## Hosts` section of bench/RESULTS.md.
 """
 
@@ -28,13 +28,15 @@ def main() -> None:
         lab = Lab(Path(home), load_platform(PLATFORM_FILE))
         try:
             started = time.monotonic()
-            hosts = lab.up(platform_hosts(lab.platform, workloads_per_zone=4))
+            hosts = lab.up(platform_hosts(lab.platform, workloads_per_zone=6))
             up_seconds = time.monotonic() - started
             workloads = [h.name for h in hosts if h.role == "workload"]
+            assert len(workloads) >= sum(SIZES), "every size gets fresh hosts"
             rows = []
             offset = 0
             for size in SIZES:
                 names = workloads[offset:offset + size]  # fresh hosts for each size
+                assert len(names) == size
                 offset += size
                 limit = ",".join(names)
                 runs = Path(home) / "runs"

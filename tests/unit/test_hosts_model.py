@@ -104,6 +104,8 @@ def test_verify_report_never_turns_a_skip_or_error_into_a_pass(tmp_path: Path) -
         '<testcase name="test_8_1_4_4_b_only_needed_listeners[h1]"><skipped message="other reason"/></testcase>'
         '<testcase name="test_8_1_3_1_forwarding_by_role[h1]"><error message="ssh: connect failed"/></testcase>'
         '<testcase name="test_8_1_4_2_b_root_login_management_only[h2]"><failure message="root login"/></testcase>'
+        '<testcase name="test_8_1_3_2_a_bridge_default_deny[NOTSET]"><skipped message="got empty parameter set"/>'
+        '</testcase>'
         '</testsuite></testsuites>')
     results = {(r.control, r.host): r for r in parse_report(report)}
     assert results[("test_8_1_4_1_a_password_complexity", "h1")].outcome == "pass"
@@ -111,6 +113,7 @@ def test_verify_report_never_turns_a_skip_or_error_into_a_pass(tmp_path: Path) -
     assert results[("test_8_1_4_4_b_only_needed_listeners", "h1")].outcome == "error"
     assert results[("test_8_1_3_1_forwarding_by_role", "h1")].outcome == "error"
     assert results[("test_8_1_4_2_b_root_login_management_only", "h2")].outcome == "fail"
+    assert len(results) == 5  # a role's control with no host of that role selected is not a result
 
 
 def test_control_names_read_as_clauses() -> None:
