@@ -95,6 +95,8 @@ def inventory_document(
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "egov_real_host": real_hosts,
                 "egov_mgmt_network": mgmt_network,
+                # The controller (Ansible, testinfra) holds the management network's first address.
+                "egov_controller": str(ipaddress.ip_network(mgmt_network).network_address + 1),
                 "egov_time_source": by_role["bastion"].mgmt_address if "bastion" in by_role else "",
                 "egov_log_host": by_role["loghost"].mgmt_address if "loghost" in by_role else "",
             },

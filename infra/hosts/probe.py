@@ -89,6 +89,10 @@ def plan_probes(hosts: list[Host], flows: list[Flow]) -> list[Probe]:
         src, dst = by_zone["extranet"][0], by_zone["internet"][0]
         probes.append(Probe("management-segment", "no-lateral-path-on-management-segment", src.name, dst.name,
                             dst.mgmt_address, "tcp", 22, "dropped"))
+    for src in by_zone.get("internet", [])[:1]:
+        for service in (h for h in hosts if h.role in ("bastion", "loghost")):
+            probes.append(Probe("management-segment", f"no-ssh-to-{service.role}-over-management-segment",
+                                src.name, service.name, service.mgmt_address, "tcp", 22, "dropped"))
     return probes
 
 

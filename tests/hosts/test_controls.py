@@ -215,6 +215,15 @@ def test_8_1_4_4_kernel_hardening(host: Any, real_host: bool) -> None:
     assert not wrong, f"kernel keys not at level 3: {wrong}"
 
 
+@pytest.mark.roles("bastion", "loghost")
+def test_8_1_4_4_c_management_services_restricted(host: Any, lab_vars: dict[str, Any]) -> None:
+    table = host.run("nft list table inet egov_mgmt_input")
+    assert table.rc == 0, "no input filter on the management segment"
+    assert f"ip saddr {lab_vars['egov_controller']} tcp dport 22 accept" in table.stdout, "controller SSH rule missing"
+    assert re.search(r"counter packets \d+ bytes \d+ drop", table.stdout), "no final drop"
+    assert "policy accept" in table.stdout and f"ip saddr != {lab_vars['egov_mgmt_network']} accept" in table.stdout
+
+
 @pytest.mark.roles("gateway")
 def test_8_1_3_2_a_bridge_default_deny(host: Any) -> None:
     live = host.check_output("nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'")

@@ -97,7 +97,8 @@ def test_packets_through_the_gateway(lab: Lab, home: Path) -> None:
     internet = [p for p in report.probes if p.kind == "internet-to-extranet"]
     assert internet and all(p.observed == "dropped" and p.nflog for p in internet)
     lateral = [p for p in report.probes if p.kind == "management-segment"]
-    assert lateral and lateral[0].observed == "dropped"
+    assert {p.destination for p in lateral} == {"internet-1", "bastion", "loghost"}
+    assert all(p.observed == "dropped" for p in lateral), [(p.name, p.observed) for p in lateral]
     assert report.counters["not in the flow allowlist"] >= len(undeclared) + len(internet)
     evidence = json.loads((report.evidence / "probes.json").read_text())
     assert len(evidence["probes"]) == len(report.probes)
