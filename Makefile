@@ -7,9 +7,9 @@ EGOV := $(VENV)/bin/egov
 
 SDK := sdk/python
 
-.PHONY: setup engine report-tools sdk demo test unit integration lint bench down clean
+.PHONY: setup engine report-tools hosts-deps sdk demo test unit integration lint bench down clean
 
-setup: $(VENV)/.installed engine report-tools
+setup: $(VENV)/.installed engine report-tools hosts-deps
 
 # The generated SDK (pulumi_egov) is installed editable: regenerating it needs no reinstall unless its
 # pyproject.toml changes.
@@ -33,6 +33,14 @@ report-tools:
 	  $$SUDO apt-get install -y -q --no-install-recommends chromium poppler-utils fonts-noto-cjk >/dev/null \
 	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium poppler-utils fonts-noto-cjk >/dev/null; }; }
 
+# The test hosts' image is built by debootstrap (once; cached under .egov/hosts/image).
+hosts-deps:
+	@command -v debootstrap >/dev/null || test -x /usr/sbin/debootstrap || { \
+	  echo "[setup] installing debootstrap (Debian) for the test hosts' image"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q debootstrap >/dev/null \
+	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q debootstrap >/dev/null; }; }
+
 # Regenerate the Python SDK from the provider's schema with the engine's own code generator (sdk/generate.py).
 sdk: setup
 	$(PY) sdk/generate.py
@@ -52,6 +60,7 @@ lint: setup
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci pipelines/gitlab-ci.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/tenant.yml
+	cd playbooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ansible-lint --offline -q .
 
 bench: setup
 	$(PY) bench/engine.py

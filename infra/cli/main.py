@@ -14,6 +14,7 @@ from rich.table import Table
 
 from compliance.rules.pack import PolicyConfigError
 from infra.cli.cert import cert_app
+from infra.cli.hosts import register as register_hosts
 from infra.cli.report import register as register_report
 from infra.cli.scan import register as register_scan
 from infra.cli.tenant import register as register_tenant
@@ -35,6 +36,7 @@ app.add_typer(cert_app, name="cert")
 register_scan(app)
 register_report(app)
 register_tenant(app)
+register_hosts(app, local_app)
 
 console = Console(stderr=True)
 out = Console()

@@ -357,8 +357,24 @@ def _acl_entry(
     )
 
 
-def render_nftables(flows: list[Flow], cidr: dict[str, str]) -> str:
-    """The gateway's forward filter: replies accepted, one accept per flow, everything else logged and dropped."""
+def render_nftables(
+    flows: list[Flow], cidr: dict[str, str], *, nflog_group: int | None = None, log_rate: str = "10/second"
+) -> str:
+    """The gateway's forward filter: replies accepted, one accept per flow, everything else logged and dropped.
+
+    ``nflog_group`` sends the drop log to that NFLOG group, rate limited, instead of the kernel log: a gateway
+    in a network namespace cannot write to the kernel log (and the kernel log is machine-wide).
+    """
+    if nflog_group is None:
+        invalid = 'ct state invalid counter log prefix "egov-bridge invalid: " level warn drop comment "invalid state"'
+        drop = ['counter log prefix "egov-bridge drop: " level warn drop comment "not in the flow allowlist"']
+    else:
+        limit = f"limit rate {log_rate} log group {nflog_group}"
+        invalid = f'ct state invalid counter {limit} prefix "egov-bridge invalid: " drop comment "invalid state"'
+        drop = [
+            f'{limit} prefix "egov-bridge drop: " comment "log drops, rate limited"',
+            'counter drop comment "not in the flow allowlist"',
+        ]
     lines = [
         "#!/usr/sbin/nft -f",
         "# Bridge gateway forward filter, compiled from the flow allowlist by infra.config.compiler.",
@@ -372,7 +388,7 @@ def render_nftables(flows: list[Flow], cidr: dict[str, str]) -> str:
         "\tchain forward {",
         "\t\ttype filter hook forward priority filter; policy drop;",
         '\t\tct state established,related accept comment "replies of allowed flows"',
-        '\t\tct state invalid counter log prefix "egov-bridge invalid: " level warn drop comment "invalid state"',
+        f"\t\t{invalid}",
     ]
     for flow in flows:
         lines.append(f"\t\t# [{flow.id}] {flow.name}: {flow.purpose} (owner: {flow.owner})")
@@ -380,8 +396,8 @@ def render_nftables(flows: list[Flow], cidr: dict[str, str]) -> str:
             f"\t\tip saddr {cidr[flow.source]} ip daddr {cidr[flow.destination]} {_nft_match(flow)} "
             f'ct state new counter accept comment "{flow.name}"'
         )
+    lines += [f"\t\t{rule}" for rule in drop]
     lines += [
-        '\t\tcounter log prefix "egov-bridge drop: " level warn drop comment "not in the flow allowlist"',
         "\t}",
         "}",
         "",
