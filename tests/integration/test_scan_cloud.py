@@ -248,7 +248,7 @@ def seed(endpoint: str, recording: Path, platform: Path) -> Seeded:
     expect(("cloudtrail_kms_encryption_enabled", plain["TrailARN"]))
     expect(("s3_bucket_versioning_enabled", "dept-citizen-files"))
     # moto's root user has no MFA and the API cannot give it one: a true finding on every moto account
-    expect(("iam_root_mfa_enabled", "iam-root-user-mfa"))
+    expect(("iam_root_mfa_enabled", "iam-root-user-mfa:123456789012"))  # moto's default account
     close_default_groups_and_log_vpcs(endpoint, "dept-audit-archive")
     reset_recording(endpoint)
     return state
