@@ -176,6 +176,10 @@ def _seed_storage_and_keys(d: Deployment, expected: set[tuple[str, str]]) -> Non
     s3.create_bucket(Bucket=uploads, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"})
     expected |= {("s3_bucket_kms_encryption", uploads), ("s3_bucket_level_public_access_block", uploads),
                  ("s3_bucket_versioning_enabled", uploads), ("s3_bucket_secure_transport_policy", uploads)}
+    # ... and it is the finance department's, holding personal information, with no classification label
+    s3.put_bucket_tagging(Bucket=uploads, Tagging={"TagSet": [{"Key": "egov:tenant", "Value": "finance"},
+                                                              {"Key": "pi", "Value": "true"}]})
+    expected.add(("s3_pi_bucket_classified", uploads))
     # 10. the data key stops rotating
     kms.disable_key_rotation(KeyId=outputs["keyArns"]["data"])
     expected.add(("kms_cmk_rotation_enabled", outputs["keyArns"]["data"]))
@@ -275,4 +279,6 @@ def test_exactly_the_seeded_misconfigurations_fail_with_their_check_clause_and_r
     managed = {("egov_extranet_isolation", deployment.core.outputs()["vpcIds"]["extranet"]),
                ("kms_cmk_rotation_enabled", deployment.core.outputs()["keyArns"]["data"])}
     assert all(failing[key]["managed"] is True for key in managed)
-    assert failing["s3_bucket_versioning_enabled", "gate-citizen-uploads"]["managed"] is False
+    # made by hand, no egov: tags (the uploads bucket claims a tenant with its tag, so it counts as ours)
+    volume = next(resource for check, resource in expected if check == "ec2_ebs_volume_encryption")
+    assert failing["ec2_ebs_volume_encryption", volume]["managed"] is False
