@@ -245,6 +245,16 @@ def _seed_openbao(d: Deployment, expected: set[tuple[str, str]]) -> None:
 def _seed_state(d: Deployment, expected: set[tuple[str, str]]) -> None:
     # 24. the bridge stack's secrets move to a passphrase (the pulumi CLI)
     d.bridge.run("stack", "change-secrets-provider", "passphrase")
+    # that command has no --config-file: it writes the new salt to Pulumi.<stack>.yaml beside Pulumi.yaml; move
+    # it into the stack's own config file (which the engine is given) and leave the repository clean
+    written = d.bridge.project_dir / f"Pulumi.{d.bridge.name}.yaml"
+    assert d.bridge.config_file is not None
+    settings = yaml.safe_load(d.bridge.config_file.read_text()) or {}
+    for key in ("secretsprovider", "encryptedkey"):
+        settings.pop(key, None)
+    settings.update(yaml.safe_load(written.read_text()) or {})
+    written.unlink()
+    d.bridge.config_file.write_text(yaml.safe_dump(settings, sort_keys=False))
     expected.add(("state_secrets_provider_vault_transit", f"stack:{d.bridge.name}"))
     # 25. a password lands in the core stack's state in clear (export, edit, import: the pulumi CLI)
     exported = d.core.export()
