@@ -27,6 +27,7 @@ from compliance.options import SCANS_DIR
 from compliance.scoring import Conclusion, FailOn, Gate, ItemResult, conclude, gate, judge_item
 from compliance.waivers import WAIVERS_FILE, WaiverOutcome, apply_waivers, load_waivers
 from infra.config import PLATFORM_FILE, load_platform
+from infra.vault.policies import DEFAULT_DESIRED
 
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
@@ -54,6 +55,12 @@ class ScanOptions:
     """Re-judge the evidence saved by an earlier scan instead of collecting."""
     workers: int = 8
     today: dt.date | None = None
+    tenants_file: Path | None = DEFAULT_DESIRED
+    """Where the tenants are declared (``--tenant`` must name one of them); None: any tag value is a tenant
+    (a cloud whose departments our tenants file does not know)."""
+    vault_token: str | None = None
+    """The OpenBao token to read with; None: VAULT_TOKEN (the CLI gives the embedded server's own, see
+    infra/cli/vault_connection.py)."""
 
 
 @dataclass
@@ -92,11 +99,28 @@ def allowed_regions(options: ScanOptions) -> list[str]:
     return list(DEFAULT_ALLOWED_REGIONS)
 
 
+def _known_tenant(tenant: str, tenants_file: Path) -> None:
+    """A tenant scan judges a tenant the platform declares (``tenants:`` of the OpenBao policy file); any other
+    name would pass on the platform's evidence alone."""
+    from infra.vault.errors import DesiredStateError
+    from infra.vault.model import load_desired
+
+    try:
+        declared = [t.id for t in load_desired(tenants_file).tenants]
+    except DesiredStateError as exc:
+        raise ScanInputError(f"--tenant {tenant}: the tenants cannot be read: {exc}") from None
+    if tenant not in declared:
+        raise ScanInputError(f"--tenant {tenant}: not a tenant declared in {tenants_file} (tenants: "
+                             f"{', '.join(declared) or 'none'}); pass one of them")
+
+
 def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: None) -> ScanResult:
     """Run one scan. ``ScanInputError``/``ConfigError`` for bad input, ``SourceUnreachable`` for a source
     that does not answer: both before any verdict, so nothing half-judged is reported as a pass."""
     if options.level != 3:
         raise ScanInputError(f"level {options.level} is not supported: the catalog holds level 3 (--level 3)")
+    if options.tenant and options.tenants_file is not None:
+        _known_tenant(options.tenant, options.tenants_file)
     started = _now()
     today = options.today or dt.date.today()
     library = load_library()
@@ -173,7 +197,7 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
         finally:
             calls.update(tls.calls)
     if "vault" in selected:
-        vault = VaultCollector()
+        vault = VaultCollector(token=options.vault_token)
         try:
             evidence["vault"] = vault.collect(progress)
         finally:

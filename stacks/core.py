@@ -5,6 +5,9 @@ policies/flows.yaml), ``accountId`` (the cloud account: gives the audit key a po
 and flow-log delivery encrypt with it; without it a warning is logged), ``archiveForceDestroy`` (test
 stacks only: let destroy empty the object-locked archive), ``keyDeletionWindowDays`` (7-30, default 30).
 
+The account baseline (EBS encryption by default and no default VPC in every allowed region, the IAM
+password policy) is part of this stack: one core stack per account.
+
 The transit gateway has default association and propagation off: each zone's attachment is associated
 with its own route table, and nothing is routed here. The bridge stack adds the routes, so until it is
 deployed no zone can reach another. Exports what the bridge stack reads through a StackReference.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_egov.ec2 import TransitGateway, TransitGatewayRouteTable, TransitGatewayRouteTableAssociation
 
+from infra.components.account_baseline import AccountBaseline
 from infra.components.audit import AuditArchive, partition_of
 from infra.components.keys import DEFAULT_DELETION_WINDOW_DAYS, KeySet, audit_key_policy
 from infra.components.zone_network import ZoneNetwork
@@ -30,6 +34,7 @@ def build() -> None:
     tags = {"egov:stack": stack, "egov:managed-by": "pulumi"}
     platform = policy.platform
 
+    AccountBaseline("account", regions=platform.allowed_regions)
     account = config.get("accountId")
     if account:
         policies = {"audit": audit_key_policy(account, partition_of(policy.region))}

@@ -4,6 +4,7 @@ passed, 1 the gate failed, 2 the scan could not run (bad input, or a selected so
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +70,7 @@ def scan(
         regions=[r.strip() for r in region.split(",") if r.strip()],
         fail_on=fail_on,  # type: ignore[arg-type]
         out_dir=Path(out_dir), waivers_file=Path(waivers), evidence_dir=Path(evidence) if evidence else None,
-        platform_file=Path(platform),
+        platform_file=Path(platform), vault_token=_embedded_vault_token(),
     )
     try:
         with console.status("scanning") as spinner:
@@ -126,6 +127,23 @@ def render_table(result: ScanResult) -> None:
         out.print(f"[bold red]gate failed[/] ({len(result.gate.reasons)} reasons)")
         for reason in result.gate.reasons[:20]:
             out.print(f"  - {escape(reason)}")
+
+
+def _embedded_vault_token() -> str | None:
+    """After `eval "$(egov local env)"` VAULT_TOKEN is Pulumi's own (transit on one key, nothing else): on the
+    embedded OpenBao the scan reads with the local root token, as `egov vault` does there
+    (infra/cli/vault_connection.py). Elsewhere, or with a token of the operator's own: None, VAULT_TOKEN is used."""
+    if not os.environ.get("VAULT_ADDR"):
+        return None
+    from infra.cli.vault_connection import vault_connection
+    from infra.local.process import LocalEnvError
+    from infra.vault.errors import VaultOpsError
+
+    try:
+        connection = vault_connection()
+    except (LocalEnvError, VaultOpsError):
+        return None
+    return connection.token if connection.source == "embedded" else None
 
 
 @waiver_app.command("lint")

@@ -21,6 +21,9 @@ import requests
 from infra.local.openbao_config import AUDIT_PATH, AUDIT_SECONDARY_PATH, _Node, _Ports
 from infra.local.process import LocalEnvError, wait_until
 from infra.local.tls import write_private_file
+from infra.vault.errors import DesiredStateError
+from infra.vault.model import Platform, load_desired
+from infra.vault.policies import DEFAULT_DESIRED
 
 KEY_SHARES = 5
 KEY_THRESHOLD = 3
@@ -38,6 +41,16 @@ HEALTH_ACTIVE = 200
 HEALTH_STANDBY = 429
 HEALTH_UNINITIALIZED = 501
 HEALTH_SEALED = 503
+
+
+def pulumi_key_rotation_seconds(desired: Path = DEFAULT_DESIRED) -> int:
+    """How often Pulumi's transit key rotates: ``platform.pulumi_key_rotation_period`` of the OpenBao policy file
+    (the one fact `egov vault apply` enforces too), else that field's default when the file is absent or invalid
+    (`egov vault plan` reports the file's problems; the bootstrap must not depend on it)."""
+    try:
+        return int(load_desired(desired).platform.pulumi_key_rotation_period)
+    except DesiredStateError:
+        return int(Platform.model_fields["pulumi_key_rotation_period"].default)
 
 
 @dataclass(frozen=True)
@@ -332,6 +345,9 @@ class ClusterBootstrap:
                 "aes256-gcm96 key. Its properties cannot be changed in place: reset the local OpenBao "
                 f"(`egov local down`, delete {self.dir}, `egov local up`)."
             )
-        if key.get("deletion_allowed"):
+        rotation = pulumi_key_rotation_seconds()
+        if key.get("deletion_allowed") or int(key.get("auto_rotate_period") or 0) != rotation:
+            progress(f"OpenBao: transit key {self.PULUMI_KEY} rotates every {rotation // 86400} days, "
+                     "deletion refused")
             transit.update_key_configuration(self.PULUMI_KEY, deletion_allowed=False,
-                                             mount_point=self.TRANSIT_MOUNT)
+                                             auto_rotate_period=f"{rotation}s", mount_point=self.TRANSIT_MOUNT)

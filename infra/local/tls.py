@@ -27,7 +27,8 @@ from infra.local.process import LocalEnvError
 __all__ = ["LocalCA", "ServerTLS", "ensure_server_tls", "write_private_file"]
 
 CA_VALIDITY = dt.timedelta(days=3650)
-# Browsers and Go cap leaf lifetimes around 398 days; stay under it so the cert is valid everywhere.
+# Browsers and Go cap leaf lifetimes around 398 days; stay under it so the cert is valid everywhere. The
+# lifetime is counted from notBefore, backdating included (infra/vault/certs.py judges notAfter - notBefore).
 LEAF_VALIDITY = dt.timedelta(days=397)
 RENEW_BEFORE = dt.timedelta(days=30)
 # The only names the bootstrap CA may certify (X.509 name constraints, critical): the loopback servers.
@@ -176,7 +177,7 @@ class LocalCA:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - CLOCK_SKEW)
-            .not_valid_after(min(now + LEAF_VALIDITY, ca_cert.not_valid_after_utc))
+            .not_valid_after(min(now - CLOCK_SKEW + LEAF_VALIDITY, ca_cert.not_valid_after_utc))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
@@ -220,6 +221,8 @@ def _needs_new_cert(
         return "unreadable"
     if cert.not_valid_after_utc - RENEW_BEFORE < _now():
         return "expiring"
+    if cert.not_valid_after_utc - cert.not_valid_before_utc > LEAF_VALIDITY:
+        return f"valid for longer than {LEAF_VALIDITY.days} days"
     want_ips = {ipaddress.ip_address(ip) for ip in ip_addresses}
     if set(sans.get_values_for_type(x509.IPAddress)) != want_ips or set(
         sans.get_values_for_type(x509.DNSName)

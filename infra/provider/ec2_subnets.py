@@ -107,8 +107,11 @@ class SubnetHandler(Ec2Handler):
 
         def configure() -> None:
             ctx.wait_until(f"subnet {subnet_id} to become available", lambda: self._available(ctx, subnet_id))
-            if inputs.get("mapPublicIpOnLaunch"):
-                self._set_map_public_ip(ctx, subnet_id, True)
+            # Set either way: a cloud may make the first subnet of an availability zone "default for the AZ",
+            # with public addresses on launch (moto does, e.g. once a default VPC's subnets are deleted).
+            wanted = bool(inputs.get("mapPublicIpOnLaunch"))
+            if wanted or bool((self._get(ctx, subnet_id) or {}).get("MapPublicIpOnLaunch")):
+                self._set_map_public_ip(ctx, subnet_id, wanted)
 
         return self.finish_create(ctx, subnet_id, inputs, configure)
 

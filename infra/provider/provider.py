@@ -38,6 +38,11 @@ from pulumi.provider.experimental.provider import (
 )
 
 from infra.provider import PACKAGE, convert
+from infra.provider.account import (
+    AccountPasswordPolicyHandler,
+    DefaultVpcRemovalHandler,
+    EbsEncryptionByDefaultHandler,
+)
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.cloudtrail import TrailHandler
 from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
@@ -99,6 +104,8 @@ def default_registry() -> HandlerRegistry:
         # keys, storage, audit and identity
         KeyHandler(), AliasHandler(), BucketHandler(), LogGroupHandler(), TrailHandler(),
         RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler(),
+        # account-level settings (per region or per account)
+        EbsEncryptionByDefaultHandler(), DefaultVpcRemovalHandler(), AccountPasswordPolicyHandler(),
     ])
 
 

@@ -79,6 +79,7 @@ def test_fresh_up_is_unsealed_audited_and_has_the_transit_key(bao: OpenBao) -> N
     assert key["type"] == "aes256-gcm96"
     assert key["exportable"] is False
     assert key["deletion_allowed"] is False
+    assert key["auto_rotate_period"] == 2160 * 3600  # platform.pulumi_key_rotation_period in policies/vault
     assert _decrypt(client, _encrypt(client, "state secret")) == "state secret"
     assert bao.secrets_provider_url == "hashivault://pulumi-secrets"
 

@@ -19,6 +19,9 @@ runner = CliRunner()
     (["--source", "cloud,ldap"], "--source: unknown value(s) ldap"),
     (["--level", "2"], "level 2 is not supported"),
     (["--source", "hosts", "--endpoint", "http://127.0.0.1:9"], "source hosts cannot be collected"),
+    # policies/vault/tenants.yaml declares finance and health
+    (["--tenant", "education", "--endpoint", "http://127.0.0.1:9"],
+     "--tenant education: not a tenant declared in"),
 ])
 def test_bad_scan_options_exit_2_before_anything_is_written(args: list[str], message: str, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:

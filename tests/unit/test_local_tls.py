@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
@@ -86,4 +86,39 @@ def test_a_ca_without_name_constraints_is_refused_with_what_to_do(tmp_path: Path
     from cryptography.hazmat.primitives import serialization
     ca.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     with pytest.raises(LocalEnvError, match=r"no name constraints.*egov local up --renew-tls"):
+        ensure_server_tls(tmp_path, name="server")
+
+
+def test_the_server_certificate_passes_the_platform_lifetime_rule_backdating_included(tmp_path: Path) -> None:
+    """The scanner judges notAfter - notBefore against 397 days (CA/B Forum 398 less a day); the backdating for
+    clock skew counts, so a leaf made "now + 397 days" but valid from five minutes ago would fail."""
+    from infra.vault.certs import CertPolicy, Code, _validity_findings
+
+    cert = _load(ensure_server_tls(tmp_path, name="server").cert)
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(days=397)
+    found = _validity_findings(cert, dt.datetime.now(dt.UTC), CertPolicy())
+    assert Code.LIFETIME_TOO_LONG not in [f.code for f in found]
+
+
+def test_a_server_certificate_valid_too_long_must_be_issued_again(tmp_path: Path) -> None:
+    """One issued before the lifetime fix (397 days plus the backdating) is not kept on the next `up`."""
+    ca = LocalCA.in_directory(tmp_path)
+    ca.ensure("egov local bootstrap CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca.certificate().subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=397))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca._private_key().public_key()),
+                           critical=False)
+            .sign(ca._private_key(), hashes.SHA256()))
+    (tmp_path / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "server-key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ca.forget_key()
+    with pytest.raises(LocalEnvError, match=r"longer than 397 days.*egov local up --renew-tls"):
         ensure_server_tls(tmp_path, name="server")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.base import Evidence, Result, global_value
+from compliance.checks.base import Evidence, Result, cloud, global_value
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
     summary = global_value(evidence, "account_summary") or {}
     ok = int(summary.get("AccountMFAEnabled") or 0) == 1
     detail = "the root user has MFA" if ok else "the root user signs in without MFA"
-    yield Result("iam-root-user-mfa", ok, detail, resource_type="AwsIamUser")
+    account = str(cloud(evidence).get("account") or "")  # named, so a waiver can be scoped to one account
+    yield Result(f"iam-root-user-mfa:{account}" if account else "iam-root-user-mfa", ok, detail,
+                 resource_type="AwsIamUser")

@@ -50,6 +50,8 @@ _utilities.register(
   "fqn": "pulumi_egov.ec2",
   "classes": {
    "egov:ec2:DefaultSecurityGroupLockdown": "DefaultSecurityGroupLockdown",
+   "egov:ec2:DefaultVpcRemoval": "DefaultVpcRemoval",
+   "egov:ec2:EbsEncryptionByDefault": "EbsEncryptionByDefault",
    "egov:ec2:FlowLog": "FlowLog",
    "egov:ec2:InternetGateway": "InternetGateway",
    "egov:ec2:NetworkAcl": "NetworkAcl",
@@ -75,6 +77,7 @@ _utilities.register(
   "mod": "iam",
   "fqn": "pulumi_egov.iam",
   "classes": {
+   "egov:iam:AccountPasswordPolicy": "AccountPasswordPolicy",
    "egov:iam:Role": "Role",
    "egov:iam:RolePolicy": "RolePolicy",
    "egov:iam:RolePolicyAttachment": "RolePolicyAttachment"

@@ -7,6 +7,8 @@ from .. import _utilities
 import typing
 # Export this package's modules as members:
 from .default_security_group_lockdown import *
+from .default_vpc_removal import *
+from .ebs_encryption_by_default import *
 from .flow_log import *
 from .internet_gateway import *
 from .network_acl import *

@@ -6,6 +6,7 @@ import builtins as _builtins
 from .. import _utilities
 import typing
 # Export this package's modules as members:
+from .account_password_policy import *
 from .role import *
 from .role_policy import *
 from .role_policy_attachment import *
