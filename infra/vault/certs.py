@@ -262,9 +262,18 @@ def _validity_findings(cert: x509.Certificate, now: dt.datetime, policy: CertPol
                                                    f"{policy.expiry_warning.days} days; renew it", "warning"))
     lifetime = end - start
     if lifetime > policy.max_lifetime:
-        findings.append(Finding(Code.LIFETIME_TOO_LONG, f"valid for {lifetime.days} days; at most "
-                                                        f"{policy.max_lifetime.days} are allowed"))
+        findings.append(Finding(Code.LIFETIME_TOO_LONG, f"valid for {_span(lifetime)} ({start:%Y-%m-%d %H:%M} to "
+                                                        f"{end:%Y-%m-%d %H:%M} UTC); at most "
+                                                        f"{policy.max_lifetime.days} days are allowed"))
     return findings
+
+
+def _span(delta: dt.timedelta) -> str:
+    """Whole days and, when the excess is under a day (397 days and 5 minutes), the rest: never "397 days"
+    for a lifetime that is over a 397-day cap."""
+    hours, rest = divmod(delta.seconds, 3600)
+    extra = f" {hours}h {rest // 60}min" if delta.seconds else ""
+    return f"{delta.days} days{extra}"
 
 
 def _usage_findings(cert: x509.Certificate, policy: CertPolicy) -> list[Finding]:

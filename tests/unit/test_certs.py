@@ -367,3 +367,10 @@ def test_issued_bundle_splits_chain_and_root_and_keeps_the_key_private(pki: tupl
     result = verify_certificate(files["cert"].read_bytes(), root=files["ca"].read_bytes(),
                                 chain=[files["chain"].read_bytes()], crls=[make_crl(intermediate)], now=NOW)
     assert result.ok, result.findings
+
+
+def test_lifetime_a_few_minutes_over_the_cap_says_so(pki: tuple[CA, CA]) -> None:
+    """397 days and 5 minutes is over a 397-day cap: the message must not read as 'valid for 397 days'."""
+    result = check(pki, make_leaf(pki[1], not_before=NOW - dt.timedelta(minutes=5), not_after=NOW + 397 * DAY))
+    assert errors(result) == {Code.LIFETIME_TOO_LONG}
+    assert "valid for 397 days 0h 5min" in result.findings[0].message
