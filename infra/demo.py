@@ -1,8 +1,9 @@
 """The main job, end to end on the embedded cloud: what `make demo` shows a newcomer.
 
 It deploys the core stack (zones, transit gateway, audit archive, keys) and the bridge stack (the one
-controlled path between the extranet and the cloud), then summarises the topology from the same
-config files the stacks were built from.
+controlled path between the extranet and the cloud), brings OpenBao to the desired state of
+``policies/vault/tenants.yaml`` (as ``egov vault apply`` does), then summarises the topology from the same
+config files the stacks were built from. The CLI then runs the scan that gates migration.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from infra.config import FLOWS_FILE, PLATFORM_FILE, load_flows, load_platform
 from infra.engine import POLICY_PACK_DIR, Stack
 from infra.local.environment import LocalEnvironment
 from infra.recovery import recover
+from infra.vault.apply import apply_plan, make_plan
+from infra.vault.live import Connection
+from infra.vault.model import load_desired
+from infra.vault.policies import DEFAULT_DESIRED, rendered_dir_for
 
 CORE_STACK = "demo-core"
 BRIDGE_STACK = "demo-bridge"
@@ -28,6 +33,7 @@ BRIDGE_STACK = "demo-bridge"
 class DemoResult:
     core_outputs: dict[str, Any]
     bridge_outputs: dict[str, Any]
+    vault_changes: int  # what `egov vault apply` changed in OpenBao (0 on a re-run)
     zones: list[tuple[str, str, str, str]]  # zone, CIDR, VPC id, description
     flows: list[tuple[str, str, str, str, str, str]]  # name, source, destination, protocol/ports, purpose, owner
 
@@ -88,10 +94,27 @@ def run_demo(env: LocalEnvironment, progress: Callable[[str], None],
     env.up(progress)
     core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress, report)
     bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress, report)
+    vault_changes = _apply_vault(env, progress)
     core_outputs, bridge_outputs = core.outputs(), bridge.outputs()
     vpc_ids = {**core_outputs.get("vpcIds", {}), "bridge": bridge_outputs.get("vpcId", "")}
     zones = [(name, str(net.cidr), str(vpc_ids.get(name, "")), net.description)
              for name, net in platform.networks().items()]
     flows = [(f.name, f.source, f.destination, f"{f.protocol} {','.join(str(p) for p in f.ports) or '-'}",
               f.purpose, f.owner) for f in allowlist.flows]
-    return DemoResult(core_outputs, bridge_outputs, zones, flows)
+    return DemoResult(core_outputs, bridge_outputs, vault_changes, zones, flows)
+
+
+def _apply_vault(env: LocalEnvironment, progress: Callable[[str], None]) -> int:
+    """`egov vault apply --yes` on the embedded OpenBao: the root token of its init file does the break-glass
+    actions (tenant namespaces, CAs, AppRoles), exactly as the CLI does there. Returns how many changes it made."""
+    local = env.vault.root_env()
+    conn = Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
+                      namespace_keys_dir=env.vault.namespace_keys_dir, break_glass_token=local["VAULT_TOKEN"])
+    state = load_desired(DEFAULT_DESIRED)
+    rendered = rendered_dir_for(DEFAULT_DESIRED)
+    plan = make_plan(conn, state, rendered if rendered.is_dir() else None)
+    if plan.empty:
+        return 0
+    progress(f"OpenBao: applying {len(plan.actions)} changes from {DEFAULT_DESIRED.name}")
+    return len(apply_plan(conn, state, plan, progress=progress,
+                          rendered_dir=rendered if rendered.is_dir() else None).applied)

@@ -10,6 +10,7 @@ from __future__ import annotations
 SOURCES = ("cloud", "vault", "state", "hosts", "certs", "attestations")
 
 NOT_BUILT = {
-    "hosts": "no hosts exist yet (the testinfra suite of tests/hosts is not built); host controls are not collected",
+    "hosts": "the scanner has no host collector yet (`egov hosts verify` checks the test hosts); host controls are not "
+             "collected",
 }
 """Sources whose collector does not exist yet, and what the report says about them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
@@ -149,6 +150,23 @@ def demo() -> None:
     out.print(f"transit gateway {escape(str(core.get('transitGatewayId')))}; audit archive "
               f"{escape(str(core.get('archiveBucketName')))}; keys: {escape(', '.join(core.get('keyArns', {})))}")
     render_status(env.status())
+    out.print(f"OpenBao: {result.vault_changes} change(s) applied from policies/vault/tenants.yaml"
+              if result.vault_changes else "OpenBao: as policies/vault/tenants.yaml declares (no changes)")
+    _demo_gate(env)
+
+
+def _demo_gate(env: LocalEnvironment) -> None:
+    """The demo's last step, as a security officer would take it: `egov scan` of the environment just built;
+    its gate is the demo's exit code."""
+    from compliance.scan import ScanOptions
+    from infra.cli.scan import collect_and_write, render_table
+
+    os.environ.update(env.env())  # the sources the scan finds configured, as after `eval "$(egov local env)"`
+    options = ScanOptions(vault_token=env.vault.root_env()["VAULT_TOKEN"])  # read-only use of the local root
+    result, folder = collect_and_write(options, ["json"])
+    render_table(result)
+    out.print(f"evidence and reports: {escape(str(folder))}  (again at any time: egov scan)")
+    raise typer.Exit(0 if result.gate.passed else 1)
 
 
 def render_rows(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:

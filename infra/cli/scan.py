@@ -19,7 +19,7 @@ from compliance.options import FAIL_ON, FORMATS, SCANS_DIR, STANDARDS, WAIVERS_F
 from infra.config import PLATFORM_FILE, ConfigError
 
 if TYPE_CHECKING:
-    from compliance.scan import ScanResult
+    from compliance.scan import ScanOptions, ScanResult
 
 # The scanner (boto3, hvac, pyOpenSSL, every check) is imported when a command runs, not at CLI start-up.
 
@@ -56,9 +56,7 @@ def scan(
     platform: str = typer.Option(str(PLATFORM_FILE), "--platform", help="Platform config giving the allowed regions."),
 ) -> None:
     """Scan the cloud (and other sources) against MLPS 2.0 level 3 and PIPL; the exit code is the gate."""
-    from compliance.evidence.cloud import SourceUnreachable
-    from compliance.reports import render
-    from compliance.scan import ScanInputError, ScanOptions, run_scan, write_folder
+    from compliance.scan import ScanOptions
 
     formats = _split(output_format, FORMATS, "--format")
     if fail_on not in FAIL_ON:
@@ -72,6 +70,19 @@ def scan(
         out_dir=Path(out_dir), waivers_file=Path(waivers), evidence_dir=Path(evidence) if evidence else None,
         platform_file=Path(platform), vault_token=_embedded_vault_token(),
     )
+    result, folder = collect_and_write(options, formats)
+    if "table" in formats:
+        render_table(result)
+    console.print(f"evidence and reports: {escape(str(folder))}")
+    raise typer.Exit(EXIT_PASSED if result.gate.passed else EXIT_FAILED)
+
+
+def collect_and_write(options: ScanOptions, formats: list[str]) -> tuple[ScanResult, Path]:
+    """Run the scan with a spinner and write its dated folder and reports; a scan that cannot run is exit 2."""
+    from compliance.evidence.cloud import SourceUnreachable
+    from compliance.reports import render
+    from compliance.scan import ScanInputError, run_scan, write_folder
+
     try:
         with console.status("scanning") as spinner:
             result = run_scan(options, lambda message: spinner.update(escape(message)))
@@ -85,10 +96,7 @@ def scan(
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         console.print("[bold]the scan could not run[/] (exit 2); no verdict was reached")
         raise typer.Exit(EXIT_CANNOT_RUN) from exc
-    if "table" in formats:
-        render_table(result)
-    console.print(f"evidence and reports: {escape(str(folder))}")
-    raise typer.Exit(EXIT_PASSED if result.gate.passed else EXIT_FAILED)
+    return result, folder
 
 
 def render_table(result: ScanResult) -> None:

@@ -208,6 +208,7 @@ def test_engine_killed_under_egov_demo_then_demo_converges(demo_home: Path, demo
 
     again = egov("demo", home=demo_home)
     assert again.returncode == 0, again.stderr
+    assert "gate passed" in again.stdout, again.stdout  # the demo ends with the migration gate of `egov scan`
     assert re.search(rf"stack demo-core: removed stale lock of pid {engine} \(\S+@\S+, no longer running\), "
                      r"\d+s old", again.stdout + again.stderr), again.stdout + again.stderr
     assert lock_files(demo_home, "demo-core") == []
