@@ -103,14 +103,21 @@ class SubnetHandler(Ec2Handler):
             AvailabilityZone=inputs["availabilityZone"],
             TagSpecifications=tag_specifications(ctx, "subnet", inputs.get("tags")),
         )
-        subnet_id = str(response["Subnet"]["SubnetId"])
+        created = dict(response["Subnet"])
+        subnet_id = str(created["SubnetId"])
+        # The response describes the subnet; when it is available already and nothing is changed after,
+        # neither the wait nor a describe could learn more.
+        ready = created.get("State") == "available"
+        map_public_ip = bool(inputs.get("mapPublicIpOnLaunch"))
 
         def configure() -> None:
-            ctx.wait_until(f"subnet {subnet_id} to become available", lambda: self._available(ctx, subnet_id))
-            if inputs.get("mapPublicIpOnLaunch"):
+            if not ready:
+                ctx.wait_until(f"subnet {subnet_id} to become available", lambda: self._available(ctx, subnet_id))
+            if map_public_ip:
                 self._set_map_public_ip(ctx, subnet_id, True)
 
-        return self.finish_create(ctx, subnet_id, inputs, configure)
+        item = created if ready and not map_public_ip else None
+        return self.finish_create(ctx, subnet_id, inputs, configure, item=item)
 
     def _available(self, ctx: HandlerContext, subnet_id: str) -> bool:
         subnet = self._get(ctx, subnet_id)

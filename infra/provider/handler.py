@@ -815,11 +815,22 @@ class CloudHandler(ResourceHandler):
         resource_id: str,
         reference: Mapping[str, Any],
         configure: Callable[[], None] = lambda: None,
+        *,
+        item: Mapping[str, Any] | None = None,
     ) -> CreateResult:
-        """Run the steps after the create call, describe the result; on any failure undo the create."""
+        """Run the steps after the create call, then take the outputs; on any failure undo the create.
+
+        ``item``: the cloud's full description of the object as the create call returned it (most EC2
+        create responses carry the same object a describe returns), for a family whose ``configure``
+        changed nothing in it. Its outputs are built from it and the describe is skipped: that read
+        would add nothing but a round trip to a serial cloud. Without it (the default) the object is
+        described again."""
         try:
             configure()
-            outputs = self.described(ctx, resource_id, reference, CREATED)
+            if item is not None and item.get("State") not in self.gone_states:
+                outputs = self._outputs(ctx, dict(item), reference)
+            else:
+                outputs = self.described(ctx, resource_id, reference, CREATED)
         except Exception as exc:
             raise self.rollback(ctx, resource_id, exc) from exc
         return CreateResult(resource_id=resource_id, outputs=outputs)
