@@ -74,6 +74,7 @@ class NetworkAclHandler(Ec2Handler):
     type_token = NETWORK_ACL_TYPE
     description = "A network ACL of a VPC, with the subnets associated with it."
     noun = "network ACL"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_network_acls", "NetworkAclIds", "NetworkAcls", "NetworkAclId", ACL_NOT_FOUND)
     unordered = ("subnetIds",)
     default_grace_seconds = 30.0

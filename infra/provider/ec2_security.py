@@ -101,6 +101,7 @@ class SecurityGroupHandler(Ec2Handler):
     type_token = SECURITY_GROUP_TYPE
     description = "A VPC security group that starts with no rules (AWS's default egress rule is revoked)."
     noun = "security group"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_security_groups", "GroupIds", "SecurityGroups", "GroupId", GROUP_NOT_FOUND)
     unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
@@ -236,6 +237,7 @@ class SecurityGroupRuleHandler(Ec2Handler):
     type_token = SECURITY_GROUP_RULE_TYPE
     description = "One ingress or egress rule of a security group."
     noun = "security group rule"
+    outputs_after_tag_sync = True
     lookup = Lookup(
         "describe_security_group_rules",
         "SecurityGroupRuleIds",

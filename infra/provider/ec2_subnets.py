@@ -48,6 +48,7 @@ class SubnetHandler(Ec2Handler):
     type_token = SUBNET_TYPE
     description = "A subnet of a VPC, in one availability zone."
     noun = "subnet"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_subnets", "SubnetIds", "Subnets", "SubnetId", SUBNET_NOT_FOUND)
     properties = (
         vpc_property("subnet"),

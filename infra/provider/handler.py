@@ -764,6 +764,10 @@ class CloudHandler(ResourceHandler):
     """Which failures of the undo of a half-done create are reported rather than raised."""
     rollback_adopt_hint: ClassVar[bool] = True
     """Whether the error of a failed undo suggests ``pulumi import`` (not for objects holding data)."""
+    outputs_after_tag_sync: ClassVar[bool] = False
+    """Opt-in: the family's outputs follow from the object alone and ``apply_update`` changes nothing when
+    only tags differ; then an update that changes only tags returns what it read at its start with the new
+    tags, without describing the object again."""
 
     # -- finding the object ----------------------------------------------------------------
 
@@ -868,10 +872,22 @@ class CloudHandler(ResourceHandler):
     ) -> dict[str, Any]:
         """Planned against what exists now, not the possibly stale state, so an update also repairs drift."""
         live = self.open_update(ctx, resource_id, news)
+        only_tags = self.outputs_after_tag_sync and self.only_tags_differ(live, news)
         self.apply_update(ctx, resource_id, live, news)
         if self.spec("tags") is not None:
             self.sync_tags(ctx, resource_id, live, news.get("tags") or {})
+        if only_tags:
+            return {**live, "tags": dict(news.get("tags") or {})}
         return self.described(ctx, resource_id, news, UPDATING)
+
+    def only_tags_differ(self, live: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether every known input but ``tags`` already has the value ``live`` shows."""
+        if contains_unknown(news):
+            return False
+        return all(
+            spec.name == "tags" or spec.normalize(copy.deepcopy(news.get(spec.name))) == live.get(spec.name)
+            for spec in self.input_specs
+        )
 
     def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         """In-place changes other than tags; nothing by default."""

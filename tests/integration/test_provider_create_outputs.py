@@ -1,6 +1,7 @@
-"""Creates that take their outputs from the create call's answer (or request) instead of reading again:
-the outputs must be exactly what a fresh read returns, the cloud must hold what boto3 independently
-shows, and the create must not make the reads it no longer needs (counted on the provider's client).
+"""Creates that take their outputs from the create call's answer (or request) instead of reading again,
+and tag-only updates that keep what they read at their start: the outputs must be exactly what a fresh
+read returns, the cloud must hold what boto3 independently shows, and the call must not make the reads
+it no longer needs (counted on the provider's client).
 
 Against the module's own moto server (fixtures in conftest.py).
 """
@@ -16,9 +17,10 @@ import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
-from infra.provider.ec2_security import SecurityGroupRuleHandler
+from infra.provider.ec2_security import SecurityGroupHandler, SecurityGroupRuleHandler
 from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler
+from infra.provider.ec2_vpc import VpcHandler
 from infra.provider.errors import ResourceRef
 from infra.provider.handler import HandlerContext, ResourceHandler
 from tests.integration.provider_checks import AZ_A, REGION, STACK, checked_inputs, user_tags
@@ -248,3 +250,53 @@ def test_transit_gateway_route_outputs_from_the_create_answer(
     assert created.outputs["blackhole"] is blackhole
     assert created.outputs.get("transitGatewayAttachmentId") == (None if blackhole else attachment)
     handler.delete(ctx, created.resource_id, created.outputs)
+
+
+@pytest.mark.parametrize("family", ["vpc", "subnet", "security-group"])
+def test_tag_only_update_reads_once(
+    counted: Callable[[ResourceHandler], tuple[HandlerContext, list[str]]],
+    moto_ec2: Any,
+    vpc: str,
+    family: str,
+) -> None:
+    handler: ResourceHandler
+    if family == "vpc":
+        handler, news = VpcHandler(dependency_grace_seconds=0), {"cidrBlock": "10.61.0.0/16"}
+    elif family == "subnet":
+        handler = SubnetHandler(dependency_grace_seconds=0)
+        news = {"vpcId": vpc, "cidrBlock": "10.60.98.0/24", "availabilityZone": AZ_A}
+    else:
+        handler = SecurityGroupHandler(dependency_grace_seconds=0)
+        news = {"vpcId": vpc, "groupName": f"t{uuid.uuid4().hex[:8]}", "description": "tagged"}
+    ctx, calls = counted(handler)
+    created = handler.create(ctx, checked_inputs(handler, ctx, **news, tags={"a": "1", "b": "2"}))
+    retagged = checked_inputs(handler, ctx, **news, tags={"a": "1", "c": "3"})
+    with recorded(calls) as one_read:
+        handler.read(ctx, created.resource_id, created.outputs, retagged)
+    with recorded(calls) as made:
+        updated = handler.update(ctx, created.resource_id, created.outputs, retagged)
+    # What the update read at its start (one read's worth), then the tag calls: no describe after.
+    assert reads(made) == reads(one_read)
+    assert sorted(set(made) - set(reads(made))) == ["CreateTags", "DeleteTags"]
+    assert updated == handler.read(ctx, created.resource_id, updated, retagged).outputs
+    assert updated["tags"] == {"a": "1", "c": "3"}
+    item = moto_ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [created.resource_id]}])["Tags"]
+    assert {t["Key"]: t["Value"] for t in item if t["Key"] != "egov:urn"} == {"a": "1", "c": "3"}
+    handler.delete(ctx, created.resource_id, updated)
+
+
+def test_update_that_changes_more_than_tags_reads_again(
+    counted: Callable[[ResourceHandler], tuple[HandlerContext, list[str]]], moto_ec2: Any, vpc: str
+) -> None:
+    handler = SubnetHandler(dependency_grace_seconds=0)
+    ctx, calls = counted(handler)
+    news = {"vpcId": vpc, "cidrBlock": "10.60.99.0/24", "availabilityZone": AZ_A}
+    created = handler.create(ctx, checked_inputs(handler, ctx, **news))
+    changed = checked_inputs(handler, ctx, **news, mapPublicIpOnLaunch=True, tags={"x": "y"})
+    with recorded(calls) as made:
+        updated = handler.update(ctx, created.resource_id, created.outputs, changed)
+    assert reads(made) == ["DescribeSubnets", "DescribeSubnets"]
+    assert updated["mapPublicIpOnLaunch"] is True and updated["tags"] == {"x": "y"}
+    assert moto_ec2.describe_subnets(SubnetIds=[created.resource_id])["Subnets"][0]["MapPublicIpOnLaunch"] is True
+    assert updated == handler.read(ctx, created.resource_id, updated, changed).outputs
+    handler.delete(ctx, created.resource_id, updated)
