@@ -483,10 +483,16 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
         return id_failures(inputs, "securityGroupId", "sg")
 
     def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
+        found = self._group_and_rules(ctx, group_id)
+        return None if found is None else self._summary(group_id, *found)
+
+    @staticmethod
+    def _group_and_rules(ctx: HandlerContext, group_id: str) -> tuple[dict[str, Any], list[Any]] | None:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
-        if group is None:
-            return None
-        rules = group_rules(ctx, group_id)
+        return None if group is None else (group, group_rules(ctx, group_id))
+
+    @staticmethod
+    def _summary(group_id: str, group: Mapping[str, Any], rules: list[Any]) -> dict[str, Any]:
         return {
             "securityGroupId": group_id,
             "vpcId": group.get("VpcId"),
@@ -496,16 +502,22 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
         }
 
     def _lock_down(self, ctx: HandlerContext, group_id: str) -> dict[str, Any]:
-        found = self._describe(ctx, group_id)
+        found = self._group_and_rules(ctx, group_id)
         if found is None:
             raise ProviderError(f"{ctx.resource}: security group {group_id} does not exist")
-        if found.pop("groupName") != "default":
+        group, rules = found
+        if group.get("GroupName") != "default":
             raise ProviderError(
                 f"{ctx.resource}: security group {group_id} is not a VPC's default security group; "
                 f"{LOCKDOWN_TYPE} only empties default groups (manage other groups' rules with "
                 f"{SECURITY_GROUP_RULE_TYPE})"
             )
-        revoke_rules(ctx, group_id, group_rules(ctx, group_id))
+        if not rules:
+            clean = self._summary(group_id, group, [])
+            clean.pop("groupName")
+            return clean
+        revoke_rules(ctx, group_id, rules)
+        # Read back: what counts is that no rule is left, not that the revoke calls succeeded.
         after = self._describe(ctx, group_id)
         if after is None:
             raise ProviderError(f"{ctx.resource}: security group {group_id} disappeared while locking it down")
@@ -620,7 +632,11 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
                 "Pulumi creates the group (and this guard) again on the next update"
             )
         keep = {*managed, *spared}
-        revoke_rules(ctx, group_id, [r for r in group_rules(ctx, group_id) if r.get("SecurityGroupRuleId") not in keep])
+        unmanaged = [r for r in group_rules(ctx, group_id) if r.get("SecurityGroupRuleId") not in keep]
+        if not unmanaged:
+            return self._outputs(group_id, managed, [])
+        revoke_rules(ctx, group_id, unmanaged)
+        # Read back: what counts is that no unmanaged rule is left, not that the revoke calls succeeded.
         left = unmanaged_rules(group_rules(ctx, group_id), keep)
         if left:
             raise ProviderError(

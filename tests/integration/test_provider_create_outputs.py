@@ -17,7 +17,12 @@ import pytest
 
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
-from infra.provider.ec2_security import SecurityGroupHandler, SecurityGroupRuleHandler
+from infra.provider.ec2_security import (
+    DefaultSecurityGroupLockdownHandler,
+    SecurityGroupHandler,
+    SecurityGroupRuleGuardHandler,
+    SecurityGroupRuleHandler,
+)
 from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.ec2_tgw_routes import TransitGatewayRouteHandler
 from infra.provider.ec2_vpc import VpcHandler
@@ -300,3 +305,42 @@ def test_update_that_changes_more_than_tags_reads_again(
     assert moto_ec2.describe_subnets(SubnetIds=[created.resource_id])["Subnets"][0]["MapPublicIpOnLaunch"] is True
     assert updated == handler.read(ctx, created.resource_id, updated, changed).outputs
     handler.delete(ctx, created.resource_id, updated)
+
+
+def test_clean_groups_are_read_once(
+    counted: Callable[[ResourceHandler], tuple[HandlerContext, list[str]]], moto_ec2: Any
+) -> None:
+    """A lockdown or guard that finds nothing to revoke has nothing to read back either."""
+    vpc_id = moto_ec2.create_vpc(CidrBlock="10.63.0.0/16")["Vpc"]["VpcId"]
+    default = moto_ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    lockdown = DefaultSecurityGroupLockdownHandler()
+    ctx, calls = counted(lockdown)
+    inputs = checked_inputs(lockdown, ctx, securityGroupId=default)
+    with recorded(calls) as made:
+        created = lockdown.create(ctx, inputs)
+    assert made.count("DescribeSecurityGroupRules") == 2  # the rules found, then none left after the revoke
+    assert created.outputs == {"securityGroupId": default, "vpcId": vpc_id, "ingressRules": [], "egressRules": []}
+    with recorded(calls) as made:
+        again = lockdown.update(ctx, default, created.outputs, inputs)
+    assert made == ["DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+    assert again == created.outputs == lockdown.read(ctx, default, again, inputs).outputs
+
+    group = moto_ec2.create_security_group(VpcId=vpc_id, GroupName="clean", Description="c")["GroupId"]
+    [egress] = [
+        r["SecurityGroupRuleId"]
+        for r in moto_ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])[
+            "SecurityGroupRules"
+        ]
+    ]
+    guard = SecurityGroupRuleGuardHandler()
+    ctx, calls = counted(guard)
+    inputs = checked_inputs(guard, ctx, securityGroupId=group, managedRuleIds=[egress])
+    with recorded(calls) as made:
+        guarded = guard.create(ctx, inputs)
+    assert made == ["DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+    assert guarded.outputs == {"securityGroupId": group, "managedRuleIds": [egress], "unmanagedRules": []}
+    assert guarded.outputs == guard.read(ctx, group, guarded.outputs, inputs).outputs
+    rules = moto_ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    assert [r["SecurityGroupRuleId"] for r in rules["SecurityGroupRules"]] == [egress]
