@@ -11,14 +11,16 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from infra.provider import VERSION
+
+if TYPE_CHECKING:  # boto3 is imported on first use: check, diff and previews never need it (0.3 CPU-s)
+    import boto3
+    from botocore.config import Config
 
 DEFAULT_REGION = "cn-north-1"
 DEFAULT_RETRY_MODE = "standard"
@@ -91,6 +93,8 @@ class ClientFactory:
         self._lock = threading.Lock()
 
     def _botocore_config(self) -> Config:
+        from botocore.config import Config
+
         return Config(
             region_name=self.config.region,
             retries={"mode": self.config.retry_mode, "max_attempts": self.config.max_attempts},
@@ -106,7 +110,7 @@ class ClientFactory:
             if cached is not None:
                 return cached
             if self._session is None:
-                self._session = boto3.session.Session(region_name=self.config.region)
+                self._session = _new_session(self.config.region)
             made = self._session.client(
                 service,
                 region_name=self.config.region,
@@ -118,8 +122,14 @@ class ClientFactory:
 
     def partition(self) -> str | None:
         """The ARN partition of the configured region (``aws-cn`` for cn-*), if botocore knows it."""
-        session = self._session or boto3.session.Session(region_name=self.config.region)
+        session = self._session or _new_session(self.config.region)
         try:
             return str(session.get_partition_for_region(self.config.region))
         except (BotoCoreError, ValueError):
             return None
+
+
+def _new_session(region: str) -> boto3.session.Session:
+    import boto3
+
+    return boto3.session.Session(region_name=region)

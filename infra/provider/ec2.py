@@ -31,7 +31,7 @@ from infra.provider.handler import (
 
 DEPENDENCY_VIOLATION = "DependencyViolation"
 
-_DOTTED_CIDR = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,3}")
+_DOTTED_CIDR = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/(0|[1-9][0-9]?)")
 
 
 

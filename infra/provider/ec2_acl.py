@@ -45,7 +45,6 @@ from infra.provider.ec2 import (
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
-    CREATED,
     CloudHandler,
     CreateResult,
     Failure,
@@ -75,6 +74,7 @@ class NetworkAclHandler(Ec2Handler):
     type_token = NETWORK_ACL_TYPE
     description = "A network ACL of a VPC, with the subnets associated with it."
     noun = "network ACL"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_network_acls", "NetworkAclIds", "NetworkAcls", "NetworkAclId", ACL_NOT_FOUND)
     unordered = ("subnetIds",)
     default_grace_seconds = 30.0
@@ -119,33 +119,34 @@ class NetworkAclHandler(Ec2Handler):
         acl_id = str(response["NetworkAcl"]["NetworkAclId"])
 
         def move_subnets() -> None:
-            for subnet_id in inputs.get("subnetIds") or []:
-                self._move(ctx, subnet_id, acl_id)
+            self._move(ctx, [str(s) for s in inputs.get("subnetIds") or []], acl_id)
 
         return self.finish_create(ctx, acl_id, inputs, move_subnets)
 
-    def _move(self, ctx: HandlerContext, subnet_id: str, acl_id: str) -> None:
-        """Point the subnet's (only) ACL association at ``acl_id``."""
+    def _move(self, ctx: HandlerContext, subnet_ids: list[str], acl_id: str) -> None:
+        """Point each subnet's (only) ACL association at ``acl_id``; one lookup finds them all."""
+        if not subnet_ids:
+            return
         acls = ctx.collect(
-            "ec2", "describe_network_acls", "NetworkAcls", Filters=[ec2_filter("association.subnet-id", subnet_id)]
+            "ec2", "describe_network_acls", "NetworkAcls", Filters=[ec2_filter("association.subnet-id", *subnet_ids)]
         )
+        current: dict[str, tuple[str, str]] = {}
         for acl in acls:
             for association in acl.get("Associations", []) or []:
-                if association.get("SubnetId") != subnet_id:
-                    continue
-                if acl.get("NetworkAclId") == acl_id:
-                    return
-                ctx.call(
-                    "ec2",
-                    "replace_network_acl_association",
-                    AssociationId=association["NetworkAclAssociationId"],
-                    NetworkAclId=acl_id,
+                subnet_id = association.get("SubnetId")
+                if subnet_id in subnet_ids:
+                    current[subnet_id] = (str(acl.get("NetworkAclId")), str(association["NetworkAclAssociationId"]))
+        for subnet_id in subnet_ids:
+            if subnet_id not in current:
+                raise ProviderError(
+                    f"{ctx.resource}: subnet {subnet_id} has no network ACL association to move to {acl_id}; "
+                    "does the subnet exist?"
                 )
-                return
-        raise ProviderError(
-            f"{ctx.resource}: subnet {subnet_id} has no network ACL association to move to {acl_id}; "
-            "does the subnet exist?"
-        )
+            owner, association_id = current[subnet_id]
+            if owner != acl_id:
+                ctx.call(
+                    "ec2", "replace_network_acl_association", AssociationId=association_id, NetworkAclId=acl_id
+                )
 
     def _default_acl(self, ctx: HandlerContext, vpc_id: str) -> str:
         acls = ctx.collect(
@@ -163,23 +164,17 @@ class NetworkAclHandler(Ec2Handler):
 
     def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         wanted = [str(s) for s in news.get("subnetIds") or []]
-        for subnet_id in wanted:
-            if subnet_id not in live["subnetIds"]:
-                self._move(ctx, subnet_id, resource_id)
+        self._move(ctx, [s for s in wanted if s not in live["subnetIds"]], resource_id)
         leaving = [s for s in live["subnetIds"] if s not in wanted]
         if leaving:
-            default = self._default_acl(ctx, str(live["vpcId"]))
-            for subnet_id in leaving:
-                self._move(ctx, subnet_id, default)
+            self._move(ctx, leaving, self._default_acl(ctx, str(live["vpcId"])))
 
     def delete(self, ctx: HandlerContext, resource_id: str, state: dict[str, Any]) -> None:
         live = self._describe(ctx, resource_id, {})
         if live is None:
             return
         if live["subnetIds"]:
-            default = self._default_acl(ctx, str(live["vpcId"]))
-            for subnet_id in live["subnetIds"]:
-                self._move(ctx, subnet_id, default)
+            self._move(ctx, list(live["subnetIds"]), self._default_acl(ctx, str(live["vpcId"])))
         delete_with_grace(
             ctx,
             lambda: ctx.call("ec2", "delete_network_acl", NetworkAclId=resource_id),
@@ -356,9 +351,13 @@ class NetworkAclEntryHandler(CloudHandler):
         return entry_outputs(acl_id, entry, reference) if entry is not None else None
 
     def create(self, ctx: HandlerContext, inputs: dict[str, Any]) -> CreateResult:
-        ctx.call("ec2", "create_network_acl_entry", **entry_params(inputs))
-        resource_id = entry_id(inputs["networkAclId"], bool(inputs.get("egress", False)), int(inputs["ruleNumber"]))
-        return CreateResult(resource_id=resource_id, outputs=self.described(ctx, resource_id, inputs, CREATED))
+        params = entry_params(inputs)
+        ctx.call("ec2", "create_network_acl_entry", **params)
+        acl_id = str(params.pop("NetworkAclId"))
+        resource_id = entry_id(acl_id, bool(params["Egress"]), int(params["RuleNumber"]))
+        # CreateNetworkAclEntry answers only "true": the entry is what was sent (check refused anything AWS
+        # would store differently), so the outputs come from the request, as a describe would show it.
+        return CreateResult(resource_id=resource_id, outputs=entry_outputs(acl_id, params, inputs))
 
     def apply_update(self, ctx: HandlerContext, resource_id: str, live: dict[str, Any], news: dict[str, Any]) -> None:
         acl_id, _, _ = self._parse(ctx, resource_id)

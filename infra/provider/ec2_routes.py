@@ -240,6 +240,7 @@ class RouteTableHandler(Ec2Handler):
     type_token = ROUTE_TABLE_TYPE
     description = "A route table of a VPC, holding exactly the declared routes."
     noun = "route table"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_route_tables", "RouteTableIds", "RouteTables", "RouteTableId", ROUTE_TABLE_NOT_FOUND)
     default_grace_seconds = 30.0
     properties = (

@@ -45,7 +45,6 @@ from infra.provider.ec2 import (
 )
 from infra.provider.errors import ApiError, ProviderError
 from infra.provider.handler import (
-    CREATED,
     CreateResult,
     Failure,
     HandlerContext,
@@ -102,6 +101,7 @@ class SecurityGroupHandler(Ec2Handler):
     type_token = SECURITY_GROUP_TYPE
     description = "A VPC security group that starts with no rules (AWS's default egress rule is revoked)."
     noun = "security group"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_security_groups", "GroupIds", "SecurityGroups", "GroupId", GROUP_NOT_FOUND)
     unique_together = ("vpcId", "groupName")  # names are unique per VPC
     properties = (
@@ -237,6 +237,7 @@ class SecurityGroupRuleHandler(Ec2Handler):
     type_token = SECURITY_GROUP_RULE_TYPE
     description = "One ingress or egress rule of a security group."
     noun = "security group rule"
+    outputs_after_tag_sync = True
     lookup = Lookup(
         "describe_security_group_rules",
         "SecurityGroupRuleIds",
@@ -300,14 +301,19 @@ class SecurityGroupRuleHandler(Ec2Handler):
                 f"{ctx.resource}: the cloud authorized the rule on {group_id} but returned no security group "
                 "rule id (SecurityGroupRules is empty); this provider needs a cloud that returns it"
             )
-        rule_id = str(rules[0]["SecurityGroupRuleId"])
-        return CreateResult(resource_id=rule_id, outputs=self.described(ctx, rule_id, inputs, CREATED))
+        created = dict(rules[0])
+        rule_id = str(created["SecurityGroupRuleId"])
+        if created.get("ReferencedGroupInfo") and "Description" not in created:
+            # Moto gap (module doc): the description we just set, instead of DescribeSecurityGroups.
+            created["Description"] = inputs.get("description")
+        # The response carries the whole rule as DescribeSecurityGroupRules shows it: no read after.
+        return self.finish_create(ctx, rule_id, inputs, item=created)
 
     def _outputs(self, ctx: HandlerContext, item: dict[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
         rule_id = str(item["SecurityGroupRuleId"])
         outputs = rule_outputs(item)
         peer_group = outputs.get("referencedSecurityGroupId")
-        if peer_group and outputs.get("description") is None:
+        if peer_group and "Description" not in item:
             outputs["description"] = _pair_description(ctx, item, str(peer_group))
         if outputs.get("cidrIpv4") is None and peer_group is None:
             kind = "an IPv6 network" if item.get("CidrIpv6") else "a prefix list" if item.get("PrefixListId") else "?"
@@ -477,10 +483,16 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
         return id_failures(inputs, "securityGroupId", "sg")
 
     def _describe(self, ctx: HandlerContext, group_id: str) -> dict[str, Any] | None:
+        found = self._group_and_rules(ctx, group_id)
+        return None if found is None else self._summary(group_id, *found)
+
+    @staticmethod
+    def _group_and_rules(ctx: HandlerContext, group_id: str) -> tuple[dict[str, Any], list[Any]] | None:
         group = describe_one(ctx, "describe_security_groups", "SecurityGroups", GROUP_NOT_FOUND, GroupIds=[group_id])
-        if group is None:
-            return None
-        rules = group_rules(ctx, group_id)
+        return None if group is None else (group, group_rules(ctx, group_id))
+
+    @staticmethod
+    def _summary(group_id: str, group: Mapping[str, Any], rules: list[Any]) -> dict[str, Any]:
         return {
             "securityGroupId": group_id,
             "vpcId": group.get("VpcId"),
@@ -490,16 +502,22 @@ class DefaultSecurityGroupLockdownHandler(ResourceHandler):
         }
 
     def _lock_down(self, ctx: HandlerContext, group_id: str) -> dict[str, Any]:
-        found = self._describe(ctx, group_id)
+        found = self._group_and_rules(ctx, group_id)
         if found is None:
             raise ProviderError(f"{ctx.resource}: security group {group_id} does not exist")
-        if found.pop("groupName") != "default":
+        group, rules = found
+        if group.get("GroupName") != "default":
             raise ProviderError(
                 f"{ctx.resource}: security group {group_id} is not a VPC's default security group; "
                 f"{LOCKDOWN_TYPE} only empties default groups (manage other groups' rules with "
                 f"{SECURITY_GROUP_RULE_TYPE})"
             )
-        revoke_rules(ctx, group_id, group_rules(ctx, group_id))
+        if not rules:
+            clean = self._summary(group_id, group, [])
+            clean.pop("groupName")
+            return clean
+        revoke_rules(ctx, group_id, rules)
+        # Read back: what counts is that no rule is left, not that the revoke calls succeeded.
         after = self._describe(ctx, group_id)
         if after is None:
             raise ProviderError(f"{ctx.resource}: security group {group_id} disappeared while locking it down")
@@ -614,7 +632,11 @@ class SecurityGroupRuleGuardHandler(ResourceHandler):
                 "Pulumi creates the group (and this guard) again on the next update"
             )
         keep = {*managed, *spared}
-        revoke_rules(ctx, group_id, [r for r in group_rules(ctx, group_id) if r.get("SecurityGroupRuleId") not in keep])
+        unmanaged = [r for r in group_rules(ctx, group_id) if r.get("SecurityGroupRuleId") not in keep]
+        if not unmanaged:
+            return self._outputs(group_id, managed, [])
+        revoke_rules(ctx, group_id, unmanaged)
+        # Read back: what counts is that no unmanaged rule is left, not that the revoke calls succeeded.
         left = unmanaged_rules(group_rules(ctx, group_id), keep)
         if left:
             raise ProviderError(

@@ -48,6 +48,7 @@ class SubnetHandler(Ec2Handler):
     type_token = SUBNET_TYPE
     description = "A subnet of a VPC, in one availability zone."
     noun = "subnet"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_subnets", "SubnetIds", "Subnets", "SubnetId", SUBNET_NOT_FOUND)
     properties = (
         vpc_property("subnet"),
@@ -103,17 +104,25 @@ class SubnetHandler(Ec2Handler):
             AvailabilityZone=inputs["availabilityZone"],
             TagSpecifications=tag_specifications(ctx, "subnet", inputs.get("tags")),
         )
-        subnet_id = str(response["Subnet"]["SubnetId"])
+        created = dict(response["Subnet"])
+        subnet_id = str(created["SubnetId"])
+        # The response describes the subnet; when it is available already and nothing is changed after,
+        # neither the wait nor a describe could learn more.
+        ready = created.get("State") == "available"
+        map_public_ip = bool(inputs.get("mapPublicIpOnLaunch"))
 
         def configure() -> None:
-            ctx.wait_until(f"subnet {subnet_id} to become available", lambda: self._available(ctx, subnet_id))
+            if not ready:
+                ctx.wait_until(f"subnet {subnet_id} to become available", lambda: self._available(ctx, subnet_id))
             # Set either way: a cloud may make the first subnet of an availability zone "default for the AZ",
             # with public addresses on launch (moto does, e.g. once a default VPC's subnets are deleted).
-            wanted = bool(inputs.get("mapPublicIpOnLaunch"))
-            if wanted or bool((self._get(ctx, subnet_id) or {}).get("MapPublicIpOnLaunch")):
-                self._set_map_public_ip(ctx, subnet_id, wanted)
+            current = created if ready else (self._get(ctx, subnet_id) or {})
+            if map_public_ip or bool(current.get("MapPublicIpOnLaunch")):
+                self._set_map_public_ip(ctx, subnet_id, map_public_ip)
 
-        return self.finish_create(ctx, subnet_id, inputs, configure)
+        changed_after = map_public_ip or bool(created.get("MapPublicIpOnLaunch"))
+        item = created if ready and not changed_after else None
+        return self.finish_create(ctx, subnet_id, inputs, configure, item=item)
 
     def _available(self, ctx: HandlerContext, subnet_id: str) -> bool:
         subnet = self._get(ctx, subnet_id)

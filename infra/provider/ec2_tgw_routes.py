@@ -53,6 +53,31 @@ def route_cidr_problem(value: str) -> str | None:
     return None
 
 
+SETTLED = frozenset({"active", "blackhole"})
+"""Route states in which a route forwards (or drops) as it was told to."""
+
+
+def route_outputs(route: Mapping[str, Any], table_id: str, cidr: str, known_attachment: str | None) -> dict[str, Any]:
+    """Outputs from a route as SearchTransitGatewayRoutes (or the create response) shows it;
+    ``known_attachment`` is the target we know it forwards to (see ``ec2_transit``)."""
+    state = str(route.get("State"))
+    attachments = [a for a in route.get("TransitGatewayAttachments") or [] if a.get("TransitGatewayAttachmentId")]
+    outputs: dict[str, Any] = {
+        "destinationCidrBlock": cidr,
+        "transitGatewayRouteTableId": table_id,
+        "blackhole": False,
+        "state": state,
+    }
+    if attachments:
+        outputs["transitGatewayAttachmentId"] = str(attachments[0]["TransitGatewayAttachmentId"])
+    elif state == "blackhole":
+        outputs["blackhole"] = True
+    elif known_attachment:
+        # The cloud did not name the target (moto 5.2.5 never does): keep the one we know.
+        outputs["transitGatewayAttachmentId"] = known_attachment
+    return outputs
+
+
 class TransitGatewayRouteHandler(CloudHandler):
     """A static route in a transit gateway route table: to an attachment, or a blackhole that drops traffic."""
 
@@ -149,37 +174,23 @@ class TransitGatewayRouteHandler(CloudHandler):
         route = self._find(ctx, table_id, cidr)
         if route is None or route.get("State") in ("deleting", "deleted"):
             return None
-        state = str(route.get("State"))
-        attachments = [a for a in route.get("TransitGatewayAttachments") or [] if a.get("TransitGatewayAttachmentId")]
-        outputs: dict[str, Any] = {
-            "destinationCidrBlock": cidr,
-            "transitGatewayRouteTableId": table_id,
-            "blackhole": False,
-            "state": state,
-        }
-        if attachments:
-            outputs["transitGatewayAttachmentId"] = str(attachments[0]["TransitGatewayAttachmentId"])
-        elif state == "blackhole":
-            outputs["blackhole"] = True
-        elif known_attachment:
-            # The cloud did not name the target (moto 5.2.5 never does): keep the one we know.
-            outputs["transitGatewayAttachmentId"] = known_attachment
-        return outputs
+        return route_outputs(route, table_id, cidr, known_attachment)
 
-    def _create_route(self, ctx: HandlerContext, table_id: str, cidr: str, attachment: str | None) -> None:
+    def _create_route(self, ctx: HandlerContext, table_id: str, cidr: str, attachment: str | None) -> dict[str, Any]:
+        """CreateTransitGatewayRoute; the route as the response describes it."""
         params: dict[str, Any] = {"TransitGatewayRouteTableId": table_id, "DestinationCidrBlock": cidr}
         if attachment:
             params["TransitGatewayAttachmentId"] = attachment
         else:
             params["Blackhole"] = True
-        ctx.call("ec2", "create_transit_gateway_route", **params)
+        return dict(ctx.call("ec2", "create_transit_gateway_route", **params).get("Route") or {})
 
     def _wait_settled(self, ctx: HandlerContext, table_id: str, cidr: str) -> None:
         await_state(
             ctx,
             f"the route to {cidr} in {table_id} to become active",
             lambda: self._route_state(ctx, table_id, cidr),
-            ready={"active", "blackhole"},
+            ready=SETTLED,
             failed={"deleting", "deleted"},
         )
 
@@ -194,7 +205,10 @@ class TransitGatewayRouteHandler(CloudHandler):
                 f"{ctx.resource}: route table {table_id} already has a static route to {cidr}; "
                 f"delete it, or adopt it with `pulumi import {ROUTE} {ctx.resource.name} {resource_id}`"
             )
-        self._create_route(ctx, table_id, cidr, attachment)
+        route = self._create_route(ctx, table_id, cidr, attachment)
+        if route.get("DestinationCidrBlock") == cidr and route.get("State") in SETTLED:
+            # Settled already, as the response shows: neither the wait nor a search could learn more.
+            return CreateResult(resource_id, route_outputs(route, table_id, cidr, attachment))
         reference = {"transitGatewayAttachmentId": attachment}
         return self.finish_create(ctx, resource_id, reference, lambda: self._wait_settled(ctx, table_id, cidr))
 

@@ -39,6 +39,7 @@ class VpcHandler(Ec2Handler):
     type_token = TYPE_TOKEN
     description = "An isolated virtual network (VPC)."
     noun = "VPC"
+    outputs_after_tag_sync = True
     lookup = Lookup("describe_vpcs", "VpcIds", "Vpcs", "VpcId", (NOT_FOUND,))
     properties = (
         PropertySpec(

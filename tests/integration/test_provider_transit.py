@@ -447,6 +447,13 @@ def test_route_failed_create_leaves_nothing_behind(
     def stuck(*args: Any) -> None:
         raise ProviderError(f"{ctx.resource}: timed out after 30s waiting for the route")
 
+    real_create_route = handler._create_route
+
+    def pending(*args: Any) -> dict[str, Any]:
+        # A cloud that answers before the route settles (moto's answer is settled at once): the create waits.
+        return {**real_create_route(*args), "State": "pending"}
+
+    monkeypatch.setattr(handler, "_create_route", pending)
     monkeypatch.setattr(handler, "_wait_settled", stuck)
     with pytest.raises(ProviderError) as raised:
         handler.create(
