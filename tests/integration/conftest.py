@@ -20,7 +20,7 @@ from infra.local.paths import LocalPaths
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.errors import ResourceRef
 from infra.provider.handler import HandlerContext, ResourceHandler
-from tests.integration.moto_server import CREDENTIALS, boto3_client, moto_server
+from tests.integration.moto_server import CREDENTIALS, MOTO_ACCOUNT, boto3_client, moto_server
 from tests.integration.openbao_server import openbao_server as start_openbao_server
 from tests.integration.provider_checks import AZ_A, AZ_B, REGION, STACK
 
@@ -101,6 +101,25 @@ def stack_factory(local_env: LocalEnvironment, tmp_path: Path) -> Iterator[objec
     for stack in made:
         stack.run("destroy", "--yes", "--skip-preview", check=False)
         stack.remove()
+
+
+@pytest.fixture()
+def deployed(stack_factory: Callable[..., Stack]) -> Iterator[tuple[Stack, Stack]]:
+    """The platform as the demo makes it: core then bridge, up through the real engine; destroyed bridge first
+    afterwards, whatever the test did."""
+    core = stack_factory(kind="core")
+    core.set_config("archiveForceDestroy", "true")
+    core.set_config("keyDeletionWindowDays", "7")
+    core.set_config("accountId", MOTO_ACCOUNT)
+    bridge = stack_factory(kind="bridge")
+    bridge.set_config("coreStack", core.name)
+    try:
+        core.up()
+        bridge.up()
+        yield core, bridge
+    finally:
+        bridge.run("destroy", "--yes", "--skip-preview", check=False)
+        core.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from infra.local.process import LOOPBACK, free_port, port_accepts
 
 # moto accepts any keys; these are what the tests' clients and environment use.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+MOTO_ACCOUNT = "123456789012"  # the account moto answers every call for
 
 
 @contextlib.contextmanager

@@ -24,10 +24,10 @@ import yaml
 from infra.engine import Stack
 from infra.local.environment import LocalEnvironment
 from infra.local.paths import REPO_ROOT, LocalPaths
+from tests.integration.moto_server import MOTO_ACCOUNT
 
 pytestmark = pytest.mark.integration
 
-MOTO_ACCOUNT = "123456789012"
 ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")  # policies/platform.yaml: allowed_regions
 EGOV = str(Path(sys.executable).with_name("egov"))
 # For the seeded case that moves a stack's secrets to a passphrase: the engine then needs it to read the stack.

@@ -5,7 +5,6 @@ exactly those, each with its check and resource, labelled managed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -19,24 +18,6 @@ from infra.local.paths import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
-MOTO_ACCOUNT = "123456789012"
-
-
-@pytest.fixture()
-def deployed(stack_factory: Callable[..., Stack]) -> Iterator[tuple[Stack, Stack]]:
-    core = stack_factory(kind="core")
-    core.set_config("archiveForceDestroy", "true")
-    core.set_config("keyDeletionWindowDays", "7")
-    core.set_config("accountId", MOTO_ACCOUNT)
-    bridge = stack_factory(kind="bridge")
-    bridge.set_config("coreStack", core.name)
-    try:
-        core.up()
-        bridge.up()
-        yield core, bridge
-    finally:
-        bridge.run("destroy", "--yes", "--skip-preview", check=False)
-        core.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 def client(env: LocalEnvironment, service: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,12 @@ from infra.config import FLOWS_FILE, PLATFORM_FILE, CompiledBridge, ConfigError,
 from infra.config import load_platform as load_platform_file
 from infra.engine import EngineError, Stack
 from tests.integration import cloud_walk
+from tests.integration.moto_server import MOTO_ACCOUNT
 
 pytestmark = pytest.mark.integration
 
 ZONES = ("extranet", "internet", "management", "shared")
 BRIDGE = "bridge"
-MOTO_ACCOUNT = "123456789012"  # moto's default account
 CHANGING_OPS = {"update", "replace", "delete", "create-replacement", "delete-replaced", "discard", "import"}
 
 
@@ -175,24 +175,6 @@ def changes(preview: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 # -- the platform, deployed ------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def deployed(stack_factory: Callable[..., Stack]) -> Iterator[tuple[Stack, Stack]]:
-    """core then bridge, up; destroyed bridge first afterwards (whatever the test did)."""
-    core = stack_factory(kind="core")
-    core.set_config("archiveForceDestroy", "true")
-    core.set_config("keyDeletionWindowDays", "7")
-    core.set_config("accountId", MOTO_ACCOUNT)
-    bridge = stack_factory(kind="bridge")
-    bridge.set_config("coreStack", core.name)
-    try:
-        core.up()
-        bridge.up()
-        yield core, bridge
-    finally:
-        bridge.run("destroy", "--yes", "--skip-preview", check=False)
-        core.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 def test_core_and_bridge_isolate_the_extranet_and_keep_the_audit_baseline(
