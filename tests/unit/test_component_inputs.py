@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
 
 from infra.components.inputs import policy_json, route
+from tests.conftest import RecordingMocks
 
 registered: list[pulumi.runtime.MockResourceArgs] = []
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        return f"{args.name}-id", {**args.inputs, "arn": f"arn:aws-cn:kms:cn-north-1:1:key/{args.name}",
-                                   "keyId": args.name}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 @pytest.fixture()
-def mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
+    pulumi_mocks(registered, outputs=lambda args: {"arn": f"arn:aws-cn:kms:cn-north-1:1:key/{args.name}",
+                                                   "keyId": args.name},
+                 resource_id=lambda args: f"{args.name}-id")
 
 
 def test_policy_text_passes_through_and_a_plain_dict_becomes_sorted_json() -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, compile_bridge, load_flows, load_platform
+from tests.conftest import MockArgs, RecordingMocks
 
 registered: list[pulumi.runtime.MockResourceArgs] = []
 
@@ -28,31 +28,20 @@ ID_OUTPUT = {
 }
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        outputs: dict[str, Any] = {}
-        if args.typ in ID_OUTPUT:
-            outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
-        if args.typ == "egov:ec2:Vpc":
-            outputs["defaultSecurityGroupId"] = f"sg-default-{args.name}"
-        if args.typ in ("egov:kms:Key", "egov:s3:Bucket"):
-            outputs["arn"] = f"arn:aws-cn:x:::{args.name}"
-        return f"{args.name}-id", {**args.inputs, **outputs}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+def _outputs(args: MockArgs) -> dict[str, Any]:
+    outputs: dict[str, Any] = {}
+    if args.typ in ID_OUTPUT:
+        outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
+    if args.typ == "egov:ec2:Vpc":
+        outputs["defaultSecurityGroupId"] = f"sg-default-{args.name}"
+    if args.typ in ("egov:kms:Key", "egov:s3:Bucket"):
+        outputs["arn"] = f"arn:aws-cn:x:::{args.name}"
+    return outputs
 
 
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
+    pulumi_mocks(registered, outputs=_outputs, resource_id=lambda args: f"{args.name}-id")
 
 
 def of_type(typ: str) -> dict[str, pulumi.runtime.MockResourceArgs]:

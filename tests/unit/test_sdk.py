@@ -7,14 +7,13 @@ function below), not from the schema the SDK was generated from.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from infra.provider import PACKAGE, VERSION
 from infra.provider.handler import MISSING, ResourceHandler
 from infra.provider.provider import default_registry
+from tests.conftest import RecordingMocks
 
 registered: list[pulumi.runtime.MockResourceArgs] = []
 
@@ -41,24 +41,9 @@ def sdk_class(token: str) -> type[pulumi.CustomResource]:
 HANDLERS: list[ResourceHandler] = list(default_registry())
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        return args.resource_id or f"{args.name}-id", {**args.inputs, "vpcId": "vpc-1", "arn": f"arn:{args.name}"}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 @pytest.fixture()
-def mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
+    pulumi_mocks(registered, outputs=lambda args: {"vpcId": "vpc-1", "arn": f"arn:{args.name}"})
 
 
 @pytest.mark.parametrize("handler", HANDLERS, ids=lambda h: h.type_token)

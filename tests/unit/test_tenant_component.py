@@ -5,9 +5,8 @@ and policies/platform.yaml, read by hand."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -19,6 +18,7 @@ from infra.config.tenant_request import load_request
 from infra.repository import REPO_ROOT
 from infra.tenants.allocation import Allocation
 from infra.tenants.plan import make_plan
+from tests.conftest import MockArgs, RecordingMocks
 
 registered: list[pulumi.runtime.MockResourceArgs] = []
 ID_OUTPUT = {"egov:ec2:Vpc": "vpcId", "egov:ec2:Subnet": "subnetId", "egov:ec2:RouteTable": "routeTableId",
@@ -29,33 +29,26 @@ PLATFORM = load_platform(PLATFORM_FILE)
 ZONE_CIDRS = {name: str(zone.cidr) for name, zone in PLATFORM.zones.items()}
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        registered.append(args)
-        if args.typ == "pulumi:pulumi:StackReference":
-            return args.name, {"name": args.name, "outputs": {"transitGatewayId": "tgw-1", "attachmentId": "att-b"}}
-        outputs: dict[str, Any] = {}
-        if args.typ in ID_OUTPUT:
-            outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
-        if args.typ == "egov:ec2:Vpc":
-            outputs["defaultSecurityGroupId"] = f"sg-default-{args.name}"
-        if args.typ in ("egov:kms:Key", "egov:s3:Bucket", "egov:iam:Role"):
-            outputs["arn"] = f"arn:aws-cn:x:::{args.name}"
-        return f"{args.name}-id", {**args.inputs, **outputs}
+def _outputs(args: MockArgs) -> dict[str, Any]:
+    if args.typ == "pulumi:pulumi:StackReference":
+        return {"name": args.name, "outputs": {"transitGatewayId": "tgw-1", "attachmentId": "att-b"}}
+    outputs: dict[str, Any] = {}
+    if args.typ in ID_OUTPUT:
+        outputs[ID_OUTPUT[args.typ]] = f"id-{args.name}"
+    if args.typ == "egov:ec2:Vpc":
+        outputs["defaultSecurityGroupId"] = f"sg-default-{args.name}"
+    if args.typ in ("egov:kms:Key", "egov:s3:Bucket", "egov:iam:Role"):
+        outputs["arn"] = f"arn:aws-cn:x:::{args.name}"
+    return outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+
+def _resource_id(args: MockArgs) -> str:
+    return args.name if args.typ == "pulumi:pulumi:StackReference" else f"{args.name}-id"
 
 
 @pytest.fixture(autouse=True)
-def _mocks() -> Iterator[None]:
-    registered.clear()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
+def _mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
+    pulumi_mocks(registered, outputs=_outputs, resource_id=_resource_id)
 
 
 def build(admitted: bool) -> None:
