@@ -21,9 +21,8 @@ from infra.engine import POLICY_PACK_DIR, Stack
 from infra.local.environment import LocalEnvironment
 from infra.recovery import recover
 from infra.vault.apply import apply_plan, make_plan
-from infra.vault.live import Connection
 from infra.vault.model import load_desired
-from infra.vault.policies import DEFAULT_DESIRED, rendered_dir_for
+from infra.vault.policies import DEFAULT_DESIRED, kept_rendered_dir
 
 CORE_STACK = "demo-core"
 BRIDGE_STACK = "demo-bridge"
@@ -107,14 +106,11 @@ def run_demo(env: LocalEnvironment, progress: Callable[[str], None],
 def _apply_vault(env: LocalEnvironment, progress: Callable[[str], None]) -> int:
     """`egov vault apply --yes` on the embedded OpenBao: the root token of its init file does the break-glass
     actions (tenant namespaces, CAs, AppRoles), exactly as the CLI does there. Returns how many changes it made."""
-    local = env.vault.root_env()
-    conn = Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
-                      namespace_keys_dir=env.vault.namespace_keys_dir, break_glass_token=local["VAULT_TOKEN"])
+    conn = env.vault.root_connection()
     state = load_desired(DEFAULT_DESIRED)
-    rendered = rendered_dir_for(DEFAULT_DESIRED)
-    plan = make_plan(conn, state, rendered if rendered.is_dir() else None)
+    rendered = kept_rendered_dir(DEFAULT_DESIRED)
+    plan = make_plan(conn, state, rendered)
     if plan.empty:
         return 0
     progress(f"OpenBao: applying {len(plan.actions)} changes from {DEFAULT_DESIRED.name}")
-    return len(apply_plan(conn, state, plan, progress=progress,
-                          rendered_dir=rendered if rendered.is_dir() else None).applied)
+    return len(apply_plan(conn, state, plan, progress=progress, rendered_dir=rendered).applied)

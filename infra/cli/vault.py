@@ -25,7 +25,7 @@ from infra.vault.errors import VaultOpsError
 from infra.vault.live import Connection
 from infra.vault.model import DesiredState, load_desired
 from infra.vault.plan import Plan
-from infra.vault.policies import DEFAULT_DESIRED, rendered_dir_for, stale_files, write_rendered
+from infra.vault.policies import DEFAULT_DESIRED, kept_rendered_dir, rendered_dir_for, stale_files, write_rendered
 
 vault_app = typer.Typer(help="OpenBao as code: namespaces, keys, CAs, policies and AppRoles per tenant.",
                         no_args_is_help=True)
@@ -60,12 +60,6 @@ def _errors() -> Iterator[None]:
     except VaultOpsError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
-
-
-def _rendered_dir(file: Path) -> Path | None:
-    """Staleness of rendered policies is checked only where they are kept (next to the file)."""
-    directory = rendered_dir_for(file)
-    return directory if directory.is_dir() else None
 
 
 def _show_seals(plan: Plan) -> None:
@@ -109,7 +103,7 @@ def _apply(conn: Connection, state: DesiredState, plan: Plan, file: Path, yes: b
         console.print("cancelled; nothing was changed")
         raise typer.Exit(1)
     with console.status("applying") as spinner:
-        result = apply_plan(conn, state, plan, progress=spinner.update, rendered_dir=_rendered_dir(file))
+        result = apply_plan(conn, state, plan, progress=spinner.update, rendered_dir=kept_rendered_dir(file))
     out.print(f"[green]applied {len(result.applied)} changes[/] to {escape(plan.address)}")
 
 
@@ -118,7 +112,7 @@ def plan_command(file: Path = FILE_OPTION) -> None:
     """Show what `apply` would change in OpenBao (reads only)."""
     with _errors():
         state = load_desired(file)
-        plan = make_plan(connect(), state, _rendered_dir(file))
+        plan = make_plan(connect(), state, kept_rendered_dir(file))
     _show(plan)
 
 
@@ -136,7 +130,7 @@ def apply_command(file: Path = FILE_OPTION,
         if unseal_tenants:
             for message in unseal_sealed_tenants(conn, state):
                 out.print(escape(message))
-        plan = make_plan(conn, state, _rendered_dir(file))
+        plan = make_plan(conn, state, kept_rendered_dir(file))
         _show(plan)
         _apply(conn, state, plan, file, yes)
 
@@ -146,7 +140,7 @@ def status_command(file: Path = FILE_OPTION) -> None:
     """Seal state of every tenant namespace, and whether OpenBao matches the desired state (reads only)."""
     with _errors():
         state = load_desired(file)
-        plan = make_plan(connect(), state, _rendered_dir(file))
+        plan = make_plan(connect(), state, kept_rendered_dir(file))
     _show_seals(plan)
     pending = f"{len(plan.actions)} pending changes (see `egov vault plan`)" if plan.actions else "no pending changes"
     out.print(escape(pending) + (f"; sealed, not checked: {escape(', '.join(plan.skipped))}" if plan.skipped else ""))
@@ -180,7 +174,7 @@ def offboard_command(tenant: str = typer.Argument(..., help="tenant id"), file: 
             console.print("cancelled; nothing was changed")
             raise typer.Exit(1)
         file.write_text(text, encoding="utf-8")
-        rendered = _rendered_dir(file)
+        rendered = kept_rendered_dir(file)
         if rendered is not None:
             write_rendered(state, rendered)
         _apply(conn, state, plan, file, yes=True)

@@ -28,15 +28,14 @@ def vault_connection(env: Mapping[str, str] | None = None, *, insecure_http: boo
     if address and address not in _addresses(embedded):
         return connect(env, insecure_http=insecure_http)
     try:
-        local = embedded.root_env()
+        root = embedded.root_connection()
         if address and env.get("VAULT_TOKEN") not in (None, "", embedded.pulumi.token()):
             return connect(env, insecure_http=insecure_http)  # an explicit token of someone's own: use it
     except LocalEnvError as exc:
         if address:
             return connect(env, insecure_http=insecure_http)
         raise VaultUnavailable(f"no VAULT_ADDR set and the embedded OpenBao is not usable: {exc}") from exc
-    return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
-                      namespace_keys_dir=embedded.namespace_keys_dir, break_glass_token=local["VAULT_TOKEN"])
+    return root
 
 
 def _addresses(embedded: OpenBao) -> list[str]:

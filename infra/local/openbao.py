@@ -57,6 +57,7 @@ from infra.local.process import LOOPBACK, LocalEnvError
 from infra.local.pulumi_token import PulumiToken
 from infra.local.status import PartStatus
 from infra.local.tls import ensure_server_tls
+from infra.vault.live import Connection
 
 __all__ = ["AUDIT_PATH", "AUDIT_SECONDARY_PATH", "NAME", "NODE_ID", "NodeStatus", "OpenBao", "find_bao"]
 
@@ -249,6 +250,13 @@ class OpenBao(ProcessSupervision, ClusterBootstrap, ConfigRendering):
         """The same with the root token from ``init.json``: for `egov local up`, `egov vault apply` on the
         embedded server, and tests that act as the platform's root-token holders. Never exported."""
         return {**self._connection_env(), "VAULT_TOKEN": self._read_init()["root_token"]}
+
+    def root_connection(self) -> Connection:
+        """A ``Connection`` to this server with the root token (``root_env``), for the break-glass actions of
+        `egov vault apply` and the demo's apply: the one place the embedded server's root connection is built."""
+        local = self.root_env()
+        return Connection(local["VAULT_ADDR"], local["VAULT_TOKEN"], local["VAULT_CACERT"], source="embedded",
+                          namespace_keys_dir=self.namespace_keys_dir, break_glass_token=local["VAULT_TOKEN"])
 
     @property
     def namespace_keys_dir(self) -> Path:

@@ -100,6 +100,12 @@ def rendered_dir_for(desired_file: Path) -> Path:
     return desired_file.parent / "rendered"
 
 
+def kept_rendered_dir(desired_file: Path) -> Path | None:
+    """The rendered policies' folder when it is kept (next to the file): only then is its staleness checked."""
+    directory = rendered_dir_for(desired_file)
+    return directory if directory.is_dir() else None
+
+
 def stale_files(state: DesiredState, out_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> list[str]:
     """Files under ``out_dir`` that are missing, differ, or no longer belong (relative names, sorted)."""
     wanted = render_all(state, templates_dir)
