@@ -15,6 +15,7 @@ left behind as a twin. Afterwards `pulumi up` creates whatever is missing exactl
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -52,7 +53,7 @@ def stack_lock_findings(stack: Stack) -> list[LockFinding]:
     if url is None:
         raise LockError("no PULUMI_BACKEND_URL to read the stack's locks from: run `egov local up`, or set it "
                         "to your state backend")
-    return inspect_locks(lock_store(url), stack.project_name, stack.name)
+    return inspect_locks(lock_store(url, {**os.environ, **stack.env}), stack.project_name, stack.name)
 
 
 def clear_stale_locks(stack: Stack, *, break_lock: bool = False, dry_run: bool = False,

@@ -7,8 +7,8 @@ command killed with SIGKILL never deletes its lock, and every later command of t
 with "the stack is currently locked". Only ``pulumi cancel`` (which deletes every lock of the stack)
 clears it; this module decides when that is safe.
 
-Reading goes through :class:`LockStore` so that a bucket backend (s3) can be served by a second
-implementation of ``read_locks``; only the file backend has one today.
+Reading goes through :class:`LockStore`: :class:`FileLockStore` for a ``file://`` backend, and
+:class:`S3LockStore` for an ``s3://`` bucket (the same keys, listed and read with boto3).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import enum
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
-from urllib.parse import unquote, urlparse
+from typing import Any, Protocol
+
+from infra.state_backend import BackendURLError, FileBackend, S3Backend, parse_backend_url
 
 # Pulumi's DIY backends put project-scoped stacks under this organisation name.
 DIY_ORGANIZATION = "organization"
@@ -128,18 +129,46 @@ class FileLockStore:
         return found
 
 
-def lock_store(backend_url: str) -> LockStore:
-    """The lock reader for a backend URL; says plainly which backends it cannot read yet."""
-    parsed = urlparse(backend_url)
-    if parsed.scheme == "file":
-        path = unquote(parsed.netloc + parsed.path) if parsed.netloc not in ("", "localhost") else unquote(parsed.path)
-        if path.startswith("~"):
-            path = str(Path(path).expanduser())
-        return FileLockStore(Path(path))
-    raise UnsupportedBackend(
-        f"stack locks were not inspected: only file:// backends are read so far, not {parsed.scheme or '?'}:// "
-        f"({backend_url}); if the engine reports the stack locked, check the lock's holder with your backend's "
-        "tools and clear it with `pulumi cancel` once that holder is gone")
+@dataclass(frozen=True)
+class S3LockStore:
+    """The locks of an ``s3://`` backend: the same keys as on disk, under the bucket's prefix."""
+
+    backend: S3Backend
+    client: Any  # a boto3 S3 client for the backend's endpoint (S3Backend.client)
+
+    def lock_prefix(self, project: str, stack: str) -> str:
+        return self.backend.key(".pulumi", "locks", DIY_ORGANIZATION, project, stack) + "/"
+
+    def read_locks(self, project: str, stack: str) -> list[StackLock]:
+        from botocore.exceptions import ClientError
+
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.backend.bucket, Prefix=self.lock_prefix(project, stack)):
+            keys += [entry["Key"] for entry in page.get("Contents", []) if entry["Key"].endswith(".json")]
+        found = []
+        for key in sorted(keys):
+            try:
+                content = self.client.get_object(Bucket=self.backend.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    continue  # its command finished while we looked
+                raise
+            found.append(parse_lock(self.backend.location(key), content))
+        return found
+
+
+def lock_store(backend_url: str, environ: Mapping[str, str] | None = None) -> LockStore:
+    """The lock reader for a backend URL; ``environ`` holds the credentials an s3 backend is read with."""
+    try:
+        backend = parse_backend_url(backend_url)
+    except BackendURLError as exc:
+        raise UnsupportedBackend(
+            f"stack locks were not inspected: {exc}; if the engine reports the stack locked, check the lock's "
+            "holder with your backend's tools and clear it with `pulumi cancel` once that holder is gone") from exc
+    if isinstance(backend, FileBackend):
+        return FileLockStore(backend.root)
+    return S3LockStore(backend, backend.client(os.environ if environ is None else environ))
 
 
 class Verdict(enum.Enum):

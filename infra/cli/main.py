@@ -22,6 +22,7 @@ from infra.cli.tenant import register as register_tenant
 from infra.cli.vault import vault_app
 from infra.config import ConfigError
 from infra.engine import EngineDied, EngineError
+from infra.local.backend import BACKEND_KINDS
 from infra.local.environment import LocalEnvironment, diagnose
 from infra.local.process import LocalEnvError
 from infra.local.status import PartStatus
@@ -40,6 +41,8 @@ register_tenant(app)
 register_hosts(app, local_app)
 
 console = Console(stderr=True)
+
+
 out = Console()
 
 
@@ -97,11 +100,19 @@ def local_up(
     renew_tls: bool = typer.Option(False, "--renew-tls",
                                    help="Make a new bootstrap CA and OpenBao server certificate (the CA key is not "
                                         "kept, so this is how the certificate is renewed)."),
+    backend: str = typer.Option(
+        None, "--backend", metavar="file|s3",
+        help="Where Pulumi keeps its state: file (a directory in .egov, the default) or s3 (a versioned, "
+             "KMS-encrypted bucket in the embedded cloud). Remembered; refused while the other backend holds stacks."),
 ) -> None:
     """Start moto and OpenBao (or bring them back); safe to run again."""
+    if backend is not None and backend not in BACKEND_KINDS:
+        raise typer.BadParameter(f"{backend!r} is not a backend; use one of: {', '.join(BACKEND_KINDS)}",
+                                 param_hint="--backend")
     env = LocalEnvironment(vault_nodes=vault_nodes)
     with friendly_errors(), console.status("starting the embedded environment") as spinner:
-        parts = env.up(lambda msg: spinner.update(msg), renew_tls=renew_tls)
+        parts = env.up(lambda msg: spinner.update(msg), renew_tls=renew_tls,
+                       backend=backend)
     render_status(parts)
     if not all(p.healthy for p in parts):
         raise typer.Exit(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infra.engine import engine_settings
-from infra.local.backend import backend_status, backend_url
+from infra.local.backend import BackendChoice, backend_status, backend_url, select_backend
 from infra.local.moto import MotoCloud
 from infra.local.openbao import OpenBao
 from infra.local.paths import LocalPaths
@@ -27,13 +27,18 @@ class LocalEnvironment:
         self.cloud = MotoCloud(self.paths)
         self.vault = OpenBao(self.paths, nodes=vault_nodes)
 
-    def up(self, progress: Progress = lambda _: None, *, renew_tls: bool = False) -> list[PartStatus]:
+    def up(self, progress: Progress = lambda _: None, *, renew_tls: bool = False,
+           backend: str | None = None) -> list[PartStatus]:
         """Bring every part up; parts already running are left alone, so this is safe to repeat.
 
         ``renew_tls``: a new bootstrap CA and OpenBao server certificate (`egov local up --renew-tls`).
+        ``backend``: "file" or "s3" for Pulumi's state from now on (None: as before, file on a fresh setup).
         """
         self.paths.ensure()
         self.cloud.up(progress)
+        if backend is not None or BackendChoice.load(self.paths).kind == "s3":
+            progress("setting up the Pulumi state backend")
+            select_backend(self.paths, backend, self.cloud.env())
         self.vault.up(progress, renew_tls=renew_tls)
         self._unseal_tenant_namespaces(progress)
         return self.status()
@@ -56,7 +61,7 @@ class LocalEnvironment:
         self.cloud.down()
 
     def status(self) -> list[PartStatus]:
-        return [self.cloud.status(), self.vault.status(), backend_status(self.paths)]
+        return [self.cloud.status(), self.vault.status(), backend_status(self.paths, self.cloud.env())]
 
     @property
     def secrets_provider(self) -> str:
@@ -69,7 +74,7 @@ class LocalEnvironment:
             **self.cloud.env(),
             **self.vault.env(),
             "EGOV_HOME": str(self.paths.root),
-            "PULUMI_BACKEND_URL": backend_url(self.paths),
+            "PULUMI_BACKEND_URL": backend_url(self.paths, self.cloud.env()),
             "PULUMI_HOME": str(self.paths.pulumi_home),
             **engine_settings(),
         }

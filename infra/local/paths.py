@@ -38,6 +38,11 @@ class LocalPaths:
         return self.root / "pulumi" / "state"
 
     @property
+    def backend_choice(self) -> Path:
+        """Which Pulumi backend this environment uses (file or s3), remembered by `egov local up --backend`."""
+        return self.root / "pulumi" / "backend.json"
+
+    @property
     def pulumi_home(self) -> Path:
         """PULUMI_HOME: keeps the engine's plugin cache and credentials out of ~/.pulumi."""
         return self.root / "pulumi" / "home"

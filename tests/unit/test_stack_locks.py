@@ -18,6 +18,7 @@ import pytest
 from infra.stack_locks import (
     FileLockStore,
     LockError,
+    S3LockStore,
     StackLock,
     Verdict,
     classify,
@@ -145,7 +146,11 @@ def test_a_stale_lock_may_go_and_says_pid_and_age(tmp_path: Path) -> None:
     assert "7m0" in finding.describe()  # 7m05s, give or take the test's own run time
 
 
-def test_only_file_backends_are_read_and_others_say_so(tmp_path: Path) -> None:
+def test_file_and_s3_backends_are_read_and_others_say_so(tmp_path: Path) -> None:
     assert lock_store(f"file://{tmp_path}") == FileLockStore(tmp_path)
-    with pytest.raises(LockError, match="only file:// backends are read so far, not s3://"):
-        lock_store("s3://bucket/state")
+    store = lock_store("s3://state-bucket/team?endpoint=http://127.0.0.1:9&s3ForcePathStyle=true&region=cn-north-1",
+                       {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"})
+    assert isinstance(store, S3LockStore)
+    assert store.lock_prefix("egov-cloud", "demo-core") == "team/.pulumi/locks/organization/egov-cloud/demo-core/"
+    with pytest.raises(LockError, match="egov reads file:// and s3:// backends, not gs://"):
+        lock_store("gs://bucket/state")
