@@ -1,9 +1,11 @@
 """`egov tenant plan`: a department's request in, its validated plan out (printed, and as JSON for the pipeline).
 
 Parses, calls ``infra.config.tenant_request`` and ``infra.tenants``, renders. The ledger is used with a token
-holding only the ``tenant-ledger`` policy: ``EGOV_LEDGER_TOKEN`` (pipelines: from their AppRole login), or,
-when it is not set, one minted for this run with the OpenBao connection of `egov vault` (the embedded
-OpenBao's root token on a developer machine), which also creates the ledger mount and policy if missing.
+holding only the ``tenant-ledger`` policy: ``EGOV_LEDGER_TOKEN`` (pipelines: from their OpenBao login), or,
+when it is not set, one minted for this run with the OpenBao connection of `egov vault` (or that connection's
+own token, if it may use the ledger). The ledger's mount and policy are declared in Vault as code
+(`egov vault apply` creates them); only when they are missing does a token that may create them (the embedded
+OpenBao's root token on a developer machine) set them up here, as declared.
 """
 
 from __future__ import annotations
@@ -36,31 +38,42 @@ def register(app: typer.Typer) -> None:
 
 
 def _ledger_client() -> hvac.Client:
-    """A client whose token holds only the ledger policy (see the module docstring)."""
+    """A client for the ledger (see the module docstring): with a token that holds only the ledger policy
+    when one can be minted, else with the caller's own token if that may use the ledger."""
     import hvac
+    import hvac.exceptions
 
     from infra.cli.vault_connection import vault_connection
-    from infra.tenants.ledger import ensure_ledger, ledger_token
+    from infra.tenants.ledger import LEDGER_MOUNT, LEDGER_POLICY, LedgerError, ensure_ledger, ledger_ready, ledger_token
 
     ledger = os.environ.get(LEDGER_TOKEN_VARIABLE, "")
     if ledger:
         env = {**os.environ, "VAULT_TOKEN": ledger}
         conn = vault_connection(env)
         return hvac.Client(url=conn.address, token=ledger, verify=conn.verify)
-    import hvac.exceptions
-
-    from infra.tenants.ledger import LedgerError
-
     admin = vault_connection().client()
+
+    def narrow() -> hvac.Client:
+        try:
+            token = ledger_token(admin)
+        except hvac.exceptions.Forbidden:
+            return admin  # may not mint: its own token is used if it holds the ledger policy
+        return hvac.Client(url=admin.url, token=token, verify=admin.session.verify)
+
+    client = narrow()
+    if ledger_ready(client):
+        return client
+    # Not set up (Vault as code declares it: `egov vault apply`). A token that may enable mounts and write
+    # policies (the embedded root) sets it up here, exactly as declared; any other is told what to run.
     try:
         ensure_ledger(admin)
-        token = ledger_token(admin)
     except hvac.exceptions.Forbidden as exc:
-        raise LedgerError(f"{LEDGER_TOKEN_VARIABLE} is not set and the OpenBao token may not set up the CIDR ledger "
-                          "(enable its mount, write its policy, create its token): export "
-                          f"{LEDGER_TOKEN_VARIABLE} with a token holding the 'tenant-ledger' policy (pipelines: "
-                          "from their OpenBao login)") from exc
-    return hvac.Client(url=admin.url, token=token, verify=admin.session.verify)
+        raise LedgerError(
+            f"the CIDR ledger is not usable at {admin.url}: its mount {LEDGER_MOUNT}/ or the '{LEDGER_POLICY}' "
+            "policy is missing, or this token may not use it. The platform team creates both with `egov vault "
+            f"apply` (Vault as code declares them); pipelines export {LEDGER_TOKEN_VARIABLE} with a token holding "
+            f"the '{LEDGER_POLICY}' policy (from their OpenBao login)") from exc
+    return narrow()
 
 
 REQUEST_ARGUMENT = typer.Argument(..., help="The department's request, tenants/<id>.yaml.")

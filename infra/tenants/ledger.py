@@ -70,6 +70,18 @@ def ensure_ledger(admin: hvac.Client, mount: str = LEDGER_MOUNT) -> None:
     admin.sys.create_or_update_policy(LEDGER_POLICY, ledger_policy(mount))
 
 
+def ledger_ready(client: hvac.Client, mount: str = LEDGER_MOUNT, document: str = LEDGER_DOCUMENT) -> bool:
+    """Whether ``client`` can use the ledger as it is: the mount exists and its token may read the document's
+    metadata (a document not written yet counts). False when the mount is missing or the token lacks the policy."""
+    try:
+        client.secrets.kv.v2.read_secret_metadata(path=document, mount_point=mount)
+    except hvac.exceptions.Forbidden:
+        return False
+    except hvac.exceptions.InvalidPath as exc:
+        return "no handler for route" not in str(exc)  # the mount is missing; else only the document is
+    return True
+
+
 def ledger_token(admin: hvac.Client, ttl: str = "15m") -> str:
     """A short-lived token holding only the ledger policy (no ``default``, no children)."""
     created = admin.auth.token.create(policies=[LEDGER_POLICY], no_default_policy=True, ttl=ttl,

@@ -33,6 +33,8 @@ def break_glass_reason(action: Action) -> str:
         if action.op == "update":
             return "audit HMAC settings decide which values reach the audit log in clear"
         return ""
+    if r.kind == "kv_config" and r.path == f"{pol.LEDGER_MOUNT}/config" and not r.namespace:
+        return "the CIDR ledger's check-and-set requirement keeps concurrent planners off one block"
     if r.kind in ("pki_root", "pki_intermediate", "tenant_ca"):
         return "creating or signing a CA certificate"
     return ""

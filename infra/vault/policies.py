@@ -32,6 +32,13 @@ PKI_MOUNT = "pki"
 ROOT_PKI_MOUNT = "pki"
 INT_PKI_MOUNT = "pki_int"
 APPROLE_MOUNT = "approle"
+# The CIDR ledger of `egov tenant plan` (infra/tenants/ledger.py uses it; a unit test checks both agree):
+# a KV v2 mount with check-and-set required, and the one policy that may read and CAS-write its document.
+LEDGER_MOUNT = "tenant-ledger"
+LEDGER_POLICY = "tenant-ledger"
+LEDGER_DOCUMENT = "cidrs"
+LEDGER_MAX_VERSIONS = 100
+LEDGER_TEMPLATE = REPO_ROOT / "policies" / "vault" / "ledger" / "tenant-ledger.hcl.tmpl"
 
 TEMPLATE_FOR_ROLE = {
     "pipeline": "tenant-pipeline.hcl.tmpl",
@@ -71,13 +78,18 @@ def render_operators_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
     return _template("operators", templates_dir).substitute(
         root_pki=ROOT_PKI_MOUNT, int_pki=INT_PKI_MOUNT, transit=TRANSIT_MOUNT, tenants=TENANTS_NAMESPACE,
         pipeline_policy=PIPELINE_POLICY, approle=APPROLE_MOUNT, pipeline_role=PIPELINE_ROLE,
-        pulumi_role=PULUMI_ROLE,
+        pulumi_role=PULUMI_ROLE, ledger=LEDGER_MOUNT,
     )
 
 
 def render_pulumi_policy(pulumi_key: str, templates_dir: Path = TEMPLATES_DIR) -> str:
     """Encrypt and decrypt with the one transit key of Pulumi's secrets provider; nothing else."""
     return _template("pulumi", templates_dir).substitute(transit=TRANSIT_MOUNT, pulumi_key=pulumi_key)
+
+
+def render_ledger_policy(template: Path = LEDGER_TEMPLATE) -> str:
+    """Read and check-and-set write of the ledger document, read of its metadata; nothing else."""
+    return Template(template.read_text(encoding="utf-8")).substitute(mount=LEDGER_MOUNT, document=LEDGER_DOCUMENT)
 
 
 def render_default_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
@@ -88,7 +100,8 @@ def render_all(state: DesiredState, templates_dir: Path = TEMPLATES_DIR) -> dict
     """Relative file name -> policy text, for every policy the desired state installs."""
     rendered = {f"root/{OPERATORS_POLICY}.hcl": render_operators_policy(templates_dir),
                 f"root/{PULUMI_POLICY}.hcl": render_pulumi_policy(state.platform.pulumi_key, templates_dir),
-                f"root/{DEFAULT_POLICY}.hcl": render_default_policy(templates_dir)}
+                f"root/{DEFAULT_POLICY}.hcl": render_default_policy(templates_dir),
+                f"root/{LEDGER_POLICY}.hcl": render_ledger_policy()}
     for tenant in sorted(state.tenants, key=lambda t: t.id):
         rendered[f"{TENANTS_NAMESPACE}/{tenant.id}/{PIPELINE_POLICY}.hcl"] = render_tenant_policy(
             tenant, templates_dir)

@@ -165,11 +165,24 @@ def _platform(state: DesiredState, url_base: str) -> list[Resource]:
         "common_name": pki.intermediate_common_name, "key_type": key_type,
     }, create_only={"ttl": pki.intermediate_ttl, "key_bits": key_bits, "signer_mount": root_pki,
                     "signer_namespace": ""}, needs=(int_mount.key, int_urls.key, root_ca.key))
+    resources += _ledger()
     resources += [root_mount, root_urls, root_ca, int_mount, int_urls, int_ca,
                   Resource("namespace", "", f"sys/namespaces/{TENANTS_NAMESPACE}", settings={
                       "custom_metadata": {"managed_by": "egov vault apply", "purpose": "one child per tenant"},
                   })]
     return resources
+
+
+def _ledger() -> list[Resource]:
+    """The CIDR ledger of `egov tenant plan`: declared here so that apply creates it and plan reports drift in it,
+    and planners need no token that may enable mounts or write policies."""
+    mount = _mount("", pol.LEDGER_MOUNT, "kv", (), version="2", description="egov: CIDR ledger of egov tenant plan")
+    config = Resource("kv_config", "", f"{pol.LEDGER_MOUNT}/config", settings={
+        "max_versions": pol.LEDGER_MAX_VERSIONS,
+        "cas_required": True,  # no writer may skip check-and-set, so no block is ever handed out twice
+        "delete_version_after": 0,
+    }, needs=(mount.key,))
+    return [mount, config, _policy("", pol.LEDGER_POLICY, pol.render_ledger_policy())]
 
 
 def _transit_key(namespace: str, name: str, rotation: int, needs: tuple[str, ...],

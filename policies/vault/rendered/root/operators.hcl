@@ -46,6 +46,13 @@ path "sys/auth/*" {
   }
 }
 
+# --- the CIDR ledger of `egov tenant plan`: its settings are read (plan compares them), never changed (its
+# check-and-set requirement is what keeps two planners off one block: break-glass); its document is neither
+# read nor written (only the `tenant-ledger` policy does that).
+path "tenant-ledger/config" {
+  capabilities = ["read"]
+}
+
 # --- policies: read them all (plan compares them); write none in the root namespace. `operators`,
 # `pulumi` and `default` there take the break-glass token: whoever may write a policy a token carries
 # holds that token's power.
