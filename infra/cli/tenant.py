@@ -69,10 +69,11 @@ def _ledger_client() -> hvac.Client:
         ensure_ledger(admin)
     except hvac.exceptions.Forbidden as exc:
         raise LedgerError(
-            f"the CIDR ledger is not usable at {admin.url}: its mount {LEDGER_MOUNT}/ or the '{LEDGER_POLICY}' "
-            "policy is missing, or this token may not use it. The platform team creates both with `egov vault "
-            f"apply` (Vault as code declares them); pipelines export {LEDGER_TOKEN_VARIABLE} with a token holding "
-            f"the '{LEDGER_POLICY}' policy (from their OpenBao login)") from exc
+            f"{LEDGER_TOKEN_VARIABLE} is not set and the OpenBao token may neither use the CIDR ledger at {admin.url} "
+            "nor set it up (enable its mount, write its policy, create its token): the platform team creates the "
+            f"ledger with `egov vault apply` (Vault as code declares its mount {LEDGER_MOUNT}/ and the "
+            f"'{LEDGER_POLICY}' policy); then export {LEDGER_TOKEN_VARIABLE} with a token holding that policy "
+            "(pipelines: from their OpenBao login), or use such a token as VAULT_TOKEN") from exc
     return narrow()
 
 

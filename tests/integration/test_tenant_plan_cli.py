@@ -103,9 +103,11 @@ def test_plan_without_a_ledger_token_and_without_rights_to_set_one_up(root_env: 
                                str(REPO_ROOT / "tenants" / "health-comm.yaml"))
     assert (code, stdout) == (1, "")
     assert stderr == (
-        "error: EGOV_LEDGER_TOKEN is not set and the OpenBao token may not set up the CIDR ledger (enable its mount, "
-        "write its policy, create its token): export EGOV_LEDGER_TOKEN with a token holding the 'tenant-ledger' "
-        "policy (pipelines: from their OpenBao login)")
+        f"error: EGOV_LEDGER_TOKEN is not set and the OpenBao token may neither use the CIDR ledger at {admin.url} nor "
+        "set it up (enable its mount, write its policy, create its token): the platform team creates the ledger "
+        "with `egov vault apply` (Vault as code declares its mount tenant-ledger/ and the 'tenant-ledger' policy); "
+        "then export EGOV_LEDGER_TOKEN with a token holding that policy (pipelines: from their OpenBao login), or "
+        "use such a token as VAULT_TOKEN")
     with pytest.raises(hvac.exceptions.InvalidPath):
         ledger(admin)
 
