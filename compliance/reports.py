@@ -91,7 +91,7 @@ def junit_report(result: ScanResult) -> str:
         suite = ET.SubElement(suites, "testsuite", name=check_id, tests=str(len(findings)),
                               failures=str(sum(f.status == "fail" for f in findings)),
                               errors=str(sum(f.status == "error" for f in findings)),
-                              skipped=str(sum(f.status == "not collected" for f in findings)))
+                              skipped=str(sum(f.status in ("not collected", "not enforced here") for f in findings)))
         for finding in findings:
             case = ET.SubElement(suite, "testcase", classname=check_id, name=finding.resource)
             if finding.status == "fail":
@@ -100,8 +100,8 @@ def junit_report(result: ScanResult) -> str:
                 ET.SubElement(case, tag, message=(f"waived by {waived}: " if waived else "") + finding.detail)
             elif finding.status == "error":
                 ET.SubElement(case, "error", message=finding.detail)
-            elif finding.status == "not collected":
-                ET.SubElement(case, "skipped", message=finding.detail)
+            elif finding.status in ("not collected", "not enforced here"):
+                ET.SubElement(case, "skipped", message=f"{finding.status}: {finding.detail}")
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
@@ -174,7 +174,8 @@ def sarif_report(result: ScanResult) -> str:
 
 
 OCSF_SEVERITY = {"low": 2, "medium": 3, "high": 4, "critical": 5}
-OCSF_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "error": (99, "Error"), "not collected": (99, "Not Collected")}
+OCSF_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "error": (99, "Error"), "not collected": (99, "Not Collected"),
+               "not enforced here": (99, "Not Enforced Here")}
 
 
 def ocsf_report(result: ScanResult) -> str:

@@ -29,7 +29,7 @@ REQUIREMENT = re.compile(r"^(cloud|vault|state|hosts|certs|attestations):(global
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
-Status = Literal["pass", "fail", "error", "not collected"]
+Status = Literal["pass", "fail", "error", "not collected", "not enforced here"]
 
 
 class Localized(BaseModel):
@@ -133,7 +133,8 @@ class Check:
         return Finding(
             check_id=self.id,
             resource=result.resource,
-            status="pass" if result.passed is True else "fail" if result.passed is False else "error",
+            status=("not enforced here" if result.not_enforced else "pass" if result.passed is True
+                    else "fail" if result.passed is False else "error"),
             detail=result.detail,
             severity=self.metadata.severity,
             region=result.region,
