@@ -162,7 +162,8 @@ def _demo_gate(env: LocalEnvironment) -> None:
     from infra.cli.scan import collect_and_write, render_table
 
     os.environ.update(env.env())  # the sources the scan finds configured, as after `eval "$(egov local env)"`
-    options = ScanOptions(vault_token=env.vault.root_env()["VAULT_TOKEN"])  # read-only use of the local root
+    options = ScanOptions(vault_token=env.vault.root_env()["VAULT_TOKEN"],  # read-only use of the local root
+                          pack_records=env.paths.policy_records)
     result, folder = collect_and_write(options, ["json"])
     render_table(result)
     out.print(f"evidence and reports: {escape(str(folder))}  (again at any time: egov scan)")
