@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from compliance.checks.registry import Finding
 from compliance.options import FORMATS
 from compliance.scan import ScanResult
-from compliance.scoring import RESULT_EN
+from compliance.scoring import RESULT_EN, ItemResult
 from infra.config import ConfigError
 from infra.config.yamlfile import read_yaml
 from infra.repository import REPO_ROOT
@@ -32,6 +33,21 @@ def _finding_dict(result: ScanResult, finding: Finding) -> dict[str, Any]:
     data["clauses"] = _clauses(result, finding.check_id)
     data["waived_by"] = next((wid for wid, hidden in result.waivers.hidden.items() if finding in hidden), None)
     return data
+
+
+def _high_risk(item: ItemResult, cases: Mapping[str, Any]) -> dict[str, Any]:
+    """A high-risk item for the assessor: what fails, each case with its mitigations and the evidence this
+    scan collected for them (the checks' results, any accepting attestation)."""
+    evidence = {e["case"]: e for e in item.mitigation}
+    return {
+        "item": item.entry.id, "clause": item.entry.clause, "needs_assessor": True, "mitigated": item.mitigated,
+        "failing": [f"{f.check_id}:{f.resource}" for f in item.findings if f.status == "fail"],
+        "cases": [{"case": case, **(cases[case].model_dump(mode="json") if case in cases else {}),
+                   "mitigation_evidence": evidence.get(case, {}).get("mitigated_by", []),
+                   "mitigation_all_pass": evidence.get(case, {}).get("all_pass", False),
+                   "mitigation_accepted_by": evidence.get(case, {}).get("accepted_by")}
+                  for case in item.entry.high_risk_cases],
+    }
 
 
 def json_report(result: ScanResult) -> str:
@@ -54,14 +70,8 @@ def json_report(result: ScanResult) -> str:
             "level": conclusion.level, "reason": conclusion.reason, "estimated_score": conclusion.score,
             "score_is_estimate": True, "note": conclusion.note, "judged_items": conclusion.judged,
             "applicable_items": conclusion.applicable, "control_points": conclusion.control_points,
-            "high_risks": [{
-                "item": i.entry.id, "clause": i.entry.clause, "needs_assessor": True,
-                "failing": [f"{f.check_id}:{f.resource}" for f in i.findings if f.status == "fail"],
-                "cases": [{"case": case, **(cases[case].model_dump() if case in cases else {}),
-                           "mitigation_evidence": "not collected automatically yet: the assessor checks the "
-                                                  "mitigations above; the scanner never downgrades on them"}
-                          for case in i.entry.high_risk_cases],
-            } for i in conclusion.high_risks],
+            "high_risks": [_high_risk(i, cases) for i in conclusion.high_risks],
+            "mitigated_high_risks": [_high_risk(i, cases) for i in result.items if i.high_risk_failure and i.mitigated],
         },
         "items": [{
             "id": i.entry.id, "standard": i.entry.standard, "clause": i.entry.clause,

@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compliance import mitigation
 from compliance.checks.registry import Finding
 from compliance.evidence import NO_HOST_SOURCE, SOURCES
-from compliance.evidence.attestations import ATTESTATIONS_FILE, load_attestations, valid_attestations
+from compliance.evidence.attestations import (
+    ATTESTATIONS_FILE,
+    load_attestations,
+    mitigation_acceptances,
+    valid_attestations,
+)
 from compliance.evidence.certs import CertsCollector
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
 from compliance.evidence.hosts import HostEvidenceSource, collect_hosts
+from compliance.evidence.pack import collect_pack_verdicts
 from compliance.evidence.state import StateCollector
 from compliance.evidence.vault import VaultCollector
 from compliance.library import Library, load_library
@@ -62,6 +69,9 @@ class ScanOptions:
     vault_token: str | None = None
     """The OpenBao token to read with; None: VAULT_TOKEN (the CLI gives the embedded server's own, see
     infra/cli/vault_connection.py)."""
+    pack_records: Path | None = None
+    """Where egov's runs of `pulumi preview`/`up` keep the policy pack's verdicts (the CLI passes
+    .egov/evidence/pack); the newest per stack goes into the bundles of the clauses its policies cite."""
     host_source: HostEvidenceSource | None = None
     """Runs the host controls (the CLI passes one built on `egov hosts verify`, infra/cli/scan.py); None: the
     hosts are not collected."""
@@ -152,6 +162,7 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
     collected = {s for s in SOURCES if s in evidence}
     attested = valid_attestations(evidence, options.tenant)
     items = [judge_item(entry, findings, collected, attested.get(entry.id)) for entry in entries]
+    mitigation.assess(items, findings, library.high_risk, mitigation_acceptances(evidence, options.tenant))
     clauses_of = {cid: check.metadata.clauses for cid, check in library.checks.items()}
     outcome = apply_waivers(waivers, findings, clauses_of, today)
     in_scope = {check for entry in entries for check in entry.checks}
@@ -218,6 +229,8 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
             evidence["vault"] = vault.collect(progress)
         finally:
             calls.update(vault.calls)
+    if options.pack_records is not None and options.pack_records.is_dir():
+        evidence["policy_pack"] = collect_pack_verdicts(options.pack_records, progress)
     evidence["_not_collected"] = not_collected
     return evidence, not_collected, calls
 

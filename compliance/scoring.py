@@ -46,15 +46,27 @@ class ItemResult:
     note: str = ""
     uncovered_sources: tuple[str, ...] = ()
     attestation: Mapping[str, Any] | None = None
+    mitigation: list[dict[str, Any]] = field(default_factory=list)
+    """Per high-risk case: the mitigating checks' results in this scan and any accepting attestation
+    (compliance/mitigation.py)."""
+    mitigated: bool = False
+    """Every case's mitigation passed and was accepted by a signed attestation: then, and only then, the
+    high-risk failure no longer forces 差."""
 
     @property
     def judged(self) -> bool:
         return self.score is not None
 
     @property
-    def high_risk(self) -> bool:
+    def high_risk_failure(self) -> bool:
+        """A failure on an item with a high-risk case, mitigated or not."""
         return self.entry.is_high_risk and self.result in (NON_COMPLIANT, PARTIAL) and any(
             f.status == "fail" for f in self.findings)
+
+    @property
+    def high_risk(self) -> bool:
+        """An unmitigated high-risk finding (forces 差)."""
+        return self.high_risk_failure and not self.mitigated
 
 
 ATTESTED = {"compliant": 1.0, "partially compliant": 0.5, "non-compliant": 0.0}

@@ -72,6 +72,7 @@ def scan(
         fail_on=fail_on,  # type: ignore[arg-type]
         out_dir=Path(out_dir), waivers_file=Path(waivers), evidence_dir=Path(evidence) if evidence else None,
         platform_file=Path(platform), vault_token=_embedded_vault_token(), host_source=VerifiedHosts(),
+        pack_records=_policy_records(),
     )
     result, folder = collect_and_write(options, formats)
     if "table" in formats:
@@ -144,6 +145,12 @@ def render_table(result: ScanResult) -> None:
         out.print(f"[bold red]gate failed[/] ({len(result.gate.reasons)} reasons)")
         for reason in result.gate.reasons[:20]:
             out.print(f"  - {escape(reason)}")
+
+
+def _policy_records() -> Path:
+    from infra.local.paths import LocalPaths
+
+    return LocalPaths.default().policy_records
 
 
 class VerifiedHosts:
