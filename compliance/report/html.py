@@ -154,7 +154,7 @@ def _mitigation_evidence(case: Mapping[str, Any]) -> str:
             f'<th>{both("结果", "results")}</th><th></th></tr>{rows}</table><em>{who}</em>')
 
 
-def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediation: list[tuple[str, str]],
+def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediation: list[tuple[str, str, str]],
                   high_risk: Mapping[str, Any] | None) -> str:
     title = item.get("title") or {}
     failing = [f for layer in ("cloud", "vault", "state", "certs", "hosts") for f in bundle["layers"][layer]
@@ -165,11 +165,13 @@ def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediatio
              f'<p>{both("结论", "Verdict")}: {result_label(item["result"])} · '
              f'<a href="#evidence-{esc(item["id"])}">{both("证据包", "evidence bundle")}</a></p>']
     if failing:
-        parts.append("<ul>" + "".join(f"<li>{esc(f['check'])} {esc(f['resource'])}: {esc(f['detail'])}</li>"
-                                      for f in failing[:20]) + "</ul>")
+        parts.append('<ul class="findings">' + "".join(
+            f'<li class="finding">{esc(f["check"])} {esc(f["resource"])}: '
+            f'{both(f.get("detail_zh") or f["detail"], f["detail"])}</li>' for f in failing[:20]) + "</ul>")
     if remediation and item["result"] in ("不符合", "部分符合"):
         parts.append(f'<p>{both("整改建议", "Remediation")}:</p><ul>'
-                     + "".join(f"<li>{esc(check)}: {esc(text)}</li>" for check, text in remediation) + "</ul>")
+                     + "".join(f'<li class="remediation">{esc(check)}: {both(zh or en, en)}</li>'
+                               for check, en, zh in remediation) + "</ul>")
     for waiver in bundle.get("waivers") or ():
         parts.append(f'<p class="waiver">{both("风险接受", "Waiver")} {esc(waiver.get("id"))}: '
                      f'{both("负责人", "owner")} {esc(waiver.get("owner"))}, {both("批准人", "approver")} '
@@ -217,7 +219,8 @@ def reason_zh(conclusion: Mapping[str, Any]) -> str:
 
 
 def render_html(report: Mapping[str, Any], bundles: Mapping[str, Mapping[str, Any]], families: Mapping[str, str],
-                remediations: Mapping[str, list[tuple[str, str]]], previous: Mapping[str, Any] | None = None) -> str:
+                remediations: Mapping[str, list[tuple[str, str, str]]],
+                previous: Mapping[str, Any] | None = None) -> str:
     """The whole page. ``families`` maps item id -> control family; ``remediations`` item id -> (check, text)."""
     conclusion = report["conclusion"]
     items = report["items"]
