@@ -168,9 +168,9 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
     in_scope = {check for entry in entries for check in entry.checks}
     decision = gate([f for f in findings if f.check_id in in_scope], outcome.is_hidden, options.fail_on,
                     [w.id for w in outcome.expired])
-    hosts = evidence.get("hosts") if isinstance(evidence.get("hosts"), dict) else {}
+    hosts = evidence.get("hosts") if isinstance(evidence.get("hosts"), dict) and options.evidence_dir is None else {}
     unreachable = {f"hosts:{name}": reason for name, reason in ((hosts.get("global") or {}).get("unreachable")
-                                                                  or {}).items()}
+                                                                  or {}).items()}  # live scans only
     result = ScanResult(started, _now(), options, evidence, not_collected, findings, items, conclude(items),
                         decision, outcome, calls, library=library, unreachable=unreachable)
     return result

@@ -125,3 +125,19 @@ def test_hosts_are_a_default_source_only_when_there_is_an_inventory(tmp_path: Pa
     assert "hosts" not in default_sources(ScanOptions(host_source=absent, attestations_file=tmp_path / "n"), {})
     with pytest.raises(ScanInputError, match="source hosts cannot be collected: no host inventory at X"):
         run_scan(ScanOptions(sources=["hosts"], host_source=absent, out_dir=tmp_path, tenants_file=None))
+
+
+def test_re_judging_a_saved_scan_keeps_the_errors_but_reaches_nothing(tmp_path: Path) -> None:
+    """`egov scan --evidence DIR` re-judges what an earlier scan saw: the unreachable host's controls are still
+    errors, but this run reached nothing, so it does not report an unreachable source (exit 2) itself."""
+    import json
+
+    source = FakeHosts(suite(), unreachable={"shared-1": "10.99.0.3: Connection refused"})
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    evidence = {"hosts": collect_hosts(source, lambda _: None), "_not_collected": {}}
+    (saved / "evidence.json").write_text(json.dumps(evidence))
+    result = run_scan(ScanOptions(evidence_dir=saved, out_dir=tmp_path, tenants_file=None))
+    assert result.unreachable == {}
+    assert {f.status for f in result.findings if f.check_id.startswith("host_") and f.resource == "shared-1"} == {
+        "error"}
