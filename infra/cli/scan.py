@@ -158,10 +158,10 @@ class VerifiedHosts:
     environment's inventory (.egov/hosts; EGOV_HOME moves it). Hosts that refuse SSH are found first, so their
     controls carry the reason instead of a stack trace."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         from infra.local.paths import LocalPaths
 
-        self.root = LocalPaths.default().root
+        self.root = root or LocalPaths.default().root
         self.hosts_dir = self.root / "hosts"
         self.inventory = self.hosts_dir / "inventory.yml"
 
