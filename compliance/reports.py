@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.checks.registry import Finding
+from compliance.evidence import SOURCES
 from compliance.options import FORMATS
 from compliance.scan import ScanResult
 from compliance.scoring import RESULT_EN, ItemResult
@@ -62,7 +63,7 @@ def json_report(result: ScanResult) -> str:
         "finished": result.finished,
         "scope": {"tenant": result.options.tenant, "level": result.options.level,
                   "standards": list(result.options.standards), "fail_on": result.options.fail_on},
-        "sources": {"collected": sorted(k for k in result.evidence if not k.startswith("_")),
+        "sources": {"collected": sorted(k for k in result.evidence if k in SOURCES),
                     "not_collected": result.not_collected},
         "api_calls": {"total": sum(result.api_calls.values()), "by_operation": dict(sorted(result.api_calls.items()))},
         "gate": {"passed": result.gate.passed, "reasons": result.gate.reasons},
