@@ -179,28 +179,39 @@ class Stack:
             and args[0] in _TAKES_POLICY_PACK
         if self.policy_pack is not None and args and args[0] in _TAKES_POLICY_PACK:
             command += self.policy_pack_flags()
-        with tempfile.TemporaryDirectory(prefix="egov-events-") as events_dir:
-            event_log = Path(events_dir) / "events.jsonl"
-            if recording:
-                command += ["--event-log", str(event_log)]
-            started = policy_record.now()
-            # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
-            # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
-            # v3.274.1 registers --event-log only with PULUMI_DEBUG_COMMANDS set (cmd/pulumi/operations/preview.go).
-            extra_env = {"PULUMI_DEBUG_COMMANDS": "true"} if recording else {}
-            proc = subprocess.run(
-                command, cwd=self.project_dir, env=engine_env({**self.env, **extra_env}), capture_output=True,
-                text=True, encoding="utf-8", errors="replace", input=input_text, check=False,
-            )
-            if recording:
-                assert self.policy_records is not None and self.policy_pack is not None
-                policy_record.write_record(self.policy_records, stack=self.name, command=args[0],
-                                           exit_code=proc.returncode, started=started, pack=self.policy_pack,
-                                           config=self._policy_config_used(), event_log=event_log)
+        if recording:
+            proc = self._run_recording_policy(command, args[0], input_text)
+        else:
+            proc = self._spawn(command, input_text)
         if check and _died(args, proc):
             raise EngineDied(self.name, command, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)
+        return proc
+
+    def _spawn(self, command: list[str], input_text: str | None,
+               extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
+        # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
+        return subprocess.run(
+            command, cwd=self.project_dir, env=engine_env({**self.env, **(extra_env or {})}), capture_output=True,
+            text=True, encoding="utf-8", errors="replace", input=input_text, check=False,
+        )
+
+    def _run_recording_policy(self, command: list[str], operation: str,
+                              input_text: str | None) -> subprocess.CompletedProcess[str]:
+        """The run with ``--event-log``, then the pack's verdict kept under ``policy_records`` whatever the exit
+        code (a mandatory violation is exactly what must be kept). v3.274.1 registers --event-log only with
+        PULUMI_DEBUG_COMMANDS set (cmd/pulumi/operations/preview.go)."""
+        assert self.policy_records is not None and self.policy_pack is not None
+        with tempfile.TemporaryDirectory(prefix="egov-events-") as events_dir:
+            event_log = Path(events_dir) / "events.jsonl"
+            started = policy_record.now()
+            proc = self._spawn([*command, "--event-log", str(event_log)], input_text,
+                               {"PULUMI_DEBUG_COMMANDS": "true"})
+            policy_record.write_record(self.policy_records, stack=self.name, command=operation,
+                                       exit_code=proc.returncode, started=started, pack=self.policy_pack,
+                                       config=self._policy_config_used(), event_log=event_log)
         return proc
 
     def policy_pack_flags(self) -> list[str]:
