@@ -22,6 +22,9 @@ class HighRiskCase(BaseModel):
     row: str = Field(min_length=1)
     problem: str = Field(min_length=10)
     mitigations: str = Field(min_length=4)
+    mitigated_by: tuple[str, ...] = ()
+    """The checks whose results are the collectable evidence of ``mitigations`` (empty: none a scan can
+    collect; the assessor weighs them by hand)."""
 
 
 class HighRiskFile(BaseModel):

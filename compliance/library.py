@@ -12,7 +12,7 @@ from pathlib import Path
 
 from compliance.catalog import CATALOG_DIR, Catalog, load_catalog
 from compliance.checks.registry import CHECKS_DIR, Check, load_checks
-from compliance.high_risk import HighRiskCase, load_high_risk_cases
+from compliance.high_risk import HIGH_RISK_FILE, HighRiskCase, load_high_risk_cases
 from infra.config.problems import ConfigError, Problem
 
 
@@ -45,4 +45,18 @@ def load_library(catalog_dir: Path = CATALOG_DIR, checks_dir: Path = CHECKS_DIR)
     if problems:
         raise ConfigError(problems)
     cases = {case for entry in catalog.entries.values() for case in entry.high_risk_cases}
-    return Library(catalog, checks, load_high_risk_cases(required=cases))
+    high_risk = load_high_risk_cases(required=cases)
+    unknown = [Problem(str(HIGH_RISK_FILE), f"cases.{number}.mitigated_by", f"unknown check {check_id!r}",
+                       "name a check folder under compliance/checks/")
+               for number, case in sorted(high_risk.items())
+               for check_id in case.mitigated_by if check_id not in checks]
+    deciding = {case: {c for e in catalog.entries.values() if case in e.high_risk_cases for c in e.checks}
+                for case in high_risk}
+    unknown += [Problem(str(HIGH_RISK_FILE), f"cases.{number}.mitigated_by",
+                        f"{check_id} decides an item of this case itself, so it cannot be evidence of a mitigation",
+                        "list checks of other controls (what would compensate), or none")
+                for number, case in sorted(high_risk.items())
+                for check_id in case.mitigated_by if check_id in deciding[number]]
+    if unknown:
+        raise ConfigError(unknown)
+    return Library(catalog, checks, high_risk)

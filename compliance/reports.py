@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from compliance.checks.registry import Finding
+from compliance.evidence import SOURCES
 from compliance.options import FORMATS
 from compliance.scan import ScanResult
-from compliance.scoring import RESULT_EN
+from compliance.scoring import RESULT_EN, ItemResult
 from infra.config import ConfigError
 from infra.config.yamlfile import read_yaml
 from infra.repository import REPO_ROOT
@@ -34,6 +36,21 @@ def _finding_dict(result: ScanResult, finding: Finding) -> dict[str, Any]:
     return data
 
 
+def _high_risk(item: ItemResult, cases: Mapping[str, Any]) -> dict[str, Any]:
+    """A high-risk item for the assessor: what fails, each case with its mitigations and the evidence this
+    scan collected for them (the checks' results, any accepting attestation)."""
+    evidence = {e["case"]: e for e in item.mitigation}
+    return {
+        "item": item.entry.id, "clause": item.entry.clause, "needs_assessor": True, "mitigated": item.mitigated,
+        "failing": [f"{f.check_id}:{f.resource}" for f in item.findings if f.status == "fail"],
+        "cases": [{"case": case, **(cases[case].model_dump(mode="json") if case in cases else {}),
+                   "mitigation_evidence": evidence.get(case, {}).get("mitigated_by", []),
+                   "mitigation_all_pass": evidence.get(case, {}).get("all_pass", False),
+                   "mitigation_accepted_by": evidence.get(case, {}).get("accepted_by")}
+                  for case in item.entry.high_risk_cases],
+    }
+
+
 def json_report(result: ScanResult) -> str:
     """Everything a later reader needs: options, sources, findings, item results, scores, gate, waivers."""
     conclusion = result.conclusion
@@ -46,7 +63,7 @@ def json_report(result: ScanResult) -> str:
         "finished": result.finished,
         "scope": {"tenant": result.options.tenant, "level": result.options.level,
                   "standards": list(result.options.standards), "fail_on": result.options.fail_on},
-        "sources": {"collected": sorted(k for k in result.evidence if not k.startswith("_")),
+        "sources": {"collected": sorted(k for k in result.evidence if k in SOURCES),
                     "not_collected": result.not_collected},
         "api_calls": {"total": sum(result.api_calls.values()), "by_operation": dict(sorted(result.api_calls.items()))},
         "gate": {"passed": result.gate.passed, "reasons": result.gate.reasons},
@@ -54,14 +71,8 @@ def json_report(result: ScanResult) -> str:
             "level": conclusion.level, "reason": conclusion.reason, "estimated_score": conclusion.score,
             "score_is_estimate": True, "note": conclusion.note, "judged_items": conclusion.judged,
             "applicable_items": conclusion.applicable, "control_points": conclusion.control_points,
-            "high_risks": [{
-                "item": i.entry.id, "clause": i.entry.clause, "needs_assessor": True,
-                "failing": [f"{f.check_id}:{f.resource}" for f in i.findings if f.status == "fail"],
-                "cases": [{"case": case, **(cases[case].model_dump() if case in cases else {}),
-                           "mitigation_evidence": "not collected automatically yet: the assessor checks the "
-                                                  "mitigations above; the scanner never downgrades on them"}
-                          for case in i.entry.high_risk_cases],
-            } for i in conclusion.high_risks],
+            "high_risks": [_high_risk(i, cases) for i in conclusion.high_risks],
+            "mitigated_high_risks": [_high_risk(i, cases) for i in result.items if i.high_risk_failure and i.mitigated],
         },
         "items": [{
             "id": i.entry.id, "standard": i.entry.standard, "clause": i.entry.clause,
@@ -91,7 +102,7 @@ def junit_report(result: ScanResult) -> str:
         suite = ET.SubElement(suites, "testsuite", name=check_id, tests=str(len(findings)),
                               failures=str(sum(f.status == "fail" for f in findings)),
                               errors=str(sum(f.status == "error" for f in findings)),
-                              skipped=str(sum(f.status == "not collected" for f in findings)))
+                              skipped=str(sum(f.status in ("not collected", "not enforced here") for f in findings)))
         for finding in findings:
             case = ET.SubElement(suite, "testcase", classname=check_id, name=finding.resource)
             if finding.status == "fail":
@@ -100,8 +111,8 @@ def junit_report(result: ScanResult) -> str:
                 ET.SubElement(case, tag, message=(f"waived by {waived}: " if waived else "") + finding.detail)
             elif finding.status == "error":
                 ET.SubElement(case, "error", message=finding.detail)
-            elif finding.status == "not collected":
-                ET.SubElement(case, "skipped", message=finding.detail)
+            elif finding.status in ("not collected", "not enforced here"):
+                ET.SubElement(case, "skipped", message=f"{finding.status}: {finding.detail}")
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
@@ -174,7 +185,8 @@ def sarif_report(result: ScanResult) -> str:
 
 
 OCSF_SEVERITY = {"low": 2, "medium": 3, "high": 4, "critical": 5}
-OCSF_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "error": (99, "Error"), "not collected": (99, "Not Collected")}
+OCSF_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "error": (99, "Error"), "not collected": (99, "Not Collected"),
+               "not enforced here": (99, "Not Enforced Here")}
 
 
 def ocsf_report(result: ScanResult) -> str:

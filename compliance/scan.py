@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compliance import mitigation
 from compliance.checks.registry import Finding
-from compliance.evidence import NOT_BUILT, SOURCES
-from compliance.evidence.attestations import ATTESTATIONS_FILE, load_attestations, valid_attestations
+from compliance.evidence import NO_HOST_SOURCE, SOURCES
+from compliance.evidence.attestations import (
+    ATTESTATIONS_FILE,
+    load_attestations,
+    mitigation_acceptances,
+    valid_attestations,
+)
 from compliance.evidence.certs import CertsCollector
 from compliance.evidence.cloud import CloudCollector, SourceUnreachable
+from compliance.evidence.hosts import HostEvidenceSource, collect_hosts
+from compliance.evidence.pack import collect_pack_verdicts
 from compliance.evidence.state import StateCollector
 from compliance.evidence.vault import VaultCollector
 from compliance.library import Library, load_library
@@ -61,6 +69,12 @@ class ScanOptions:
     vault_token: str | None = None
     """The OpenBao token to read with; None: VAULT_TOKEN (the CLI gives the embedded server's own, see
     infra/cli/vault_connection.py)."""
+    pack_records: Path | None = None
+    """Where egov's runs of `pulumi preview`/`up` keep the policy pack's verdicts (the CLI passes
+    .egov/evidence/pack); the newest per stack goes into the bundles of the clauses its policies cite."""
+    host_source: HostEvidenceSource | None = None
+    """Runs the host controls (the CLI passes one built on `egov hosts verify`, infra/cli/scan.py); None: the
+    hosts are not collected."""
 
 
 @dataclass
@@ -78,6 +92,9 @@ class ScanResult:
     api_calls: dict[str, int] = field(default_factory=dict)
     folder: Path | None = None
     library: Library | None = None
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Parts of a selected source that did not answer (``hosts:<name>`` -> reason): their controls are errors,
+    and the scan exits 2 after writing its evidence."""
 
 
 def default_sources(options: ScanOptions, environ: dict[str, str] | None = None) -> list[str]:
@@ -89,7 +106,9 @@ def default_sources(options: ScanOptions, environ: dict[str, str] | None = None)
     tls = env.get("EGOV_TLS_ENDPOINTS") or env.get("VAULT_ADDR", "").startswith("https://")
     configured = (("cloud", cloud), ("vault", env.get("VAULT_ADDR")), ("state", env.get("PULUMI_BACKEND_URL")),
                   ("certs", tls))
-    return [name for name, present in (*configured, ("attestations", options.attestations_file.exists()))
+    hosts = options.host_source is not None and not options.host_source.missing()
+    return [name for name, present in (*configured, ("hosts", hosts),
+                                       ("attestations", options.attestations_file.exists()))
             if present]
 
 
@@ -143,13 +162,17 @@ def run_scan(options: ScanOptions, progress: Callable[[str], None] = lambda _: N
     collected = {s for s in SOURCES if s in evidence}
     attested = valid_attestations(evidence, options.tenant)
     items = [judge_item(entry, findings, collected, attested.get(entry.id)) for entry in entries]
+    mitigation.assess(items, findings, library.high_risk, mitigation_acceptances(evidence, options.tenant))
     clauses_of = {cid: check.metadata.clauses for cid, check in library.checks.items()}
     outcome = apply_waivers(waivers, findings, clauses_of, today)
     in_scope = {check for entry in entries for check in entry.checks}
     decision = gate([f for f in findings if f.check_id in in_scope], outcome.is_hidden, options.fail_on,
                     [w.id for w in outcome.expired])
+    hosts = evidence.get("hosts") if isinstance(evidence.get("hosts"), dict) and options.evidence_dir is None else {}
+    unreachable = {f"hosts:{name}": reason for name, reason in ((hosts.get("global") or {}).get("unreachable")
+                                                                  or {}).items()}  # live scans only
     result = ScanResult(started, _now(), options, evidence, not_collected, findings, items, conclude(items),
-                        decision, outcome, calls, library=library)
+                        decision, outcome, calls, library=library, unreachable=unreachable)
     return result
 
 
@@ -159,16 +182,13 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
     unknown = [s for s in selected if s not in SOURCES]
     if unknown:
         raise ScanInputError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
-    unbuilt = [s for s in selected if s in NOT_BUILT]
-    if unbuilt and options.sources is not None:
-        raise ScanInputError("; ".join(f"source {s} cannot be collected: {NOT_BUILT[s]}" for s in unbuilt)
-                             + " (leave it out of --source; its controls are then reported as not collected)")
     if not selected:
         raise ScanInputError("no source is configured: pass --endpoint URL (or set AWS_ENDPOINT_URL / AWS "
                              "credentials) for the cloud, or --source")
     evidence: dict[str, Any] = {}
-    why_not = {**NOT_BUILT, "attestations": f"no attestation file ({options.attestations_file}); manual items "
-                                          "stay unjudged"}
+    why_not = {"attestations": f"no attestation file ({options.attestations_file}); manual items stay unjudged"}
+    why_not["hosts"] = NO_HOST_SOURCE if options.host_source is None else options.host_source.missing() or (
+        "not selected (--source)")
     not_collected = {s: why_not.get(s, "not selected or not configured") for s in SOURCES if s not in selected}
     calls: dict[str, int] = {}
     if "cloud" in selected:
@@ -196,12 +216,21 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
             evidence["certs"] = tls.collect(progress)
         finally:
             calls.update(tls.calls)
+    if "hosts" in selected:
+        if options.host_source is None:
+            raise ScanInputError(f"source hosts cannot be collected: {NO_HOST_SOURCE}")
+        missing = options.host_source.missing()
+        if missing:  # asked for by name (a default source has nothing missing): a scan of nothing must not pass
+            raise ScanInputError(f"source hosts cannot be collected: {missing}")
+        evidence["hosts"] = collect_hosts(options.host_source, progress)
     if "vault" in selected:
         vault = VaultCollector(token=options.vault_token)
         try:
             evidence["vault"] = vault.collect(progress)
         finally:
             calls.update(vault.calls)
+    if options.pack_records is not None and options.pack_records.is_dir():
+        evidence["policy_pack"] = collect_pack_verdicts(options.pack_records, progress)
     evidence["_not_collected"] = not_collected
     return evidence, not_collected, calls
 

@@ -29,6 +29,9 @@ SCORE_NOTE = ("Estimate: the 2021 MLPS report template's deficit-deduction const
               "non-compliant 0, over the items this scan could judge; the assessor's overall analysis may "
               "correct item results.")
 
+NOT_ENFORCED = "not enforced here"
+"""A finding's status for a setting deliberately not enforced where it was read (machine-wide, test host)."""
+
 FailOn = Literal["high", "medium", "any"]
 FAIL_ON_RANK = {"high": SEVERITY_RANK["high"], "medium": SEVERITY_RANK["medium"], "any": SEVERITY_RANK["low"]}
 
@@ -43,15 +46,27 @@ class ItemResult:
     note: str = ""
     uncovered_sources: tuple[str, ...] = ()
     attestation: Mapping[str, Any] | None = None
+    mitigation: list[dict[str, Any]] = field(default_factory=list)
+    """Per high-risk case: the mitigating checks' results in this scan and any accepting attestation
+    (compliance/mitigation.py)."""
+    mitigated: bool = False
+    """Every case's mitigation passed and was accepted by a signed attestation: then, and only then, the
+    high-risk failure no longer forces 差."""
 
     @property
     def judged(self) -> bool:
         return self.score is not None
 
     @property
-    def high_risk(self) -> bool:
+    def high_risk_failure(self) -> bool:
+        """A failure on an item with a high-risk case, mitigated or not."""
         return self.entry.is_high_risk and self.result in (NON_COMPLIANT, PARTIAL) and any(
             f.status == "fail" for f in self.findings)
+
+    @property
+    def high_risk(self) -> bool:
+        """An unmitigated high-risk finding (forces 差)."""
+        return self.high_risk_failure and not self.mitigated
 
 
 ATTESTED = {"compliant": 1.0, "partially compliant": 0.5, "non-compliant": 0.0}
@@ -80,12 +95,19 @@ def judge_item(entry: CatalogEntry, findings: Sequence[Finding], collected: set[
     if any(f.status == "error" for f in mine):
         reasons = sorted({f.detail for f in mine if f.status == "error"})
         return ItemResult(entry, ERROR, None, findings=mine, note="; ".join(reasons))
-    if any(f.status == "not collected" for f in mine):
-        reasons = sorted({f.detail for f in mine if f.status == "not collected"})
-        return ItemResult(entry, NOT_COLLECTED, None, findings=mine, note="; ".join(reasons))
+    missing = sorted({f.detail for f in mine if f.status == "not collected"})
+    if missing and not any(f.status == "fail" for f in mine):
+        return ItemResult(entry, NOT_COLLECTED, None, findings=mine, note="; ".join(missing))
+    # A failure already seen is never hidden behind a source that was not collected: the item is judged on
+    # what was collected (it cannot reach compliant, one object fails), and the note says what is missing.
+    unenforced = sorted({f"{f.resource}: {f.detail}" for f in mine if f.status == NOT_ENFORCED})
     per_object: dict[str, list[bool]] = defaultdict(list)
     for finding in mine:
-        per_object[finding.resource].append(finding.status == "pass")
+        if finding.status in ("pass", "fail"):
+            per_object[finding.resource].append(finding.status == "pass")
+    if not per_object and unenforced:
+        return ItemResult(entry, NOT_JUDGED, None, findings=mine,
+                          note="not enforced here (never a pass): " + "; ".join(unenforced))
     if not per_object:
         return ItemResult(entry, NOT_APPLICABLE, None, findings=mine,
                           note="no test object: the scan found no resource these checks apply to")
@@ -98,6 +120,12 @@ def judge_item(entry: CatalogEntry, findings: Sequence[Finding], collected: set[
     elif entry.status is Status.PARTIAL and score > 0.5:
         score = 0.5
         note = "checks cover part of the item; the rest needs an attestation, so at most partially compliant"
+    if missing:
+        note = "; ".join(filter(None, [note, "not collected: " + "; ".join(missing)]))
+    if unenforced and score > 0.5:
+        score = 0.5
+        note = "; ".join(filter(None, [note, "part of the item is not enforced here, so at most partially "
+                                             "compliant: " + "; ".join(unenforced)]))
     result = COMPLIANT if score == 1.0 else NON_COMPLIANT if score == 0.0 else PARTIAL
     return ItemResult(entry, result, score, objects, mine, note, uncovered, attestation)
 

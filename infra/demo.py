@@ -44,7 +44,8 @@ def demo_stack(env: LocalEnvironment, name: str) -> Stack:
     before kept it under .egov/stacks/; such a file is moved here once.
     """
     # every demo `up` passes the egov pack, its per-stack config checked by the pack's own validator
-    stack = Stack(name, env=env.env(), policy_pack=POLICY_PACK_DIR, policy_config_check=load_config)
+    stack = Stack(name, env=env.env(), policy_pack=POLICY_PACK_DIR, policy_config_check=load_config,
+                  policy_records=env.paths.policy_records)
     earlier = env.paths.root / "stacks" / stack.config_path.name
     if earlier.is_file() and not stack.config_path.exists():
         shutil.move(earlier, stack.config_path)

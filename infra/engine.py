@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from infra import policy_record
 from infra.repository import REPO_ROOT
 
 PROJECT_DIR = REPO_ROOT
@@ -147,6 +149,10 @@ class Stack:
     policy_config_check: Callable[[Path], object] | None = None
     """The pack's own validator of its config (the engine ignores unknown policy names, so a typo would silently
     leave a policy at its default); passed in by the caller, since the pack's rules live above this layer."""
+    policy_records: Path | None = None
+    """Where the pack's verdict of every `up`/`preview` is kept (``<dir>/<stack>/<time>-<command>.json``, from
+    the engine's ``--event-log``; infra/policy_record.py); None: not kept. The scan puts the newest per stack
+    into the evidence bundles of the clauses the policies cite."""
 
     @property
     def config_path(self) -> Path:
@@ -169,18 +175,43 @@ class Stack:
             command += ["--stack", self.name]
             if self.config_file is not None and args and args[0] in _TAKES_CONFIG_FILE:
                 command += ["--config-file", str(self.config_file)]
+        recording = self.policy_pack is not None and self.policy_records is not None and bool(args) \
+            and args[0] in _TAKES_POLICY_PACK
         if self.policy_pack is not None and args and args[0] in _TAKES_POLICY_PACK:
             command += self.policy_pack_flags()
-        # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
-        # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
-        proc = subprocess.run(
-            command, cwd=self.project_dir, env=engine_env(self.env), capture_output=True, text=True,
-            encoding="utf-8", errors="replace", input=input_text, check=False,
-        )
+        if recording:
+            proc = self._run_recording_policy(command, args[0], input_text)
+        else:
+            proc = self._spawn(command, input_text)
         if check and _died(args, proc):
             raise EngineDied(self.name, command, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             raise EngineError(command, proc.returncode, proc.stdout, proc.stderr)
+        return proc
+
+    def _spawn(self, command: list[str], input_text: str | None,
+               extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        # The CLI's display cuts long string values at a byte count, which can split a UTF-8 character
+        # (e.g. a changed ``nftables`` output with Chinese owner names): never fail on decoding that.
+        return subprocess.run(
+            command, cwd=self.project_dir, env=engine_env({**self.env, **(extra_env or {})}), capture_output=True,
+            text=True, encoding="utf-8", errors="replace", input=input_text, check=False,
+        )
+
+    def _run_recording_policy(self, command: list[str], operation: str,
+                              input_text: str | None) -> subprocess.CompletedProcess[str]:
+        """The run with ``--event-log``, then the pack's verdict kept under ``policy_records`` whatever the exit
+        code (a mandatory violation is exactly what must be kept). v3.274.1 registers --event-log only with
+        PULUMI_DEBUG_COMMANDS set (cmd/pulumi/operations/preview.go)."""
+        assert self.policy_records is not None and self.policy_pack is not None
+        with tempfile.TemporaryDirectory(prefix="egov-events-") as events_dir:
+            event_log = Path(events_dir) / "events.jsonl"
+            started = policy_record.now()
+            proc = self._spawn([*command, "--event-log", str(event_log)], input_text,
+                               {"PULUMI_DEBUG_COMMANDS": "true"})
+            policy_record.write_record(self.policy_records, stack=self.name, command=operation,
+                                       exit_code=proc.returncode, started=started, pack=self.policy_pack,
+                                       config=self._policy_config_used(), event_log=event_log)
         return proc
 
     def policy_pack_flags(self) -> list[str]:
@@ -194,6 +225,10 @@ class Stack:
                 self.policy_config_check(config)
             flags += ["--policy-pack-config", str(config)]
         return flags
+
+    def _policy_config_used(self) -> Path | None:
+        config = self.policy_config or (self.policy_pack / "stacks" / f"{self.name}.json" if self.policy_pack else None)
+        return config if config is not None and config.exists() else None
 
     def exists(self) -> bool:
         proc = self.run("stack", "ls", "--json", stack_flag=False)

@@ -42,6 +42,9 @@ class Result:
     tags: Mapping[str, str] | None = None
     """The resource's tags ({} when it has none); None for what is not a taggable resource (an account
     setting, an OpenBao object, a stack, an endpoint): then the finding is neither managed nor unmanaged."""
+    not_enforced: bool = False
+    """The setting is deliberately not enforced where it was read (a machine-wide setting on a test host):
+    neither a pass nor a fail; the finding's status is "not enforced here"."""
 
 
 def tags_of(item: Mapping[str, Any]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from compliance.checks.base import TENANT_TAG, ZONE_TAG, Evidence, regional, tags_of
 from compliance.rules.network import internet_routes  # one definition, shared with the policy pack
+from compliance.text import Text, text
 
 __all__ = ["RegionNetwork", "internet_routes", "networks", "unjudgeable"]
 
@@ -118,6 +119,8 @@ def networks(evidence: Evidence) -> dict[str, RegionNetwork]:
     return result
 
 
-def unjudgeable(unknown: list[str]) -> str:
-    return (f"transit routes to {', '.join(unknown)} name no attachment (the cloud's answer leaves the target out "
-            "and no Pulumi state declares it), so isolation cannot be judged")
+def unjudgeable(unknown: list[str]) -> Text:
+    return text("transit routes to {routes} name no attachment (the cloud's answer leaves the target out and no Pulumi "
+                "state declares it), so isolation cannot be judged",
+                "通往 {routes} 的中转路由没有指明挂载 (云的应答缺少目标, Pulumi 状态中也没有声明), 无法判定隔离",
+                routes=", ".join(unknown))

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from compliance.checks.base import Evidence, Result, is_managed
+from compliance.text import zh_of
 from infra.config.problems import Collector, ConfigError, Problem, custom_error
 from infra.config.yamlfile import read_yaml
 from infra.repository import REPO_ROOT
@@ -29,7 +30,7 @@ REQUIREMENT = re.compile(r"^(cloud|vault|state|hosts|certs|attestations):(global
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
-Status = Literal["pass", "fail", "error", "not collected"]
+Status = Literal["pass", "fail", "error", "not collected", "not enforced here"]
 
 
 class Localized(BaseModel):
@@ -54,6 +55,8 @@ class CheckMetadata(BaseModel):
     description: str = Field(min_length=10)
     risk: str = Field(min_length=10)
     remediation: str = Field(min_length=10)
+    remediation_zh: str = Field(min_length=4)
+    """The remediation in Chinese (the report's language switch shows one or the other)."""
     references: tuple[str, ...] = ()
     """Other benchmarks the check implements, e.g. ``CIS AWS 5.4`` or ``Prowler ec2_...``."""
 
@@ -93,16 +96,20 @@ class Finding:
     managed: bool | None = None
     tenant: str = ""
     zone: str = ""
+    detail_zh: str = ""
+    """The detail in Chinese (the check's template pair, compliance/text.py)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "check": self.check_id, "resource": self.resource, "status": self.status, "detail": self.detail,
+            "detail_zh": self.detail_zh,
             "severity": self.severity, "region": self.region, "resource_type": self.resource_type,
             "managed": self.managed, "tenant": self.tenant, "zone": self.zone,
         }
 
 
 CheckFunction = Callable[[Evidence], Iterable[Result]]
+BLOCKED_ZH = {"not collected": "证据未采集", "error": "证据无法读取"}
 
 
 @dataclass(frozen=True)
@@ -120,20 +127,22 @@ class Check:
         never a pass. An exception inside the check is an error finding too."""
         blocked = missing_evidence(self.metadata, evidence)
         if blocked:
-            return [Finding(self.id, source, status, reason, self.metadata.severity, resource_type="evidence")
+            return [Finding(self.id, source, status, reason, self.metadata.severity, resource_type="evidence",
+                            detail_zh=f"{BLOCKED_ZH[status]}: {reason}")
                     for source, status, reason in blocked]
         try:
             results = list(self.function(evidence))
         except Exception as exc:  # a broken check must show, not pass
             return [Finding(self.id, self.id, "error", f"the check failed: {type(exc).__name__}: {exc}",
-                            self.metadata.severity)]
+                            self.metadata.severity, detail_zh=f"检查执行出错: {type(exc).__name__}: {exc}")]
         return [self._finding(result) for result in results]
 
     def _finding(self, result: Result) -> Finding:
         return Finding(
             check_id=self.id,
             resource=result.resource,
-            status="pass" if result.passed is True else "fail" if result.passed is False else "error",
+            status=("not enforced here" if result.not_enforced else "pass" if result.passed is True
+                    else "fail" if result.passed is False else "error"),
             detail=result.detail,
             severity=self.metadata.severity,
             region=result.region,
@@ -141,6 +150,7 @@ class Check:
             managed=is_managed(result.tags) if result.tags is not None else None,
             tenant=(result.tags or {}).get("egov:tenant", ""),
             zone=(result.tags or {}).get("egov:zone", ""),
+            detail_zh=zh_of(result.detail),
         )
 
 

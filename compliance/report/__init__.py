@@ -21,13 +21,15 @@ HTML_NAME, PDF_NAME = "report.html", "report.pdf"
 __all__ = ["REPORT_FORMATS", "ScanFolderError", "build_html", "write_reports"]
 
 
-def _catalog_facts() -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
-    """Item id -> control family, and item id -> (check, remediation) from the catalog and check metadata."""
+def _catalog_facts() -> tuple[dict[str, str], dict[str, list[tuple[str, str, str]]]]:
+    """Item id -> control family, and item id -> (check, remediation, its Chinese) from the catalog and check
+    metadata."""
     from compliance.library import load_library
 
     library = load_library()
     families = {entry_id: entry.family for entry_id, entry in library.catalog.entries.items()}
-    remediations = {entry_id: [(check, library.checks[check].metadata.remediation) for check in entry.checks
+    remediations = {entry_id: [(check, library.checks[check].metadata.remediation,
+                                library.checks[check].metadata.remediation_zh) for check in entry.checks
                                if check in library.checks]
                     for entry_id, entry in library.catalog.entries.items()}
     return families, remediations

@@ -84,12 +84,52 @@ def load_scan(folder: Path) -> ScanFolder:
     return ScanFolder(folder, manifest, report, evidence)
 
 
-def _policies_citing(clause: str) -> list[dict[str, Any]]:
+def _policies_citing(clause: str, pack: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Each pack policy citing the clause, with its verdict in the newest recorded preview/up of every stack
+    (``pack`` is the scan's ``policy_pack`` evidence; without it, only what the policy would enforce)."""
     from compliance.rules.pack import POLICIES
 
-    return [{"policy": p.name, "description": p.description, "clauses": list(p.clauses),
-             "verdict": "enforced before `pulumi up` (mandatory by default)"}
-            for p in POLICIES if clause in p.clauses]
+    records = (pack or {}).get("stacks") or {}
+    out = []
+    for policy in POLICIES:
+        if clause not in policy.clauses:
+            continue
+        verdicts = [_verdict(policy.name, policy.types, stack, record) for stack, record in sorted(records.items())]
+        out.append({"policy": policy.name, "description": policy.description, "clauses": list(policy.clauses),
+                    "verdicts": verdicts,
+                    "verdict": ("violated" if any(v["verdict"].startswith("violated") for v in verdicts)
+                                else "passed" if any(v["verdict"] == "passed" for v in verdicts)
+                                else "no recorded preview" if not verdicts else verdicts[0]["verdict"])})
+    return out
+
+
+def _verdict(policy: str, types: tuple[str, ...], stack: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """One policy's verdict in one recorded run: violated (with the enforcement level and the violations),
+    disabled by the stack's config, not applicable (no planned resource of its types), or passed over the
+    planned resources it applies to (``types`` empty: a stack policy, or one for every resource)."""
+    violations = [v for v in record.get("violations") or () if v.get("policy") == policy]
+    levels = ((record.get("config") or {}).get("levels") or {})
+    level = levels.get(policy)
+    level = level.get("enforcementLevel") if isinstance(level, Mapping) else level
+    summaries = [*(record.get("resource_summaries") or ()), *(record.get("stack_summaries") or ())]
+    summarised = {name for s in summaries for name in (*s.get("passed", ()), *s.get("failed", ()))}
+    planned = list(record.get("planned_resources") or ())
+    applicable = [r for r in planned if not types or r.get("type") in types]
+    if violations:
+        verdict = f"violated ({', '.join(sorted({v.get('enforcement', '') for v in violations}))})"
+    elif level == "disabled":
+        verdict = "disabled by the stack's policy config"
+    elif record.get("exit_code") not in (0, None) and not record.get("violations"):
+        verdict = f"not judged (the run failed, exit {record.get('exit_code')})"
+    elif not applicable:  # the engine's summaries call a policy that returned early "passed": not evidence
+        verdict = "not applicable (no planned resource of its types)"
+    else:
+        verdict = "passed"
+    return {"stack": stack, "command": record.get("command"), "recorded": record.get("finished"),
+            "record": record.get("file"), "record_sha256": record.get("sha256"),
+            "planned_resources": len(planned), "applies_to": len(applicable),
+            "reported_by_engine": policy in summarised, "verdict": verdict,
+            "violations": [{k: v.get(k) for k in ("urn", "enforcement", "message")} for v in violations]}
 
 
 def _sources_of(checks: Mapping[str, Any], check_id: str) -> list[str]:
@@ -112,7 +152,7 @@ def bundle(scan: ScanFolder, clause: str) -> dict[str, Any]:
         raise ScanFolderError(f"{scan.path}: clause {clause!r} is not in this scan's catalog (e.g. {known}, ...)")
     checks = _checks()
     layers: dict[str, Any] = {layer: [] for layer in LAYERS}
-    layers["policy_pack"] = _policies_citing(clause)
+    layers["policy_pack"] = _policies_citing(clause, scan.evidence.get("policy_pack"))
     for finding in scan.report["findings"]:
         if clause not in finding.get("clauses", ()):
             continue
@@ -133,9 +173,30 @@ def bundle(scan: ScanFolder, clause: str) -> dict[str, Any]:
                  "finished": scan.manifest.get("scan_finished"),
                  "digests": {name: entry["sha256"] for name, entry in sorted(scan.manifest["files"].items())}},
         "layers": layers, "not_collected": not_collected, "high_risk": high_risk, "waivers": waivers,
+        "provenance": _provenance(scan.evidence),
     }
     data["bundle_sha256"] = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return data
+
+
+def _provenance(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """When each layer with its own collection time was collected, and the digests of what it was read from
+    (the host suite's JUnit report; the pack's record files); every layer is also inside evidence.json,
+    whose digest is in the scan's manifest."""
+    out: dict[str, Any] = {}
+    hosts = evidence.get("hosts")
+    if isinstance(hosts, Mapping):
+        facts = hosts.get("global") or {}
+        out["hosts"] = {"collected_at": hosts.get("collected_at"), "report": hosts.get("report"),
+                        "hosts": facts.get("hosts", []), "unreachable": facts.get("unreachable", {})}
+    pack = evidence.get("policy_pack")
+    if isinstance(pack, Mapping):
+        out["policy_pack"] = {"collected_at": pack.get("collected_at"), "dir": pack.get("dir"),
+                              "records": {stack: {"file": r.get("file"), "sha256": r.get("sha256"),
+                                                  "recorded": r.get("finished"), "command": r.get("command")}
+                                          for stack, r in sorted((pack.get("stacks") or {}).items())},
+                              "errors": pack.get("errors", {})}
+    return out
 
 
 def render_text(data: Mapping[str, Any]) -> str:
@@ -151,11 +212,19 @@ def render_text(data: Mapping[str, Any]) -> str:
         lines.append(f"[{layer}] {len(entries)} record(s)" if entries else f"[{layer}] nothing recorded")
         for entry in entries:
             if layer == "policy_pack":
-                lines.append(f"  {entry['policy']}: {entry['description']}")
+                lines.append(f"  {entry['policy']}: {entry['description']} - {entry.get('verdict', '')}")
+                for verdict in entry.get("verdicts", ()):
+                    lines.append(f"    {verdict['stack']} ({verdict['command']} {verdict['recorded']}, "
+                                 f"{verdict['planned_resources']} planned): {verdict['verdict']}; record sha256 "
+                                 f"{verdict['record_sha256']}")
+                    lines += [f"      {v['urn']}: {v['message']}" for v in verdict["violations"]]
             elif layer == "attestations":
                 lines.append(f"  {json.dumps(entry, ensure_ascii=False, default=str)}")
             else:
                 lines.append(f"  {entry['status']:<13} {entry['check']} {entry['resource']}: {entry['detail']}")
+    for layer, facts in (data.get("provenance") or {}).items():
+        lines.append(f"[{layer}] collected {facts.get('collected_at')}: "
+                     + json.dumps({k: v for k, v in facts.items() if k != "collected_at"}, ensure_ascii=False))
     for waiver in data["waivers"]:
         lines.append(f"waiver {waiver.get('id')}: owner {waiver.get('owner')}, approver {waiver.get('approver')}, "
                      f"expires {waiver.get('expires')}")

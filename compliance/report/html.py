@@ -113,40 +113,74 @@ def _bundle_block(bundle: Mapping[str, Any]) -> str:
         text = f"{len(entries)}" if entries else "-"
         rows.append(f"<tr><td>{esc(layer)}</td><td>{esc(text)}</td></tr>")
     digests = "".join(f"<li><code>{esc(d)}</code> {esc(n)}</li>" for n, d in bundle["scan"]["digests"].items())
+    pack = "".join(
+        f'<li class="pack-verdict" data-policy="{esc(p["policy"])}" data-stack="{esc(v["stack"])}" '
+        f'data-verdict="{esc(v["verdict"])}">{esc(p["policy"])} · {esc(v["stack"])} ({esc(v["command"])} '
+        f'{esc(v["recorded"])}): {esc(v["verdict"])}'
+        + "".join(f"<br><small>{esc(x['urn'])}: {esc(x['message'])}</small>" for x in v["violations"]) + "</li>"
+        for p in layers.get("policy_pack", []) for v in p.get("verdicts", []))
+    provenance = "".join(f"<li>{esc(layer)}: {both('采集时间', 'collected')} {esc(facts.get('collected_at'))}</li>"
+                         for layer, facts in (bundle.get("provenance") or {}).items())
     return (f'<details class="evidence" id="evidence-{esc(bundle["clause"])}"><summary>'
             f'{both("证据包", "Evidence bundle")} {esc(bundle["clause"])} '
             f'<code>sha256 {esc(bundle["bundle_sha256"][:16])}…</code></summary>'
             f'<table><tr><th>{both("层", "layer")}</th><th>{both("记录", "records")}</th></tr>{"".join(rows)}</table>'
             f'<p>{both("扫描时间", "Scanned")}: {esc(bundle["scan"]["started"])} - '
             f'{esc(bundle["scan"]["finished"])}</p>'
-            f'<ul>{digests}</ul><pre>{esc(json.dumps(layers, ensure_ascii=False, indent=1, default=str))}</pre>'
+            + (f'<p>{both("策略包预检结论", "Policy pack verdicts")}:</p><ul>{pack}</ul>' if pack else "")
+            + (f"<ul>{provenance}</ul>" if provenance else "")
+            + f'<ul>{digests}</ul><pre>{esc(json.dumps(layers, ensure_ascii=False, indent=1, default=str))}</pre>'
             f'</details>')
 
 
-def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediation: list[tuple[str, str]],
+def _mitigation_evidence(case: Mapping[str, Any]) -> str:
+    """The evidence this scan collected for a case's mitigations: each listed check's results, and who
+    accepted the mitigation, if anyone; the assessor weighs it."""
+    checks = case.get("mitigation_evidence") or []
+    if not checks:
+        none = both("无可自动采集的缓解证据, 由测评人员人工判断",
+                    "no mitigation evidence a scan can collect: the assessor weighs it")
+        return f'<em class="mitigation-none">{none}</em>'
+    rows = "".join(
+        f'<tr class="mitigation-check" data-check="{esc(c["check"])}" data-passes="{str(c["passes"]).lower()}">'
+        f'<td>{esc(c["check"])}</td><td>{esc(", ".join(f"{k} {v}" for k, v in c["results"].items()) or "-")}</td>'
+        f'<td>{both("通过", "passes") if c["passes"] else both("未通过", "does not pass")}</td></tr>'
+        for c in checks)
+    accepted = case.get("mitigation_accepted_by")
+    who = (both(f"已由 {accepted.get('signed_by')} ({accepted.get('role')}) 于 {accepted.get('date')} 接受",
+                f"accepted by {accepted.get('signed_by')} ({accepted.get('role')}) on {accepted.get('date')}")
+           if accepted else both("尚无签署的接受声明: 结论不变", "no signed acceptance: the conclusion is unchanged"))
+    return (f'<table class="mitigation"><tr><th>{both("缓解检查", "mitigating check")}</th>'
+            f'<th>{both("结果", "results")}</th><th></th></tr>{rows}</table><em>{who}</em>')
+
+
+def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediation: list[tuple[str, str, str]],
                   high_risk: Mapping[str, Any] | None) -> str:
     title = item.get("title") or {}
-    failing = [f for f in bundle["layers"]["cloud"] + bundle["layers"]["vault"] + bundle["layers"]["state"]
-               + bundle["layers"]["certs"] if f["status"] in ("fail", "error")]
+    failing = [f for layer in ("cloud", "vault", "state", "certs", "hosts") for f in bundle["layers"][layer]
+               if f["status"] in ("fail", "error")]
     parts = [f'<section class="clause" id="clause-{esc(item["id"])}" data-result="{esc(item["result"])}">',
              f'<h3>{esc(item["id"])} {esc(item.get("standard"))} {esc(item.get("clause"))} '
              f'{both(title.get("zh", ""), title.get("en", ""))}</h3>',
              f'<p>{both("结论", "Verdict")}: {result_label(item["result"])} · '
              f'<a href="#evidence-{esc(item["id"])}">{both("证据包", "evidence bundle")}</a></p>']
     if failing:
-        parts.append("<ul>" + "".join(f"<li>{esc(f['check'])} {esc(f['resource'])}: {esc(f['detail'])}</li>"
-                                      for f in failing[:20]) + "</ul>")
+        parts.append('<ul class="findings">' + "".join(
+            f'<li class="finding">{esc(f["check"])} {esc(f["resource"])}: '
+            f'{both(f.get("detail_zh") or f["detail"], f["detail"])}</li>' for f in failing[:20]) + "</ul>")
     if remediation and item["result"] in ("不符合", "部分符合"):
         parts.append(f'<p>{both("整改建议", "Remediation")}:</p><ul>'
-                     + "".join(f"<li>{esc(check)}: {esc(text)}</li>" for check, text in remediation) + "</ul>")
+                     + "".join(f'<li class="remediation">{esc(check)}: {both(zh or en, en)}</li>'
+                               for check, en, zh in remediation) + "</ul>")
     for waiver in bundle.get("waivers") or ():
         parts.append(f'<p class="waiver">{both("风险接受", "Waiver")} {esc(waiver.get("id"))}: '
                      f'{both("负责人", "owner")} {esc(waiver.get("owner"))}, {both("批准人", "approver")} '
                      f'{esc(waiver.get("approver"))}, {both("到期", "expires")} {esc(waiver.get("expires"))}</p>')
     if high_risk:
-        cases = "".join(f"<li>{esc(case.get('case'))}: {esc(case.get('problem', ''))}<br>"
+        cases = "".join(f'<li class="hr-case" data-case="{esc(case.get("case"))}">{esc(case.get("case"))}: '
+                        f"{esc(case.get('problem', ''))}<br>"
                         f"{both('缓解措施', 'Mitigations')}: {esc(case.get('mitigations', ''))}<br>"
-                        f"<em>{esc(case.get('mitigation_evidence', ''))}</em></li>"
+                        f"{_mitigation_evidence(case)}</li>"
                         for case in high_risk.get("cases", []))
         parts.append(f'<p class="hr">{both("高风险", "High risk")}</p><ul>{cases}</ul>')
     parts.append(_bundle_block(bundle))
@@ -185,7 +219,8 @@ def reason_zh(conclusion: Mapping[str, Any]) -> str:
 
 
 def render_html(report: Mapping[str, Any], bundles: Mapping[str, Mapping[str, Any]], families: Mapping[str, str],
-                remediations: Mapping[str, list[tuple[str, str]]], previous: Mapping[str, Any] | None = None) -> str:
+                remediations: Mapping[str, list[tuple[str, str, str]]],
+                previous: Mapping[str, Any] | None = None) -> str:
     """The whole page. ``families`` maps item id -> control family; ``remediations`` item id -> (check, text)."""
     conclusion = report["conclusion"]
     items = report["items"]

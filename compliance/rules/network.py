@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compliance.text import Text, text
+
 INTERNET = ("0.0.0.0/0", "::/0")
 HIGH_RISK_PORTS = {
     20: "ftp-data", 21: "ftp", 22: "ssh", 23: "telnet", 135: "msrpc", 137: "netbios", 138: "netbios",
@@ -36,13 +38,13 @@ def exposed_ports(permission: Mapping[str, Any]) -> list[int]:
     return [port for port in sorted(HIGH_RISK_PORTS) if int(low) <= port <= int(high)]
 
 
-def internet_admin_ports(group: Mapping[str, Any]) -> str | None:
+def internet_admin_ports(group: Mapping[str, Any]) -> Text | None:
     """SSH, RDP and the other high-risk ports must not admit 0.0.0.0/0 (``IpPermissions``)."""
     ports = sorted({port for permission in group.get("IpPermissions") or () if open_to_internet(permission)
                     for port in exposed_ports(permission)})
     if ports:
         named = ", ".join(f"{port}/{HIGH_RISK_PORTS[port]}" for port in ports)
-        return f"admits the Internet on high-risk ports {named}"
+        return text("admits the Internet on high-risk ports {named}", "允许互联网访问高危端口 {named}", named=named)
     return None
 
 
@@ -58,9 +60,11 @@ def internet_routes(table: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def extranet_exposed(zone: str, route_tables: list[Mapping[str, Any]]) -> str | None:
+def extranet_exposed(zone: str, route_tables: list[Mapping[str, Any]]) -> Text | None:
     """A VPC of the extranet zone must have no route to the Internet zone (gateway, NAT, egress-only)."""
     if zone != EXTRANET:
         return None
     found = [route for table in route_tables for route in internet_routes(table)]
-    return "routes to the Internet: " + "; ".join(found) if found else None
+    if not found:
+        return None
+    return text("routes to the Internet: {routes}", "存在通往互联网的路由: {routes}", routes="; ".join(found))

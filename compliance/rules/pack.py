@@ -132,7 +132,7 @@ def _bucket_tenant_keys(resources: list[PlannedResource], config: Mapping[str, A
     for bucket in (r for r in resources if r.type == planned.BUCKET):
         shaped = planned.bucket(bucket.props)
         tenant = bucket.tags.get("egov:tenant")
-        problem = bucket_not_kms_encrypted(shaped)
+        problem: str | None = bucket_not_kms_encrypted(shaped)
         if problem is None and tenant:
             own = [urn for urn in bucket.dependencies if urn in keys]
             if not own and not bucket.props.get("kmsKeyId"):

@@ -19,6 +19,9 @@ from compliance.options import FAIL_ON, FORMATS, SCANS_DIR, STANDARDS, WAIVERS_F
 from infra.config import PLATFORM_FILE, ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from compliance.evidence.hosts import HostEvidence
     from compliance.scan import ScanOptions, ScanResult
 
 # The scanner (boto3, hvac, pyOpenSSL, every check) is imported when a command runs, not at CLI start-up.
@@ -68,12 +71,19 @@ def scan(
         regions=[r.strip() for r in region.split(",") if r.strip()],
         fail_on=fail_on,  # type: ignore[arg-type]
         out_dir=Path(out_dir), waivers_file=Path(waivers), evidence_dir=Path(evidence) if evidence else None,
-        platform_file=Path(platform), vault_token=_embedded_vault_token(),
+        platform_file=Path(platform), vault_token=_embedded_vault_token(), host_source=VerifiedHosts(),
+        pack_records=_policy_records(),
     )
     result, folder = collect_and_write(options, formats)
     if "table" in formats:
         render_table(result)
     console.print(f"evidence and reports: {escape(str(folder))}")
+    if result.unreachable:
+        for where, reason in sorted(result.unreachable.items()):
+            console.print(f"[bold red]error:[/] {escape(where)} did not answer: {escape(reason)}")
+        console.print("[bold]the scan could not reach every selected source[/] (exit 2): its controls are "
+                      "errors in the report, never passes")
+        raise typer.Exit(EXIT_CANNOT_RUN)
     raise typer.Exit(EXIT_PASSED if result.gate.passed else EXIT_FAILED)
 
 
@@ -135,6 +145,55 @@ def render_table(result: ScanResult) -> None:
         out.print(f"[bold red]gate failed[/] ({len(result.gate.reasons)} reasons)")
         for reason in result.gate.reasons[:20]:
             out.print(f"  - {escape(reason)}")
+
+
+def _policy_records() -> Path:
+    from infra.local.paths import LocalPaths
+
+    return LocalPaths.default().policy_records
+
+
+class VerifiedHosts:
+    """The scan's host evidence: `egov hosts verify`'s testinfra suite over SSH against the hosts of this
+    environment's inventory (.egov/hosts; EGOV_HOME moves it). Hosts that refuse SSH are found first, so their
+    controls carry the reason instead of a stack trace."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        from infra.local.paths import LocalPaths
+
+        self.root = root or LocalPaths.default().root
+        self.hosts_dir = self.root / "hosts"
+        self.inventory = self.hosts_dir / "inventory.yml"
+
+    def missing(self) -> str:
+        if self.inventory.exists():
+            return ""
+        return (f"no host inventory at {self.inventory}: bring the hosts up and harden them (`egov local hosts up`, "
+                "then `egov hosts harden`), then scan again")
+
+    def collect(self, progress: Callable[[str], None]) -> HostEvidence:
+        import hashlib
+
+        from compliance.evidence.cloud import SourceUnreachable
+        from compliance.evidence.hosts import HostControlResult, HostEvidence
+        from infra.hosts.connection import Connection
+        from infra.hosts.harden import HostsError
+        from infra.hosts.inventory import read_hosts
+        from infra.hosts.verify import verify
+
+        hosts = read_hosts(self.inventory)
+        progress(f"hosts: reaching {len(hosts)} host(s) over SSH")
+        unreachable = Connection.for_hosts_dir(self.hosts_dir).preflight(hosts)
+        progress(f"hosts: running the host controls on {len(hosts)} host(s)")
+        try:
+            results, run_dir = verify(self.hosts_dir, self.root / "runs")
+        except HostsError as exc:
+            raise SourceUnreachable("hosts", str(self.inventory), str(exc)) from exc
+        report = run_dir / "verify.xml"
+        return HostEvidence(
+            controls=[HostControlResult(r.host, r.control, r.clause, r.outcome, r.detail) for r in results],
+            hosts=[h.name for h in hosts], unreachable=unreachable, report_path=str(report),
+            report_sha256=hashlib.sha256(report.read_bytes()).hexdigest())
 
 
 def _embedded_vault_token() -> str | None:

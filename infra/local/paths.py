@@ -29,6 +29,11 @@ class LocalPaths:
         return self.root / "moto"
 
     @property
+    def policy_records(self) -> Path:
+        """The policy pack's verdict of every `up`/`preview` egov runs (infra/policy_record.py)."""
+        return self.root / "evidence" / "pack"
+
+    @property
     def openbao(self) -> Path:
         return self.root / "openbao"
 

@@ -4,6 +4,7 @@ warns; `egov scan` then fails the same clause on the live resource (one rule, tw
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -144,3 +145,42 @@ def test_a_policy_config_with_an_unknown_policy_or_level_is_refused_before_the_e
     stack.policy_config.write_text(json.dumps({"egov-public-bucket": "warn"}))  # type: ignore[union-attr]
     with pytest.raises(ValueError, match=r"enforcement level 'warn' is not one of mandatory, advisory, disabled"):
         stack.preview_json()
+
+
+def test_a_preview_records_the_pack_verdict_and_the_scan_puts_it_in_the_clause_bundle(
+        probe: Callable[..., Stack], local_env: LocalEnvironment, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict an assessor sees for a clause is the pack's own, from the engine's event log of a real
+    preview: an advisory violation on a planned public bucket lands in CMP-29's bundle, with time and digest."""
+    from compliance.report.bundle import bundle, load_scan
+    from compliance.reports import render
+    from compliance.scan import ScanOptions, run_scan, write_folder
+
+    stack = probe(["public-bucket"], levels={"egov-public-bucket": "advisory", "egov-vpc-flow-logs": "disabled"})
+    stack.policy_records = tmp_path / "pack"
+    stack.run("preview")
+    [record_file] = list((tmp_path / "pack" / stack.name).glob("*-preview.json"))
+    record = json.loads(record_file.read_text())
+    bucket_urns = [r["urn"] for r in record["planned_resources"] if r["type"] == "egov:s3:Bucket"]
+    assert len(bucket_urns) == 1 and record["exit_code"] == 0
+    for key, value in local_env.env().items():  # the cloud's credentials, as after `egov local env`
+        monkeypatch.setenv(key, value)
+    result = run_scan(ScanOptions(endpoint=local_env.env()["AWS_ENDPOINT_URL"], sources=["cloud"],
+                                  out_dir=tmp_path / "scans", pack_records=tmp_path / "pack"))
+    folder = write_folder(result, render(result, ["json"]))
+    data = bundle(load_scan(folder), "CMP-29")
+    [policy] = [p for p in data["layers"]["policy_pack"] if p["policy"] == "egov-public-bucket"]
+    [verdict] = [v for v in policy["verdicts"] if v["stack"] == stack.name]
+    assert verdict["verdict"] == "violated (advisory)" and policy["verdict"] == "violated"
+    assert [v["urn"] for v in verdict["violations"]] == bucket_urns
+    assert "does not block public access" in verdict["violations"][0]["message"]
+    assert verdict["record_sha256"] == hashlib.sha256(record_file.read_bytes()).hexdigest()
+    assert verdict["recorded"] == record["finished"]
+    # engine v3.274.1 reports per resource which policies passed and failed (policyAnalyzeSummaryEvent)
+    assert verdict["reported_by_engine"], record["resource_summaries"]
+    assert any("egov-public-bucket" in s["failed"] for s in record["resource_summaries"])
+    # a policy citing another clause, with nothing of its type planned, is not called passed
+    [key_policy] = [p for p in bundle(load_scan(folder), "CRY-03")["layers"]["policy_pack"]
+                    if p["policy"] == "egov-key-rotation"]
+    [other] = [v for v in key_policy["verdicts"] if v["stack"] == stack.name]
+    assert other["verdict"] == "not applicable (no planned resource of its types)", other

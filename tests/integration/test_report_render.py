@@ -39,7 +39,9 @@ function read(doc) {
           score: doc.getElementById('score').innerText, charts: charts.length,
           severity: [...doc.querySelectorAll('#severity-chart .severity-count')].map(t => t.textContent),
           legend: legend, link: !!doc.querySelector('a[href="#evidence-CLAUSE"]'),
-          evidence: ev.innerText, lang: doc.documentElement.lang};
+          evidence: ev.innerText, lang: doc.documentElement.lang,
+          findings: doc.querySelector('#clause-CLAUSE ul.findings').innerText,
+          remediation: [...doc.querySelectorAll('#clause-CLAUSE li.remediation')].map(l => l.innerText)};
 }
 window.addEventListener('load', () => {
   const doc = document.getElementById('f').contentDocument;
@@ -106,6 +108,14 @@ def test_conclusion_charts_and_evidence_in_both_languages(scan: Path, artifacts:
     assert "证据包" in zh["evidence"] and "Evidence bundle" in en["evidence"]
     assert "s3_bucket_level_public_access_block" in zh["evidence"] and "egov-public-bucket" in zh["evidence"]
     assert "report.json" in zh["evidence"] and re.search(r"[0-9a-f]{64}", zh["evidence"])
+    # the clause's findings and remediation as displayed: Chinese in zh, English in en (compliance/text.py)
+    public = [f for f in report["findings"] if f["check"] == "s3_bucket_level_public_access_block"
+              and f["status"] == "fail"]
+    assert public and all(f["detail_zh"] in zh["findings"] and f["detail"] not in zh["findings"] for f in public)
+    assert all(f["detail"] in en["findings"] and f["detail_zh"] not in en["findings"] for f in public)
+    assert "未阻止公共访问" in zh["findings"] and "does not block public access" in en["findings"]
+    assert any("开启 BlockPublicAcls" in r for r in zh["remediation"])
+    assert any("Turn on BlockPublicAcls" in r for r in en["remediation"])
 
 
 def test_screenshots_of_both_languages_are_kept(scan: Path, artifacts: Path) -> None:
@@ -139,3 +149,70 @@ def test_pdf_first_page_opens_with_the_conclusion(scan: Path, artifacts: Path) -
     assert f"1/{pages}" in first  # Chromium's footer numbers the pages
     manifest = json.loads((scan / "manifest.json").read_text())
     assert {"report.html", "report.pdf"} <= set(manifest["files"])
+
+
+COMPARE_PROBE = """<!DOCTYPE html><html><body><pre id="out"></pre>
+<iframe id="f" src="REPORT" style="width:1000px;height:1400px;border:0"></iframe>
+<script>
+function read(doc) {
+  const rows = {};
+  for (const kind of ['new', 'fixed', 'unchanged']) {
+    const row = doc.querySelector('#compare tr.compare-' + kind);
+    rows[kind] = row ? {text: row.innerText, count: row.querySelector('td[data-count]').innerText} : null;
+  }
+  const section = doc.getElementById('compare');
+  return {rows: rows, heading: section ? section.querySelector('h2').innerText : null,
+          visible: section ? section.getBoundingClientRect().height > 0 : false};
+}
+window.addEventListener('load', () => {
+  const doc = document.getElementById('f').contentDocument;
+  const before = read(doc);
+  doc.getElementById('lang-switch').click();
+  document.getElementById('out').textContent = JSON.stringify({before: before, after: read(doc)});
+});
+</script></body></html>"""
+
+
+def test_compare_shows_new_fixed_and_unchanged_in_the_rendered_page(tmp_path: Path) -> None:
+    """Two scans by the real scanner: the earlier one had bucket "none" under another name, so whatever fails
+    on "none" now is new, whatever failed on the old name is fixed, and every other failure is unchanged."""
+    from compliance.report.sample import fixture_evidence
+    from compliance.reports import render
+    from compliance.scan import ScanOptions, run_scan, write_folder
+
+    current = write_sample_scan(tmp_path / "now")
+    evidence = fixture_evidence()
+    renamed = [b for b in evidence["cloud"]["global"]["buckets"] if b["Name"] == "none"]  # in several fixtures
+    assert renamed
+    for bucket in renamed:
+        bucket["Name"] = "none-before"
+    source = tmp_path / "before" / "evidence-source"
+    source.mkdir(parents=True)
+    (source / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+    earlier = run_scan(ScanOptions(evidence_dir=source, out_dir=tmp_path / "before" / "scans"))
+    previous = write_folder(earlier, render(earlier, ["json"]))
+    run = subprocess.run([sys.executable, "-m", "infra.cli.main", "report", str(current), "--compare", str(previous),
+                          "--format", "html"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    now = json.loads((current / "report.json").read_text())
+    failing_now = {(f["check"], f["resource"]) for f in now["findings"] if f["status"] == "fail"}
+    on_bucket = sorted(check for check, resource in failing_now if resource == "none")
+    assert on_bucket, "the fixtures leave bucket 'none' failing"
+    probe = tmp_path / "probe.html"
+    probe.write_text(COMPARE_PROBE.replace("REPORT", (current / "report.html").as_uri()))
+    proc = headless("--allow-file-access-from-files", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    match = re.search(r'<pre id="out">(.*?)</pre>', proc.stdout, re.S)
+    assert match and match.group(1), proc.stderr[-2000:]
+    page = json.loads(match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    zh, en = page["before"], page["after"]
+    assert zh["visible"] and zh["heading"].startswith("与上次扫描比较") and en["heading"].startswith("Compared with")
+    for side in (zh, en):
+        assert side["rows"]["new"]["count"] == str(len(on_bucket))
+        assert side["rows"]["fixed"]["count"] == str(len(on_bucket))
+        assert side["rows"]["unchanged"]["count"] == str(len(failing_now) - len(on_bucket))
+        assert all(f"{check} none" in side["rows"]["new"]["text"] for check in on_bucket)
+        assert all(f"{check} none-before" in side["rows"]["fixed"]["text"] for check in on_bucket)
+    assert zh["rows"]["new"]["text"].startswith("新增") and "new" not in zh["rows"]["new"]["text"].split()[0]
+    assert en["rows"]["new"]["text"].startswith("new") and en["rows"]["fixed"]["text"].startswith("fixed")
+    assert zh["rows"]["fixed"]["text"].startswith("已修复") and zh["rows"]["unchanged"]["text"].startswith("未变")

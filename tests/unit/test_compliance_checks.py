@@ -4,6 +4,7 @@ on the resources it names. Missing fixtures, malformed metadata and missing evid
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def test_violating_fixture_fails_exactly_where_it_says(check_id: str) -> None:
     findings = check.run(data["evidence"])
     assert sorted(f.resource for f in findings if f.status == "fail") == expected
     assert all(f.status in ("pass", "fail") for f in findings)
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_every_finding_has_its_detail_and_remediation_in_chinese_too(check_id: str) -> None:
+    """The report's language switch shows the Chinese detail: a check whose message has no Chinese twin
+    (compliance/text.py) fails here, on either fixture."""
+    check = CHECKS[check_id]
+    for name in ("violating", "compliant"):
+        for finding in check.run(fixture(check.folder, name)["evidence"]):
+            assert CJK.search(finding.detail_zh), f"{name} fixture, {finding.resource}: no Chinese: {finding.detail!r}"
+            assert finding.detail_zh != finding.detail
+    assert CJK.search(check.metadata.remediation_zh) and CJK.search(check.metadata.title.zh)
 
 
 def copy_check(tmp_path: Path, check_id: str) -> Path:

@@ -18,7 +18,9 @@ runner = CliRunner()
     (["--standard", "iso27001"], "--standard: unknown value(s) iso27001"),
     (["--source", "cloud,ldap"], "--source: unknown value(s) ldap"),
     (["--level", "2"], "level 2 is not supported"),
-    (["--source", "hosts", "--endpoint", "http://127.0.0.1:9"], "source hosts cannot be collected"),
+    # EGOV_HOME is an empty folder: no host inventory, and the message says what to run
+    (["--source", "hosts", "--endpoint", "http://127.0.0.1:9"],
+     "source hosts cannot be collected: no host inventory at"),
     # policies/vault/tenants.yaml declares finance and health
     (["--tenant", "education", "--endpoint", "http://127.0.0.1:9"],
      "--tenant education: not a tenant declared in"),
@@ -27,6 +29,7 @@ def test_bad_scan_options_exit_2_before_anything_is_written(args: list[str], mes
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE", "VAULT_ADDR", "PULUMI_BACKEND_URL"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("EGOV_HOME", str(tmp_path / "home"))
     result = runner.invoke(app, ["scan", "--out", str(tmp_path / "out"), *args])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())

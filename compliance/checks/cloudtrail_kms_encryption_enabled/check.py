@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.text import text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
@@ -15,5 +16,7 @@ def check(evidence: Evidence) -> Iterator[Result]:
             continue
         seen.add(arn)
         key = trail.get("KmsKeyId")
-        detail = f"trail {trail['Name']} " + (f"encrypts with {key}" if key else "does not encrypt with a KMS key")
+        detail = (text("trail {name} encrypts with {key}", "跟踪 {name} 使用 {key} 加密", name=trail["Name"], key=key)
+                  if key else text("trail {name} does not encrypt with a KMS key", "跟踪 {name} 未使用 KMS 密钥加密",
+                                   name=trail["Name"]))
         yield Result(arn, bool(key), detail, trail.get("HomeRegion", region), tags=tags_of(trail))

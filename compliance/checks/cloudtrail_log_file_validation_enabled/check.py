@@ -6,10 +6,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
+from compliance.text import text
 
 
 def rule(trail: Mapping[str, Any]) -> str | None:
-    return None if trail.get("LogFileValidationEnabled") is True else "does not validate its log files"
+    return None if trail.get("LogFileValidationEnabled") is True else text("does not validate its log files",
+                                                                           "未开启日志文件完整性校验")
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
@@ -20,5 +22,7 @@ def check(evidence: Evidence) -> Iterator[Result]:
             continue
         seen.add(arn)
         problem = rule(trail)
-        yield Result(arn, problem is None, f"trail {trail['Name']} {problem or 'validates its log files'}",
+        state = problem or text("validates its log files", "已开启日志文件完整性校验")
+        yield Result(arn, problem is None, text("trail {name} {state}", "跟踪 {name} {state}", name=trail["Name"],
+                                                state=state),
                      trail.get("HomeRegion", region), tags=tags_of(trail))

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, cloud
+from compliance.text import text
 
 
 def records_management_events(trail: Mapping[str, Any]) -> bool:
@@ -37,6 +38,8 @@ def check(evidence: Evidence) -> Iterator[Result]:
     regions: Mapping[str, Any] = cloud(evidence).get("regions") or {}
     for region in sorted(regions):
         trail = covering_trail(region, list(regions[region].get("trails") or ()))
-        detail = (f"{region}: trail {trail.get('Name')} logs management reads and writes" if trail
-                  else f"{region}: no logging trail records management reads and writes here")
+        detail = (text("{region}: trail {name} logs management reads and writes",
+                       "{region}: 跟踪 {name} 记录管理读写事件", region=region, name=trail.get("Name")) if trail
+                  else text("{region}: no logging trail records management reads and writes here",
+                            "{region}: 没有正在记录的跟踪覆盖本区域的管理读写事件", region=region))
         yield Result(f"cloudtrail:{region}", trail is not None, detail, region, "AwsCloudTrailTrail")

@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
 from compliance.rules import RETENTION_MINIMUM_DAYS, retention_too_short
+from compliance.text import text
 
 MINIMUM_DAYS = RETENTION_MINIMUM_DAYS
 
@@ -19,6 +20,8 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for region, group in regional(evidence, "log_groups"):
         problem = rule(group)
         days = group.get("retentionInDays")
-        kept = "keeps events without expiry" if days is None else f"keeps events {days} days"
+        kept = (text("keeps events without expiry", "日志永久保留") if days is None
+                else text("keeps events {days} days", "日志保留 {days} 天", days=days))
         yield Result(group.get("arn") or group["logGroupName"], problem is None,
-                     f"log group {group['logGroupName']} {problem or kept}", region, tags=tags_of(group))
+                     text("log group {name} {state}", "日志组 {name} {state}", name=group["logGroupName"],
+                          state=problem or kept), region, tags=tags_of(group))

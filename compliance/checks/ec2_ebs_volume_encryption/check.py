@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
 from compliance.rules import volume_unencrypted
+from compliance.text import text
 
 
 def rule(volume: Mapping[str, Any]) -> str | None:
@@ -16,5 +17,7 @@ def rule(volume: Mapping[str, Any]) -> str | None:
 def check(evidence: Evidence) -> Iterator[Result]:
     for region, volume in regional(evidence, "volumes"):
         problem = rule(volume)
-        yield Result(volume["VolumeId"], problem is None, f"volume {volume['VolumeId']} {problem or 'is encrypted'}",
+        state = problem or text("is encrypted", "已加密")
+        yield Result(volume["VolumeId"], problem is None, text("volume {id} {state}", "卷 {id} {state}",
+                                                               id=volume["VolumeId"], state=state),
                      region, tags=tags_of(volume))

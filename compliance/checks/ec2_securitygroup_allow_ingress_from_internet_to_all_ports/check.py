@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
 from compliance.rules import INTERNET, open_to_internet
+from compliance.text import text
 
 __all__ = ["INTERNET", "all_ports", "check", "open_to_internet", "rule"]
 
@@ -20,7 +21,8 @@ def all_ports(permission: Mapping[str, Any]) -> bool:
 def rule(group: Mapping[str, Any]) -> str | None:
     for permission in group.get("IpPermissions") or ():
         if open_to_internet(permission) and all_ports(permission):
-            return f"admits the Internet on every port (protocol {permission.get('IpProtocol')})"
+            return text("admits the Internet on every port (protocol {protocol})",
+                        "允许互联网访问全部端口 (协议 {protocol})", protocol=permission.get("IpProtocol"))
     return None
 
 
@@ -29,5 +31,6 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for region, group in regional(evidence, "security_groups"):
         problem = rule(group)
         who = name_of(group, group["GroupId"])
-        detail = f"{who} {problem or 'admits the Internet on no all-ports rule'}"
+        fine = text("admits the Internet on no all-ports rule", "没有允许互联网访问全部端口的规则")
+        detail = text("{who} {state}", "{who} {state}", who=who, state=problem or fine)
         yield Result(group["GroupId"], problem is None, detail, region, tags=owner_tags(owners, region, group))

@@ -9,6 +9,7 @@ from typing import Any
 from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
 from compliance.rules import HIGH_RISK_PORTS, internet_admin_ports
 from compliance.rules.network import exposed_ports
+from compliance.text import text
 
 __all__ = ["HIGH_RISK_PORTS", "check", "exposed_ports", "rule"]
 
@@ -22,5 +23,6 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for region, group in regional(evidence, "security_groups"):
         problem = rule(group)
         who = name_of(group, group["GroupId"])
-        detail = f"{who} {problem or 'exposes no high-risk port to the Internet'}"
+        detail = text("{who} {state}", "{who} {state}", who=who,
+                      state=problem or text("exposes no high-risk port to the Internet", "未向互联网暴露高危端口"))
         yield Result(group["GroupId"], problem is None, detail, region, tags=owner_tags(owners, region, group))

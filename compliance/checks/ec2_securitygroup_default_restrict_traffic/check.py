@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, owner_tags, regional, vpc_owners
+from compliance.text import text
 
 
 def rule(group: Mapping[str, Any]) -> str | None:
@@ -14,7 +15,9 @@ def rule(group: Mapping[str, Any]) -> str | None:
     inbound = len(group.get("IpPermissions") or ())
     outbound = len(group.get("IpPermissionsEgress") or ())
     if inbound or outbound:
-        return f"default security group has {inbound} inbound and {outbound} outbound rules; it should have none"
+        return text("default security group has {inbound} inbound and {outbound} outbound rules; it should have none",
+                    "默认安全组有 {inbound} 条入站和 {outbound} 条出站规则; 应当没有规则", inbound=inbound,
+                    outbound=outbound)
     return None
 
 
@@ -25,5 +28,6 @@ def check(evidence: Evidence) -> Iterator[Result]:
             continue
         problem = rule(group)
         yield Result(group["GroupId"], problem is None,
-                     problem or f"default security group of {group.get('VpcId')} has no rules",
+                     problem or text("default security group of {vpc} has no rules", "{vpc} 的默认安全组没有规则",
+                                     vpc=group.get("VpcId")),
                      region, tags=owner_tags(owners, region, group))

@@ -9,28 +9,35 @@ from collections.abc import Iterator
 from compliance.checks.base import Evidence, Result, name_of
 from compliance.checks.ec2_securitygroup_allow_ingress_from_internet_to_all_ports.check import open_to_internet
 from compliance.checks.network import RegionNetwork, internet_routes, networks, unjudgeable
+from compliance.text import Text, join, text
 
 EXTRANET = "extranet"
 BRIDGE = "bridge"
 
 
-def problems(net: RegionNetwork, vpc_id: str) -> list[str]:
+def problems(net: RegionNetwork, vpc_id: str) -> list[Text]:
     """Every path from the extranet VPC ``vpc_id`` that does not go through the bridge."""
     found = []
     for table in net.route_tables.get(vpc_id, []):
-        found += [f"route to the Internet {route}" for route in internet_routes(table)]
+        found += [text("route to the Internet {route}", "通往互联网的路由 {route}", route=route)
+                  for route in internet_routes(table)]
     for peering, other in net.active_peers(vpc_id):
-        found.append(f"peering {peering} to {other} (zone {net.zone(other) or 'untagged'}) bypasses the bridge")
+        found.append(text("peering {peering} to {other} (zone {zone}) bypasses the bridge",
+                          "对等连接 {peering} 通往 {other} (区域 {zone}), 绕过了桥接", peering=peering, other=other,
+                          zone=net.zone(other) or "untagged"))
     for subnet in net.subnets.get(vpc_id, []):
         if subnet.get("MapPublicIpOnLaunch") is True:
-            found.append(f"subnet {subnet.get('SubnetId')} gives public addresses on launch")
+            found.append(text("subnet {id} gives public addresses on launch", "子网 {id} 启动时分配公网地址",
+                              id=subnet.get("SubnetId")))
     for group in net.groups.get(vpc_id, []):
         if any(open_to_internet(permission) for permission in group.get("IpPermissions") or ()):
-            found.append(f"security group {group.get('GroupId')} admits the Internet")
+            found.append(text("security group {id} admits the Internet", "安全组 {id} 允许互联网访问",
+                              id=group.get("GroupId")))
     for destination, attachment, behind in net.transit_destinations(vpc_id):
         if attachment and behind != vpc_id and net.zone(behind) != BRIDGE:
-            found.append(f"transit route {destination} -> {attachment} (VPC {behind or '?'}, zone "
-                         f"{net.zone(behind) or 'untagged'}) does not go through the bridge")
+            found.append(text("transit route {dest} -> {att} (VPC {vpc}, zone {zone}) does not go through the bridge",
+                              "中转路由 {dest} -> {att} (VPC {vpc}, 区域 {zone}) 未经过桥接", dest=destination,
+                              att=attachment, vpc=behind or "?", zone=net.zone(behind) or "untagged"))
     return found
 
 
@@ -40,10 +47,13 @@ def check(evidence: Evidence) -> Iterator[Result]:
             if net.zone(vpc_id) != EXTRANET:
                 continue
             found = problems(net, vpc_id)
-            who = f"extranet VPC {name_of(vpc, vpc_id)}"
-            detail = f"{who}: " + "; ".join(found) if found else f"{who} reaches other zones only through the bridge"
+            who = text("extranet VPC {name}", "外网 VPC {name}", name=name_of(vpc, vpc_id))
+            detail = (text("{who}: {found}", "{who}: {found}", who=who, found=join(found)) if found
+                      else text("{who} reaches other zones only through the bridge", "{who} 仅经由桥接访问其他区域",
+                                who=who))
             unknown = net.unknown_routes(vpc_id)
             if unknown and not found:
-                yield Result(vpc_id, None, f"{who}: {unjudgeable(unknown)}", region, "AwsEc2Vpc", net.tags[vpc_id])
+                yield Result(vpc_id, None, text("{who}: {why}", "{who}: {why}", who=who, why=unjudgeable(unknown)),
+                             region, "AwsEc2Vpc", net.tags[vpc_id])
                 continue
             yield Result(vpc_id, not found, detail, region, "AwsEc2Vpc", net.tags[vpc_id])

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
+from compliance.text import text
 
 
 def _listed(value: Any) -> list[Any]:
@@ -21,7 +22,7 @@ def rule(document: Mapping[str, Any] | str) -> str | None:
         if statement.get("Effect") != "Allow" or "NotAction" in statement:
             continue
         if "*" in _listed(statement.get("Action")) and "*" in _listed(statement.get("Resource")):
-            return "allows every action on every resource"
+            return text("allows every action on every resource", "允许对所有资源执行所有操作")
     return None
 
 
@@ -29,5 +30,6 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for policy in global_value(evidence, "policies") or ():
         problem = rule(policy.get("Document") or {})
         yield Result(policy.get("Arn") or policy["PolicyName"], problem is None,
-                     f"policy {policy['PolicyName']} {problem or 'grants no full administrative access'}",
+                     text("policy {name} {state}", "策略 {name} {state}", name=policy["PolicyName"],
+                          state=problem or text("grants no full administrative access", "未授予完全管理权限")),
                      tags=tags_of(policy))

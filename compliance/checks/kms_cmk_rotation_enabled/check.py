@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, regional, tags_of
 from compliance.rules import key_rotation_off
+from compliance.text import text
 
 
 def applies(key: Mapping[str, Any]) -> bool:
@@ -24,4 +25,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
             continue
         problem = rule(key)
         yield Result(key.get("Arn") or key["KeyId"], problem is None,
-                     f"key {key['KeyId']} {problem or 'rotates automatically'}", region, tags=tags_of(key))
+                     text("key {id} {state}", "密钥 {id} {state}", id=key["KeyId"],
+                          state=problem or text("rotates automatically", "已启用自动轮换")), region, tags=tags_of(key))

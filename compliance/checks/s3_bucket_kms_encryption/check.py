@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
 from compliance.rules import bucket_not_kms_encrypted
+from compliance.text import text
 
 
 def rule(bucket: Mapping[str, Any]) -> str | None:
@@ -16,5 +17,7 @@ def rule(bucket: Mapping[str, Any]) -> str | None:
 def check(evidence: Evidence) -> Iterator[Result]:
     for bucket in global_value(evidence, "buckets") or ():
         problem = rule(bucket)
-        yield Result(bucket["Name"], problem is None, f"bucket {bucket['Name']} {problem or 'encrypts with a KMS key'}",
+        state = problem or text("encrypts with a KMS key", "使用 KMS 密钥加密")
+        yield Result(bucket["Name"], problem is None, text("bucket {name} {state}", "存储桶 {name} {state}",
+                                                           name=bucket["Name"], state=state),
                      bucket.get("Region", ""), tags=tags_of(bucket))

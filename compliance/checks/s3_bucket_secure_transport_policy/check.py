@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
+from compliance.text import text
 
 
 def _listed(value: Any) -> list[Any]:
@@ -29,15 +30,16 @@ def denies_plain_http(statement: Mapping[str, Any]) -> bool:
 def rule(bucket: Mapping[str, Any]) -> str | None:
     policy = bucket.get("Policy")
     if not policy:
-        return "has no bucket policy, so plain HTTP is not refused"
+        return text("has no bucket policy, so plain HTTP is not refused", "没有桶策略, 未拒绝明文 HTTP")
     document = json.loads(policy) if isinstance(policy, str) else policy
     if any(denies_plain_http(statement) for statement in _listed(document.get("Statement") or [])):
         return None
-    return "has a policy that does not deny requests without TLS"
+    return text("has a policy that does not deny requests without TLS", "桶策略未拒绝不使用 TLS 的请求")
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
     for bucket in global_value(evidence, "buckets") or ():
         problem = rule(bucket)
-        detail = f"bucket {bucket['Name']} {problem or 'refuses requests without TLS'}"
+        detail = text("bucket {name} {state}", "存储桶 {name} {state}", name=bucket["Name"],
+                      state=problem or text("refuses requests without TLS", "拒绝不使用 TLS 的请求"))
         yield Result(bucket["Name"], problem is None, detail, bucket.get("Region", ""), tags=tags_of(bucket))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from compliance.checks.base import TENANT_TAG, Evidence, Result, global_value, tags_of
+from compliance.text import Text, text
 
 PI_TAG = "pi"
 CLASSIFICATION_TAG = "data_classification"
@@ -15,17 +16,24 @@ CLASSES = ("public", "internal", "sensitive", "personal", "sensitive-personal")
 PI_CLASSES = ("personal", "sensitive-personal")
 
 
-def rule(tags: Mapping[str, str]) -> str | None:
+def rule(tags: Mapping[str, str]) -> Text | None:
     """Why the bucket's labels fall short, or None."""
     pi = tags.get(PI_TAG, "").lower()
     if pi not in ("true", "false"):
-        return f"has no {PI_TAG}=true|false tag" if not pi else f"has {PI_TAG}={tags[PI_TAG]!r}, not true or false"
+        if not pi:
+            return text("has no {tag}=true|false tag", "缺少 {tag}=true|false 标签", tag=PI_TAG)
+        return text("has {tag}={value!r}, not true or false", "{tag}={value!r}, 不是 true 或 false", tag=PI_TAG,
+                    value=tags[PI_TAG])
     classification = tags.get(CLASSIFICATION_TAG, "")
     if classification not in CLASSES:
-        return (f"has no {CLASSIFICATION_TAG} tag" if not classification
-                else f"has {CLASSIFICATION_TAG}={classification!r}, not one of {', '.join(CLASSES)}")
+        if not classification:
+            return text("has no {tag} tag", "缺少 {tag} 标签", tag=CLASSIFICATION_TAG)
+        return text("has {tag}={value!r}, not one of {classes}", "{tag}={value!r}, 不属于 {classes}",
+                    tag=CLASSIFICATION_TAG, value=classification, classes=", ".join(CLASSES))
     if pi == "true" and classification not in PI_CLASSES:
-        return f"holds personal information but is classified {classification!r} ({' or '.join(PI_CLASSES)} required)"
+        return text("holds personal information but is classified {value!r} ({need} required)",
+                    "存放个人信息, 但分级为 {value!r} (应为 {need})", value=classification,
+                    need=" or ".join(PI_CLASSES))
     return None
 
 
@@ -35,6 +43,7 @@ def check(evidence: Evidence) -> Iterator[Result]:
         if TENANT_TAG not in tags and PI_TAG not in tags:
             continue
         problem = rule(tags)
-        detail = f"bucket {bucket['Name']} " + (problem or f"is classified {tags[CLASSIFICATION_TAG]} "
-                                                           f"({PI_TAG}={tags[PI_TAG]})")
+        state = problem or text("is classified {value} ({tag}={pi})", "分级为 {value} ({tag}={pi})",
+                                value=tags[CLASSIFICATION_TAG], tag=PI_TAG, pi=tags[PI_TAG])
+        detail = text("bucket {name} {state}", "存储桶 {name} {state}", name=bucket["Name"], state=state)
         yield Result(bucket["Name"], problem is None, detail, bucket.get("Region", ""), tags=tags)

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result
+from compliance.text import text
 
 MAX_PERIOD_SECONDS = 366 * 24 * 3600
 
@@ -24,9 +25,10 @@ def seconds(value: Any) -> int:
 def rule(key: Mapping[str, Any]) -> str | None:
     period = seconds(key.get("auto_rotate_period"))
     if period <= 0:
-        return "does not rotate automatically"
+        return text("does not rotate automatically", "未启用自动轮换")
     if period > MAX_PERIOD_SECONDS:
-        return f"rotates every {period // 86400} days, less often than yearly"
+        return text("rotates every {days} days, less often than yearly", "每 {days} 天轮换, 低于每年一次",
+                    days=period // 86400)
     return None
 
 
@@ -34,8 +36,9 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for key in ((evidence.get("vault") or {}).get("global") or {}).get("transit_keys") or ():
         where = f"{key['namespace']}{key['mount']}keys/{key['name']}"
         problem = rule(key)
-        detail = f"transit key {where} " + (problem or
-                                            f"rotates every {seconds(key.get('auto_rotate_period')) // 86400} days")
+        state = problem or text("rotates every {days} days", "每 {days} 天轮换",
+                                days=seconds(key.get("auto_rotate_period")) // 86400)
+        detail = text("transit key {where} {state}", "transit 密钥 {where} {state}", where=where, state=state)
         yield Result(where, problem is None, detail, resource_type="OpenBaoTransitKey",
                      tags={"egov:tenant": key["namespace"].split("/")[1]} if key["namespace"].startswith("tenants/")
                      else None)

@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, name_of, regional, tags_of
 from compliance.rules import flow_logs_missing
+from compliance.text import text
 
 
 def rule(vpc_id: str, flow_logs: list[Mapping[str, Any]]) -> str | None:
@@ -20,5 +21,7 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for region, vpc in regional(evidence, "vpcs"):
         problem = rule(vpc["VpcId"], logs_by_region.get(region, []))
         yield Result(vpc["VpcId"], problem is None,
-                     f"VPC {name_of(vpc, vpc['VpcId'])} {problem or 'records all traffic in an active flow log'}",
+                     text("VPC {name} {state}", "VPC {name} {state}", name=name_of(vpc, vpc["VpcId"]),
+                          state=problem or text("records all traffic in an active flow log",
+                                                "以活动流日志记录全部流量")),
                      region, "AwsEc2Vpc", tags_of(vpc))
