@@ -168,7 +168,9 @@ def find_tenant_attachment(bridge: Stack, plan: TenantPlan) -> str:
                        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"))
     found = ec2.describe_transit_gateway_vpc_attachments(
         Filters=[{"Name": "tag:egov:tenant", "Values": [plan.tenant]}])["TransitGatewayVpcAttachments"]
-    live = [item for item in found if item.get("State") in ("available", "pending")]
+    tagged = [item for item in found  # checked here too: not every cloud API honours tag filters
+              if {"Key": "egov:tenant", "Value": plan.tenant} in (item.get("Tags") or [])]
+    live = [item for item in tagged if item.get("State") in ("available", "pending")]
     vpcs = {vpc["VpcId"]: vpc["CidrBlock"] for vpc in ec2.describe_vpcs(
         VpcIds=sorted({item["VpcId"] for item in live}))["Vpcs"]} if live else {}
     matching = sorted(item["TransitGatewayAttachmentId"] for item in live if vpcs.get(item["VpcId"]) == plan.cidr)

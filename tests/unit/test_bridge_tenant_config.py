@@ -12,9 +12,10 @@ import pytest
 
 from stacks.policy import Policy, load_policy
 
-GOOD: dict[str, Any] = {"tax-bureau": {"slot": 0, "cidr": "10.100.0.0/24", "attachmentId": "tgw-attach-0123456789abcdef0",
-                       "flows": [{"direction": "inbound", "peer": "extranet", "protocol": "tcp", "ports": [8443],
-                                  "purpose": "Tax filing back-end"}]}}
+GOOD: dict[str, Any] = {"tax-bureau": {
+    "slot": 0, "cidr": "10.100.0.0/24", "attachmentId": "tgw-attach-0123456789abcdef0",
+    "flows": [{"direction": "inbound", "peer": "extranet", "protocol": "tcp", "ports": [8443],
+               "purpose": "Tax filing back-end"}]}}
 
 
 @pytest.fixture()
