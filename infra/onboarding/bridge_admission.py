@@ -71,16 +71,17 @@ def open_tenant_flows(bridge: Stack, plan: TenantPlan, *, attachment_id: str | N
     """
     with _locked(bridge):
         entries = _entries(bridge)
-        if attachment_id is None:
-            known = entries.get(plan.tenant, {}).get("attachmentId") if isinstance(entries.get(plan.tenant),
-                                                                                   dict) else None
-            attachment_id = known or (find_attachment or find_tenant_attachment)(bridge, plan)
+        if attachment_id is None:  # looked up every time: a re-created tenant network has a new attachment
+            attachment_id = (find_attachment or find_tenant_attachment)(bridge, plan)
         wanted = {**entries, plan.tenant: bridge_entry(plan, free_slot(entries, plan.tenant), attachment_id)}
         _converge(bridge, entries, wanted)
 
 
 def close_tenant_flows(bridge: Stack, tenant: str) -> None:
-    """Remove ``tenant``'s flows from the bridge and bring it up (no ``up`` when it has none there)."""
+    """Remove ``tenant``'s flows from the bridge and bring it up (no ``up`` when it has none there).
+
+    Call it before the tenant's network is destroyed: the bridge's route back to the tenant's block points
+    at the tenant's attachment."""
     with _locked(bridge):
         entries = _entries(bridge)
         wanted = {name: entry for name, entry in entries.items() if name != tenant}
