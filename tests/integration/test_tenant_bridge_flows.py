@@ -22,8 +22,9 @@ import yaml
 from compliance.scan import ScanOptions, run_scan
 from infra.config import PLATFORM_FILE, ConfigError, load_platform
 from infra.engine import Stack
+from infra.hosts.harden import compile_ruleset
 from infra.local.environment import LocalEnvironment
-from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
+from infra.onboarding.bridge_admission import admitted_tenants, close_tenant_flows, open_tenant_flows
 from infra.repository import REPO_ROOT
 from infra.tenants.allocation import Allocation
 from infra.tenants.plan import TenantPlan, make_plan
@@ -175,6 +176,9 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     assert new["routes"] == {(zone, block) for zone in zones} | {("bridge", block)}
     nft = bridge.outputs()["nftables"]
     assert f"ip saddr {RAW_ZONES['extranet']['cidr']} ip daddr {block} tcp dport 8443" in nft
+    # the gateway hosts get the same lines from the same config (`egov hosts harden --bridge-stack`)
+    hosts_ruleset = compile_ruleset(tenants=admitted_tenants(bridge, PLATFORM))
+    assert f"ip saddr {RAW_ZONES['extranet']['cidr']} ip daddr {block} tcp dport 8443" in hosts_ruleset
 
     # 2. admitting it again changes nothing and runs no update
     history = updates(bridge)
@@ -223,6 +227,7 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     assert block not in bridge.outputs()["nftables"]
     close_tenant_flows(bridge, "health-comm")
     assert snapshot(ec2, core, bridge) == base
+    assert admitted_tenants(bridge, PLATFORM) == ()
     history = updates(bridge)
     close_tenant_flows(bridge, "health-comm")  # already closed: no update
     assert updates(bridge) == history
