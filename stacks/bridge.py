@@ -1,12 +1,16 @@
 """The bridge stack: the bridge VPC and everything the flow allowlist compiles to.
 
 Config: ``coreStack`` (required: the core stack's name, or a fully qualified
-``<org>/<project>/<stack>``), ``platformFile`` / ``flowsFile`` as for core.
+``<org>/<project>/<stack>``), ``platformFile`` / ``flowsFile`` as for core, ``tenantFlows`` (JSON: the
+admitted tenants' flows, written by ``infra/onboarding/bridge_admission.py``; see
+``infra/config/tenant_flows.py``) and ``aclEntryLimit`` (entries per network ACL and direction the
+account's quota allows: 20 by default, at most 40).
 
 Reads the core stack's exports through a StackReference, builds the bridge ZoneNetwork (inspection and
 attachment tiers) with its own transit-gateway attachment and route table, then ``BridgeFlows`` from
-``compile_bridge``: the routes that send each zone pair's traffic to the bridge (and the bridge's
-routes back to each zone), every network's flow security group and rules, and the network ACLs.
+``compile_bridge`` (flows.yaml's and the admitted tenants' flows): the routes that send each zone pair's
+traffic to the bridge (and the bridge's routes back to each zone and admitted tenant), every network's flow
+security group and rules, and the network ACLs. It exports ``tenantFlows``: the entries this update applied.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def _pick(output: pulumi.Output[Any], *path: str) -> pulumi.Output[Any]:
 
 
 def build() -> None:
-    policy = load_policy("bridge")
+    policy = load_policy("bridge", with_tenants=True)
     config = pulumi.Config()
     core_name = config.get("coreStack")
     if not core_name:
@@ -87,6 +91,13 @@ def build() -> None:
     tables[BRIDGE] = table.transit_gateway_route_table_id
     attachments: dict[str, Reference] = {z: _pick(core.get_output("attachmentIds"), z) for z in zones}
     attachments[BRIDGE] = bridge.attachment_id
+    for tenant in policy.tenants:  # the bridge's route back to an admitted tenant's block goes to its attachment
+        if tenant.attachment_id is None:
+            raise pulumi.RunError(
+                f"the bridge stack was not deployed: tenantFlows.{tenant.tenant} has no attachmentId; admit the "
+                "tenant with open_tenant_flows (it reads the tenant's attachment); nothing was changed"
+            )
+        attachments[tenant.network] = tenant.attachment_id
 
     flows = BridgeFlows(
         "flows",
@@ -105,3 +116,4 @@ def build() -> None:
     pulumi.export("tgwRouteTableId", table.transit_gateway_route_table_id)
     pulumi.export("securityGroupIds", flows.security_group_ids)
     pulumi.export("nftables", plan.nftables)
+    pulumi.export("tenantFlows", {tenant.tenant: tenant.to_json() for tenant in policy.tenants})

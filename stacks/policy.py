@@ -26,7 +26,10 @@ from infra.config import (
     load_flows,
     load_platform,
 )
+from infra.config.compiler import ACL_ENTRY_LIMIT
 from infra.config.problems import unexpected_problem
+from infra.config.tenant_flows import CONFIG_KEY as TENANT_FLOWS_KEY
+from infra.config.tenant_flows import AdmittedTenant, parse_tenant_flows
 
 PROJECT_DIR = POLICIES_DIR.parent
 
@@ -37,6 +40,24 @@ class Policy:
     flows: FlowAllowlist
     plan: CompiledBridge
     region: str
+    tenants: tuple[AdmittedTenant, ...] = ()
+
+
+ACL_ENTRY_LIMIT_KEY = "aclEntryLimit"
+ACL_ENTRY_LIMIT_MAX = 40  # the cloud's default of 20 entries per direction can be raised to 40, not further
+
+
+def acl_entry_limit(config: pulumi.Config) -> int:
+    """``aclEntryLimit``: the entries per network ACL and direction the account's quota allows (default 20)."""
+    raw = config.get(ACL_ENTRY_LIMIT_KEY)
+    if raw is None:
+        return ACL_ENTRY_LIMIT
+    if not raw.strip().isdigit() or not ACL_ENTRY_LIMIT <= int(raw) <= ACL_ENTRY_LIMIT_MAX:
+        raise pulumi.RunError(
+            f"{ACL_ENTRY_LIMIT_KEY} {raw!r} is not a whole number in {ACL_ENTRY_LIMIT}-{ACL_ENTRY_LIMIT_MAX}: set it "
+            "to the entries per network ACL and direction your account's quota allows; nothing was changed"
+        )
+    return int(raw)
 
 
 def _path(config: pulumi.Config, key: str, default: Path) -> Path:
@@ -52,14 +73,20 @@ def deploy_region() -> str | None:
     return pulumi.Config("egov").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
-def load_policy(kind: str) -> Policy:
+def load_policy(kind: str, *, with_tenants: bool = False) -> Policy:
+    """The validated, compiled policy; ``with_tenants`` (the bridge) also compiles the admitted tenants' flows
+    from the ``tenantFlows`` config and checks the quotas against ``aclEntryLimit``."""
     config = pulumi.Config()
     platform_file = _path(config, "platformFile", PLATFORM_FILE)
     flows_file = _path(config, "flowsFile", FLOWS_FILE)
+    limit = acl_entry_limit(config) if with_tenants else ACL_ENTRY_LIMIT
+    tenants: tuple[AdmittedTenant, ...] = ()
     try:
         platform = load_platform(platform_file)
         flows = load_flows(flows_file, platform)
-        plan = compile_bridge(platform, flows)
+        if with_tenants:
+            tenants = parse_tenant_flows(config.get(TENANT_FLOWS_KEY) or "{}", platform)
+        plan = compile_bridge(platform, flows, tenants=tenants, acl_entry_limit=limit)
     except ConfigError as exc:
         raise pulumi.RunError(f"the {kind} stack was not deployed; nothing was created.\n{exc}") from None
     except Exception as exc:  # the loaders raise only ConfigError; this keeps a missed case out of a traceback
@@ -81,7 +108,7 @@ def load_policy(kind: str) -> Policy:
             f"the {kind} stack was not deployed: the provider deploys to '{region}' but {platform.source} "
             f"declares region '{platform.region}'; make them agree (egov:region or the platform file)"
         )
-    return Policy(platform=platform, flows=flows, plan=plan, region=region)
+    return Policy(platform=platform, flows=flows, plan=plan, region=region, tenants=tenants)
 
 
 def peer_cidrs(plan: CompiledBridge, network: str) -> list[str]:

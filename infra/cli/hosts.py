@@ -114,11 +114,33 @@ def _render_status(lab) -> bool:  # type: ignore[no-untyped-def]
     return bool(rows) and all(row.ssh for row in rows)
 
 
+def _admitted_tenants(bridge_stack: str | None):  # type: ignore[no-untyped-def]
+    """The admitted tenants of the bridge stack (the one source of their flows), or none without a bridge."""
+    from infra.demo import BRIDGE_STACK
+    from infra.engine import PROJECT_DIR, Stack
+    from infra.local.environment import LocalEnvironment
+    from infra.onboarding.bridge_admission import admitted_tenants
+
+    name = bridge_stack or BRIDGE_STACK
+    if bridge_stack is None and not (PROJECT_DIR / f"Pulumi.{name}.yaml").exists():
+        return ()
+    stack = Stack(name, env=LocalEnvironment().env())
+    try:
+        return admitted_tenants(stack, load_platform(PLATFORM_FILE))
+    except EngineError:
+        if bridge_stack is not None:
+            raise
+        return ()  # the demo's bridge is not deployed here: no tenant is admitted on it (fewer accepts, never more)
+
+
 @hosts_app.command("harden")
 def hosts_harden(
     check: bool = typer.Option(False, "--check", help="Show what would change; change nothing."),
     limit: str = typer.Option(None, "--limit", help="An Ansible host pattern (name, group, or glob)."),
     flows_file: str = typer.Option(str(FLOWS_FILE), "--flows-file", help="The flow allowlist to compile."),
+    bridge_stack: str = typer.Option(None, "--bridge-stack", help="Add the admitted tenants' flows from this "
+                                     "bridge stack's tenantFlows config (default: the demo's bridge stack, if it "
+                                     "has been deployed on this machine)."),
 ) -> None:
     """Run playbooks/site.yml on the hosts (ansible-runner), one line per task and host."""
     from infra.hosts.harden import TaskEvent, harden
@@ -133,8 +155,9 @@ def hosts_harden(
                   highlight=False)
 
     with friendly_errors():
+        tenants = _admitted_tenants(bridge_stack)
         result = harden(paths.root / "hosts", paths.root / "runs", check=check, limit=limit, on_event=show,
-                        flows_file=Path(flows_file))
+                        flows_file=Path(flows_file), tenants=tenants)
     table = Table(title=f"harden{' --check' if check else ''}: {result.status} (artifacts {result.run_dir})")
     for column in ("host", "ok", "changed", "failed", "unreachable", "skipped"):
         table.add_column(column)

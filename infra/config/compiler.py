@@ -22,20 +22,42 @@ the zones it joins, never from a position in a list:
   least one flow (either direction), shared by all flows of that pair.
 
 Flows are appended with the next free id, so an appended flow only ever adds resources.
-NACL numbers 1-9 and 30010-32766 are never used by flows; they are free for baseline entries.
+
+Admitted tenants' flows (``tenants``: the bridge stack's ``tenantFlows``, see
+``infra/config/tenant_flows.py``) go through the same code, as flows between a zone and the tenant's
+network ``tenant.<id>`` (the dot keeps it apart from zone and flow names), with these differences:
+
+* only the bridge side is compiled: the inspection ACL and the bridge SG, the zone's SG rules and ACL
+  entries towards the tenant's block, the zone's transit route to the block (through the bridge) and the
+  bridge's route back (through the tenant's attachment). The tenant's own VPC, SGs and transit table are
+  the ``Tenant`` component's;
+* a tenant flow is named ``tenant.<id>.<n>`` (n: its 1-based position in the tenant's plan), so its zone
+  SG rules are ``<zone>-flows-sg-<in|out>-tenant.<id>.<n>-<proto>-<ports>``;
+* NACL rule numbers come from the tenant's *slot* (0-19, kept in its config entry and chosen once, the
+  lowest free one, when the tenant is admitted): ``30100 + slot * 100 + (n - 1) * 10 + port slot``, i.e.
+  30100-32099. They never meet flows.yaml's (10-30009) nor another tenant's, and adding or removing a
+  tenant leaves every other tenant's numbers as they are. An entry a platform flow already makes is not
+  repeated; entries are not shared between tenants (each tenant's are its own, so closing one tenant
+  never renumbers another's);
+* quotas are counted with the tenants in; when a tenant pushes a group or ACL over, the error names the
+  tenants and how many entries each adds, and nothing is compiled.
+
+NACL numbers 1-9, 30010-30099 and 32100-32766 are never used by flows; they are free for baseline entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from infra.config.fields import PortRange
 from infra.config.flows import Flow, FlowAllowlist, flow_problems
 from infra.config.platform import BRIDGE, INSPECTION_TIER, Platform, platform_problems
 from infra.config.problems import ConfigError, Problem
+from infra.config.tenant_flows import CONFIG_KEY, AdmittedTenant, parse_tenant_flows
 
 Direction = Literal["ingress", "egress"]
 Traffic = Literal["forward", "return"]
@@ -46,6 +68,8 @@ ICMP_ECHO_REPLY = 0
 ICMP_ANY_CODE = -1
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
 RULES_PER_FLOW = 10
+TENANT_NACL_BASE = 30100
+RULES_PER_TENANT = 100
 BRIDGE_ACL = f"{BRIDGE}-{INSPECTION_TIER}-acl"
 NFT_TABLE = "egov_bridge"
 # Default cloud quotas, per direction: entries per network ACL (raisable to 40), rules per security group.
@@ -136,6 +160,8 @@ class CompiledBridge:
     route_tables: tuple[RouteTable, ...]
     routes: tuple[TransitGatewayRoute, ...]
     nftables: str
+    tenants: tuple[str, ...] = ()  # the admitted tenants compiled in, by slot
+    added_by: tuple[tuple[str, str], ...] = ()  # (resource name, tenant) for what only tenants' flows need
 
     def resources(self) -> dict[str, Any]:
         """Every planned resource by its (unique) name."""
@@ -154,35 +180,76 @@ class CompiledBridge:
         rules = tuple(rule for rule in self.security_group_rules if rule.flow == flow)
         return (*rules, *(entry for entry in self.network_acl_entries if entry.flow == flow))
 
+    def for_tenant(self, tenant: str) -> dict[str, Any]:
+        """What admitting ``tenant`` added: its SG rules, ACL entries and routes, by name."""
+        names = {name for name, owner in self.added_by if owner == tenant}
+        return {name: item for name, item in self.resources().items() if name in names}
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data (e.g. for Ansible variables or a JSON artifact)."""
         return dataclasses.asdict(self)
+
+
+class _Numbered(NamedTuple):
+    """A flow as the compiler walks it: where its NACL numbers start, and whose it is (None: flows.yaml)."""
+
+    flow: Flow
+    base: int  # the rule number of its slot 0
+    tenant: AdmittedTenant | None
+    label: str  # the nftables comment
+
+
+def tenant_flows(tenant: AdmittedTenant) -> list[Flow]:
+    """A tenant's flows as allowlist flows between its peer zones and its network ``tenant.<id>``."""
+    flows = []
+    for number, item in enumerate(tenant.flows, start=1):
+        ends = (item.peer, tenant.network) if item.direction == "inbound" else (tenant.network, item.peer)
+        flows.append(Flow.model_construct(
+            id=0, name=f"{tenant.network}.{number}", source=ends[0], destination=ends[1],
+            protocol=item.protocol, ports=item.ports, purpose=item.purpose, owner=f"tenant {tenant.tenant}"))
+    return flows
+
+
+def _numbered(allowlist: FlowAllowlist, tenants: Sequence[AdmittedTenant]) -> list[_Numbered]:
+    """flows.yaml's flows by id, then each tenant's (by slot) in its plan's order."""
+    items = [_Numbered(flow, flow.id * RULES_PER_FLOW, None, f"[{flow.id}] {flow.name}: {flow.purpose} "
+                       f"(owner: {flow.owner})") for flow in allowlist.by_id()]
+    for tenant in sorted(tenants, key=lambda item: item.slot):
+        for index, flow in enumerate(tenant_flows(tenant)):
+            base = TENANT_NACL_BASE + tenant.slot * RULES_PER_TENANT + index * RULES_PER_FLOW
+            items.append(_Numbered(flow, base, tenant, f"[{flow.name}] {flow.purpose} (admitted tenant)"))
+    return items
 
 
 def compile_bridge(
     platform: Platform,
     allowlist: FlowAllowlist,
     *,
+    tenants: Sequence[AdmittedTenant] = (),
     acl_entry_limit: int = ACL_ENTRY_LIMIT,
     sg_rule_limit: int = SG_RULE_LIMIT,
 ) -> CompiledBridge:
-    """Compile the allowlist against the platform.
+    """Compile the allowlist, and the admitted ``tenants``' flows, against the platform.
 
-    Re-checks both inputs, so a hand-built model cannot slip past validation, and refuses a plan
+    Re-checks every input, so a hand-built model cannot slip past validation, and refuses a plan
     that would exceed the cloud's per-direction quotas (it would fail half-way through a deployment).
     """
     problems = platform_problems(platform.model_dump(mode="json", exclude_defaults=True), platform.source)
     problems += flow_problems(allowlist.model_dump(mode="json", exclude_defaults=True), platform, allowlist.source)
     if problems:
         raise ConfigError(problems)
+    tenants = parse_tenant_flows({tenant.tenant: tenant.to_json() for tenant in tenants}, platform)
     networks = platform.networks()
     cidr = {name: str(network.cidr) for name, network in networks.items()}
-    flows = allowlist.by_id()
+    cidr.update({tenant.network: tenant.cidr for tenant in tenants})
+    tenant_networks = {tenant.network for tenant in tenants}
+    numbered = _numbered(allowlist, tenants)
 
     sg_rules: dict[str, SecurityGroupRule] = {}
     entries: dict[tuple[Any, ...], NetworkAclEntry] = {}
     routes: dict[str, TransitGatewayRoute] = {}
-    for flow in flows:
+    added_by: dict[str, str] = {}  # resource name -> the tenant whose flow first needed it
+    for flow, base, tenant, _label in numbered:
         src, dst = flow.source, flow.destination
         for port in _port_slots(flow):
             for rule in (
@@ -191,17 +258,33 @@ def compile_bridge(
                 _bridge_rule(flow, "ingress", src, cidr[src], port),
                 _bridge_rule(flow, "egress", dst, cidr[dst], port),
             ):
-                sg_rules.setdefault(rule.name, rule)
+                if rule.network in tenant_networks or rule.name in sg_rules:
+                    continue  # the tenant's own groups are the Tenant component's
+                sg_rules[rule.name] = rule
+                if tenant is not None:
+                    added_by[rule.name] = tenant.tenant
         for acl, egress, slot, peer, port, traffic in _acl_needs(flow):
+            if acl in {_acl(network) for network in tenant_networks}:
+                continue
             match = (acl, egress, cidr[peer], flow.protocol, port, traffic)
-            if match not in entries:  # the first flow (by id) that needs an entry numbers it
-                entries[match] = _acl_entry(flow, acl, egress, slot, cidr[peer], port, traffic)
+            owned = (tenant.tenant, *match) if tenant is not None else match
+            if match in entries or owned in entries:
+                continue  # the first flow (by id) that needs an entry numbers it; tenants never share theirs
+            entry = _acl_entry(flow, base, acl, egress, slot, cidr[peer], port, traffic)
+            entries[owned] = entry
+            if tenant is not None:
+                added_by[entry.name] = tenant.tenant
         for table, peer in ((src, dst), (dst, src)):
+            if table in tenant_networks:
+                continue  # the tenant's transit table is the Tenant component's
             route = TransitGatewayRoute(f"{table}-tgw-rt-to-{peer}", _table(table), peer, cidr[peer], BRIDGE)
             routes.setdefault(route.name, route)
         for zone in (src, dst):
             route = TransitGatewayRoute(f"{BRIDGE}-tgw-rt-to-{zone}", _table(BRIDGE), zone, cidr[zone], zone)
             routes.setdefault(route.name, route)
+    for route in routes.values():
+        if route.destination in tenant_networks or route.attachment in tenant_networks:
+            added_by[route.name] = route.destination.removeprefix("tenant.")
 
     plan = CompiledBridge(
         security_groups=tuple(
@@ -218,7 +301,9 @@ def compile_bridge(
         ),
         route_tables=tuple(RouteTable(_table(name), name) for name in networks),
         routes=tuple(sorted(routes.values(), key=lambda route: route.name)),
-        nftables=render_nftables(flows, cidr),
+        nftables=_render(numbered, cidr),
+        tenants=tuple(tenant.tenant for tenant in tenants),
+        added_by=tuple(sorted(added_by.items())),
     )
     problems = _quota_problems(plan, allowlist.source, acl_entry_limit, sg_rule_limit)
     if problems:
@@ -228,14 +313,26 @@ def compile_bridge(
 
 def _quota_problems(plan: CompiledBridge, file: str, acl_limit: int, sg_limit: int) -> list[Problem]:
     counts: Counter[tuple[str, str, str]] = Counter()
-    for entry in plan.network_acl_entries:
-        counts["network ACL", entry.network_acl, "egress" if entry.egress else "ingress"] += 1
-    for rule in plan.security_group_rules:
-        counts["security group", rule.security_group, rule.direction] += 1
+    by_tenant: dict[tuple[str, str, str], Counter[str]] = {}
+    added_by = dict(plan.added_by)
+    items: list[tuple[tuple[str, str, str], str]] = [
+        (("network ACL", entry.network_acl, "egress" if entry.egress else "ingress"), entry.name)
+        for entry in plan.network_acl_entries
+    ]
+    items += [(("security group", rule.security_group, rule.direction), rule.name)
+              for rule in plan.security_group_rules]
+    for key, name in items:
+        counts[key] += 1
+        if name in added_by:
+            by_tenant.setdefault(key, Counter())[added_by[name]] += 1
     problems: list[Problem] = []
+    order = {tenant: index for index, tenant in enumerate(plan.tenants)}
     for (kind, name, direction), count in sorted(counts.items()):
         limit = acl_limit if kind == "network ACL" else sg_limit
-        if count > limit:
+        if count <= limit:
+            continue
+        tenants = by_tenant.get((kind, name, direction))
+        if not tenants:
             problems.append(
                 Problem(
                     file,
@@ -244,6 +341,19 @@ def _quota_problems(plan: CompiledBridge, file: str, acl_limit: int, sg_limit: i
                     "merge flows that share zones and ports, or raise the cloud quota and the compiler's limit",
                 )
             )
+            continue
+        ranked = sorted(tenants, key=lambda tenant: order.get(tenant, 0))
+        shares = ", ".join(f"tenant {tenant} {tenants[tenant]}" for tenant in ranked)
+        problems.append(
+            Problem(
+                f"bridge stack config {CONFIG_KEY}",
+                f"{CONFIG_KEY}.{ranked[-1]}",
+                f"{kind} {name} would hold {count} {direction} entries with the admitted tenants' flows "
+                f"({shares}); the limit is {limit}",
+                f"tenant {ranked[-1]}'s flows do not fit: merge its flows, close another tenant's flows, or "
+                "raise the cloud quota and the bridge stack's limit; nothing was changed",
+            )
+        )
     return problems
 
 
@@ -337,9 +447,10 @@ def _acl_needs(flow: Flow) -> list[tuple[str, bool, int, str, PortRange | None, 
 
 
 def _acl_entry(
-    flow: Flow, acl: str, egress: bool, slot: int, peer_cidr: str, port: PortRange | None, traffic: Traffic
+    flow: Flow, base: int, acl: str, egress: bool, slot: int, peer_cidr: str, port: PortRange | None,
+    traffic: Traffic,
 ) -> NetworkAclEntry:
-    number = flow.id * RULES_PER_FLOW + slot
+    number = base + slot
     icmp = flow.protocol == "icmp"
     return NetworkAclEntry(
         name=f"{acl}-{'egress' if egress else 'ingress'}-{number}",
@@ -358,13 +469,28 @@ def _acl_entry(
 
 
 def render_nftables(
-    flows: list[Flow], cidr: dict[str, str], *, nflog_group: int | None = None, log_rate: str = "10/second"
+    flows: list[Flow],
+    cidr: dict[str, str],
+    *,
+    tenants: Sequence[AdmittedTenant] = (),
+    nflog_group: int | None = None,
+    log_rate: str = "10/second",
 ) -> str:
-    """The gateway's forward filter: replies accepted, one accept per flow, everything else logged and dropped.
+    """The gateway's forward filter: replies accepted, one accept per flow (flows.yaml's by id, then the admitted
+    ``tenants``' by slot), everything else logged and dropped.
 
     ``nflog_group`` sends the drop log to that NFLOG group, rate limited, instead of the kernel log: a gateway
     in a network namespace cannot write to the kernel log (and the kernel log is machine-wide).
     """
+    allowlist = FlowAllowlist.model_construct(flows=tuple(flows))
+    cidrs = {**cidr, **{tenant.network: tenant.cidr for tenant in tenants}}
+    return _render(_numbered(allowlist, tenants), cidrs, nflog_group=nflog_group, log_rate=log_rate)
+
+
+def _render(
+    flows: list[_Numbered], cidr: dict[str, str], *, nflog_group: int | None = None, log_rate: str = "10/second"
+) -> str:
+    """``render_nftables`` over flows already numbered and labelled (``compile_bridge`` shares it)."""
     if nflog_group is None:
         invalid = 'ct state invalid counter log prefix "egov-bridge invalid: " level warn drop comment "invalid state"'
         drop = ['counter log prefix "egov-bridge drop: " level warn drop comment "not in the flow allowlist"']
@@ -390,8 +516,8 @@ def render_nftables(
         '\t\tct state established,related accept comment "replies of allowed flows"',
         f"\t\t{invalid}",
     ]
-    for flow in flows:
-        lines.append(f"\t\t# [{flow.id}] {flow.name}: {flow.purpose} (owner: {flow.owner})")
+    for flow, _base, _tenant, label in flows:
+        lines.append(f"\t\t# {label}")
         lines.append(
             f"\t\tip saddr {cidr[flow.source]} ip daddr {cidr[flow.destination]} {_nft_match(flow)} "
             f'ct state new counter accept comment "{flow.name}"'

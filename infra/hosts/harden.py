@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, load_flows, load_platform, render_nftables
+from infra.config.tenant_flows import AdmittedTenant, parse_tenant_flows
 from infra.hosts.connection import Connection
 from infra.hosts.inventory import Host, read_hosts
 from infra.local.process import LocalEnvError
@@ -59,12 +60,15 @@ class HardenResult:
         return self.rc == 0 and not any(s.failed or s.unreachable for s in self.summary.values())
 
 
-def compile_ruleset(platform_file: Path = PLATFORM_FILE, flows_file: Path = FLOWS_FILE) -> str:
-    """The gateway ruleset from the flow allowlist, by the compiler that also writes the security groups."""
+def compile_ruleset(platform_file: Path = PLATFORM_FILE, flows_file: Path = FLOWS_FILE,
+                    tenants: Sequence[AdmittedTenant] = ()) -> str:
+    """The gateway ruleset from the flow allowlist and the admitted ``tenants``' flows (the bridge stack's
+    ``tenantFlows``), by the compiler that also writes the security groups."""
     platform = load_platform(platform_file)
     allowlist = load_flows(flows_file, platform)
+    tenants = parse_tenant_flows({tenant.tenant: tenant.to_json() for tenant in tenants}, platform)
     cidr = {name: str(network.cidr) for name, network in platform.networks().items()}
-    return render_nftables(allowlist.by_id(), cidr, nflog_group=NFLOG_GROUP)
+    return render_nftables(allowlist.by_id(), cidr, tenants=tenants, nflog_group=NFLOG_GROUP)
 
 
 def select_hosts(inventory: Path, limit: str | None) -> list[Host]:
@@ -90,12 +94,13 @@ def harden(
     platform_file: Path = PLATFORM_FILE,
     on_event: Callable[[TaskEvent], None] = lambda _e: None,
     forks: int = 10,
+    tenants: Sequence[AdmittedTenant] = (),
 ) -> HardenResult:
     hosts_dir, runs_dir = hosts_dir.resolve(), runs_dir.resolve()  # ansible-runner works in the run directory
     inventory = hosts_dir / "inventory.yml"
     if not inventory.exists():
         raise HostsError(f"no inventory at {inventory}: bring the hosts up first (`egov local hosts up`)")
-    ruleset = compile_ruleset(platform_file, flows_file)  # a bad flow file stops here, before any host
+    ruleset = compile_ruleset(platform_file, flows_file, tenants)  # a bad flow file stops here, before any host
     targets = select_hosts(inventory, limit)
     if not targets:
         raise HostsError(f"--limit {limit!r} matches no host in {inventory}")
