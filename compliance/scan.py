@@ -59,8 +59,8 @@ class ScanOptions:
     """Where the tenants are declared (``--tenant`` must name one of them); None: any tag value is a tenant
     (a cloud whose departments our tenants file does not know)."""
     vault_token: str | None = None
-    """The OpenBao token to read with; None: VAULT_TOKEN (the CLI gives the embedded server's own, see
-    infra/cli/vault_connection.py)."""
+    """The OpenBao token to read with; None: VAULT_TOKEN. On the embedded server the CLI and the demo mint the
+    scan's own token, policy ``auditor`` only (infra/vault/auditor.py)."""
 
 
 @dataclass
