@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compliance.checks.base import Evidence, global_value
+from compliance.checks.base import Evidence, global_value, tags_of
 
 ROOT_ROW = "<root_account>"
 """The root user's row: judged by the root checks (iam_root_mfa_enabled, iam_no_root_access_key)."""
@@ -62,3 +62,8 @@ def age_days(now: dt.datetime, then: dt.datetime) -> int:
 
 def resource(row: Mapping[str, str]) -> str:
     return row.get("arn") or row.get("user") or "?"
+
+
+def user_tags(evidence: Evidence) -> dict[str, dict[str, str]]:
+    """User ARN -> the user's tags (from ``global.users``), so report findings say managed or unmanaged."""
+    return {str(user.get("Arn")): tags_of(user) for user in global_value(evidence, "users") or ()}

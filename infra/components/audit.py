@@ -4,6 +4,13 @@ The bucket is SSE-KMS with the audit key, versioned, never public, and object-lo
 mode for 180 days by default: the Cybersecurity Law (art. 21) asks for network logs to be kept at
 least six months. Its policy lets CloudTrail and the log delivery service (flow logs) write under
 ``AWSLogs/`` with the bucket owner in full control, and refuses any request without TLS.
+
+The retention is declared on the bucket (tag ``egov:retention-days``) and enforced by a lifecycle rule:
+objects expire when it ends, earlier versions a day after they are replaced (object lock keeps them until
+the retention has passed anyway), so audit records are kept as long as the law asks and no longer than the
+platform says. The bucket's own server access log goes to itself under ``AccessLogs/`` (the log delivery
+service may write only there): the archive is the platform's log bucket, and a second log bucket would
+need access logging of its own in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from pulumi_egov.s3 import Bucket
 from infra.components.inputs import Reference, policy_json
 
 MIN_RETENTION_DAYS = 180
+RETENTION_TAG = "egov:retention-days"
+"""The retention the platform declares for a bucket's objects, in days: the scan holds the lifecycle to it."""
+ACCESS_LOG_PREFIX = "AccessLogs/"
+ACCESS_LOG_WRITER = "logging.s3.amazonaws.com"
 LOG_WRITERS = {"CloudTrail": "cloudtrail.amazonaws.com", "FlowLogs": "delivery.logs.amazonaws.com"}
 
 
@@ -46,6 +57,10 @@ def archive_policy(bucket_arn: str) -> dict[str, Any]:
              "Resource": f"{bucket_arn}/AWSLogs/*",
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
         )
+    statements.append(
+        {"Sid": "AccessLogsWrite", "Effect": "Allow", "Principal": {"Service": ACCESS_LOG_WRITER},
+         "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}*"}
+    )
     statements.append(
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
@@ -78,7 +93,8 @@ class AuditArchive(pulumi.ComponentResource):
             )
         super().__init__("egov:components:AuditArchive", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        all_tags = {**(tags or {}), "egov:stack": stack, "egov:purpose": "audit-archive"}
+        all_tags = {**(tags or {}), "egov:stack": stack, "egov:purpose": "audit-archive",
+                    RETENTION_TAG: str(retention_days)}
         bucket_name = archive_bucket_name(stack)
         bucket_arn = f"arn:{partition_of(region)}:s3:::{bucket_name}"
         self.bucket = Bucket(
@@ -95,7 +111,11 @@ class AuditArchive(pulumi.ComponentResource):
             object_lock_enabled=True,
             retention_mode="GOVERNANCE",
             retention_days=retention_days,
+            lifecycle_rules=[{"id": "retention", "prefix": "", "enabled": True, "expirationDays": retention_days,
+                              "noncurrentVersionExpirationDays": 1, "abortIncompleteMultipartUploadDays": 7}],
             policy=policy_json(archive_policy(bucket_arn)),
+            logging_target_bucket=bucket_name,
+            logging_target_prefix=ACCESS_LOG_PREFIX,
             force_destroy=force_destroy,
             tags=all_tags,
             opts=child,

@@ -23,12 +23,18 @@ the zones it joins, never from a position in a list:
 
 Flows are appended with the next free id, so an appended flow only ever adds resources.
 NACL numbers 1-9 and 30010-32766 are never used by flows; they are free for baseline entries.
+
+The bridge's other tiers (the transit-gateway attachment subnets) get an ACL of their own, so that no
+subnet is left on the VPC's default ACL (which allows everything from anywhere): ``bridge-edge-acl``,
+allowing all traffic from and to each zone's CIDR and nothing else, numbered ``30010 + 10 * i`` by zone
+name. Filtering by port is the inspection tier's job; the edge ACL only keeps the Internet out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +53,8 @@ ICMP_ANY_CODE = -1
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
 RULES_PER_FLOW = 10
 BRIDGE_ACL = f"{BRIDGE}-{INSPECTION_TIER}-acl"
+BRIDGE_EDGE_ACL = f"{BRIDGE}-edge-acl"
+BASELINE_RULE_BASE = 30010
 NFT_TABLE = "egov_bridge"
 # Default cloud quotas, per direction: entries per network ACL (raisable to 40), rules per security group.
 ACL_ENTRY_LIMIT = 20
@@ -101,7 +109,7 @@ class NetworkAclEntry:
     to_port: int | None
     icmp_type: int | None
     icmp_code: int | None
-    flow: str  # the first flow (by id) that needs the entry; its id gives the rule number
+    flow: str  # the first flow (by id) that needs the entry; its id gives the rule number ("" for baseline entries)
     traffic: Traffic
     rule_action: str = "allow"
 
@@ -212,9 +220,10 @@ def compile_bridge(
         network_acls=tuple(
             NetworkAcl(_acl(name), name, (INSPECTION_TIER,) if name == BRIDGE else tuple(network.subnets))
             for name, network in networks.items()
-        ),
+        ) + _edge_acl(networks),
         network_acl_entries=tuple(
-            sorted(entries.values(), key=lambda entry: (entry.network_acl, entry.egress, entry.rule_number))
+            sorted([*entries.values(), *_edge_entries(networks, cidr)],
+                   key=lambda entry: (entry.network_acl, entry.egress, entry.rule_number))
         ),
         route_tables=tuple(RouteTable(_table(name), name) for name in networks),
         routes=tuple(sorted(routes.values(), key=lambda route: route.name)),
@@ -334,6 +343,31 @@ def _acl_needs(flow: Flow) -> list[tuple[str, bool, int, str, PortRange | None, 
         (_acl(src), False, 0, dst, ephemeral, "return"),
     ]
     return needs
+
+
+def _edge_tiers(networks: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(tier for tier in networks[BRIDGE].subnets if tier != INSPECTION_TIER) if BRIDGE in networks else ()
+
+
+def _edge_acl(networks: dict[str, Any]) -> tuple[NetworkAcl, ...]:
+    """The bridge's non-inspection tiers, off the default ACL (see the module doc)."""
+    tiers = _edge_tiers(networks)
+    return (NetworkAcl(BRIDGE_EDGE_ACL, BRIDGE, tiers),) if tiers else ()
+
+
+def _edge_entries(networks: dict[str, Any], cidr: Mapping[str, str]) -> list[NetworkAclEntry]:
+    if not _edge_tiers(networks):
+        return []
+    zones = sorted(name for name in networks if name != BRIDGE)
+    return [
+        NetworkAclEntry(name=f"{BRIDGE_EDGE_ACL}-{'egress' if egress else 'ingress'}-{number}",
+                        network_acl=BRIDGE_EDGE_ACL, egress=egress, rule_number=number, protocol="-1",
+                        cidr=cidr[zone], from_port=None, to_port=None, icmp_type=None, icmp_code=None, flow="",
+                        traffic="forward")
+        for index, zone in enumerate(zones)
+        for number in (BASELINE_RULE_BASE + index * RULES_PER_FLOW,)
+        for egress in (False, True)
+    ]
 
 
 def _acl_entry(

@@ -14,11 +14,13 @@ from compliance.checks.credentials import (
     report_time,
     resource,
     user_rows,
+    user_tags,
 )
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
     now = report_time(evidence)
+    tags = user_tags(evidence)
     for row in user_rows(evidence):
         user = row.get("user", "?")
         old = []
@@ -30,4 +32,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
                 old.append(f"key {number} (rotated {age_days(now, rotated)} days ago)")
         detail = (f"user {user} has active access keys older than {ROTATION_DAYS} days: {', '.join(old)}" if old
                   else f"user {user} has no active access key older than {ROTATION_DAYS} days")
-        yield Result(resource(row), not old, detail, resource_type="AwsIamUser")
+        yield Result(resource(row), not old, detail, resource_type="AwsIamUser",
+                     tags=tags.get(resource(row), {}))

@@ -14,11 +14,13 @@ from compliance.checks.credentials import (
     report_time,
     resource,
     user_rows,
+    user_tags,
 )
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
     now = report_time(evidence)
+    tags = user_tags(evidence)
     for row in user_rows(evidence):
         user = row.get("user", "?")
         stale = []
@@ -32,4 +34,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
                 stale.append(f"key {number} ({what} {age_days(now, since)} days ago)")
         detail = (f"user {user} has active access keys unused for more than {UNUSED_DAYS} days: {', '.join(stale)}"
                   if stale else f"user {user} has no active access key unused for more than {UNUSED_DAYS} days")
-        yield Result(resource(row), not stale, detail, resource_type="AwsIamUser")
+        yield Result(resource(row), not stale, detail, resource_type="AwsIamUser",
+                     tags=tags.get(resource(row), {}))
