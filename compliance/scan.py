@@ -31,6 +31,10 @@ from infra.vault.policies import DEFAULT_DESIRED
 
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
+STATE_KEYS = frozenset({"password_enabled", "password_last_used", "password_last_changed", "password_next_rotation",
+                        "PasswordLastUsed"})
+"""Keys that look secret but say only whether and when a credential is used (IAM's credential report and
+users): kept, or a saved scan could not be re-judged the same way."""
 
 
 class ScanInputError(Exception):
@@ -209,8 +213,8 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
 def redact(value: Any) -> Any:
     """Evidence as kept on disk: values under secret-looking keys replaced."""
     if isinstance(value, dict):
-        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str) else redact(v)
-                for k, v in value.items()}
+        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str)
+                and k not in STATE_KEYS else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value

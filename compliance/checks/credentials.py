@@ -1,6 +1,6 @@
 """The IAM credential report as the user checks read it: one row per user, ages counted from the moment
-the report was generated (so a check stays a pure function of its evidence, and a saved scan re-judges the
-same way later).
+the report was read (so a check stays a pure function of its evidence, and a saved scan re-judges the same
+way later).
 
 Row fields are the report's CSV columns (``password_enabled``, ``password_last_used``, ``mfa_active``,
 ``access_key_1_active``, ``access_key_1_last_rotated``, ``access_key_1_last_used_date``...); dates are ISO
@@ -30,11 +30,13 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 def report_time(evidence: Evidence) -> dt.datetime:
+    """When the report was read (``CollectedAt``, the scan's clock), else its ``GeneratedTime``: some endpoints
+    (moto) answer a fixed GeneratedTime years in the past, which would make every credential look fresh."""
     report = global_value(evidence, "credential_report") or {}
-    generated = parse_time(report.get("GeneratedTime"))
-    if generated is None:
-        raise ValueError("the credential report has no GeneratedTime to count ages from")
-    return generated
+    now = parse_time(report.get("CollectedAt")) or parse_time(report.get("GeneratedTime"))
+    if now is None:
+        raise ValueError("the credential report has no CollectedAt or GeneratedTime to count ages from")
+    return now
 
 
 def user_rows(evidence: Evidence) -> Iterator[Mapping[str, str]]:

@@ -3,7 +3,8 @@
 ACL entries are evaluated in rule-number order and the first entry that matches decides; the implicit last
 entry (``*``, 32767) denies. A probe is "from 0.0.0.0/0 or ::/0, this protocol, this port"; the ACL lets it
 in when the first inbound entry from anywhere that covers it allows. Only ACLs associated with a subnet
-are judged (an unassociated ACL filters nothing; Prowler skips them too).
+are judged (an unassociated ACL filters nothing; Prowler skips them too), and only associations with a
+subnet that exists count: moto keeps a deleted default VPC's ACL with its subnets' associations.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def lets_in(acl: Mapping[str, Any], protocol: str, port: int | None) -> Mapping[
     return None
 
 
-def in_use(acl: Mapping[str, Any]) -> bool:
-    return any(association.get("SubnetId") for association in acl.get("Associations") or ())
+def subnets_using(acl: Mapping[str, Any], subnets: set[str]) -> list[str]:
+    """The existing subnets associated with ``acl``."""
+    return sorted(str(a["SubnetId"]) for a in acl.get("Associations") or () if a.get("SubnetId") in subnets)
 
 
 def describe(entry: Mapping[str, Any]) -> str:
@@ -58,12 +60,15 @@ def describe(entry: Mapping[str, Any]) -> str:
 def judge(evidence: Evidence, protocol: str, port: int | None, what: str) -> Iterator[Result]:
     """One result per ACL in use: fails when the probe gets in from the Internet."""
     owners = vpc_owners(evidence)
+    existing = {str(subnet.get("SubnetId")) for _, subnet in regional(evidence, "subnets")}
     for region, acl in regional(evidence, "network_acls"):
-        if not in_use(acl):
+        subnets = subnets_using(acl, existing)
+        if not subnets:
             continue
         entry = lets_in(acl, protocol, port)
         who = name_of(acl, str(acl["NetworkAclId"]))
-        default = " (the VPC's default ACL)" if acl.get("IsDefault") else ""
-        detail = (f"network ACL {who}{default} lets {what} in from the Internet: {describe(entry)}" if entry
-                  else f"network ACL {who}{default} does not let {what} in from the Internet")
+        where = (f" ({'the default ACL' if acl.get('IsDefault') else 'in'} of {acl.get('VpcId')}, "
+                 f"used by {', '.join(subnets)})")
+        detail = (f"network ACL {who}{where} lets {what} in from the Internet: {describe(entry)}" if entry
+                  else f"network ACL {who}{where} does not let {what} in from the Internet")
         yield Result(str(acl["NetworkAclId"]), entry is None, detail, region, tags=owner_tags(owners, region, acl))

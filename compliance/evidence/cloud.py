@@ -400,7 +400,7 @@ class CloudCollector:
 
     def _credential_report(self, region: str) -> dict[str, Any]:
         """The account's credential report (generated, then read once complete): ``GeneratedTime`` and one
-        row per user, the CSV columns as keys. The generated time is the "now" the age checks count from."""
+        row per user, the CSV columns as keys; ``CollectedAt`` is the "now" the age checks count from."""
         iam = self.client("iam", region)
         for _ in range(CREDENTIAL_REPORT_POLLS):
             if iam.generate_credential_report().get("State") == "COMPLETE":
@@ -409,7 +409,8 @@ class CloudCollector:
         answer = iam.get_credential_report()
         content = answer["Content"]
         text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
-        return {"GeneratedTime": answer.get("GeneratedTime"), "Users": list(csv.DictReader(io.StringIO(text)))}
+        return {"GeneratedTime": answer.get("GeneratedTime"), "CollectedAt": dt.datetime.now(dt.UTC).isoformat(),
+                "Users": list(csv.DictReader(io.StringIO(text)))}
 
     def _partition(self, region: str) -> str:
         try:

@@ -44,6 +44,25 @@ def archive_bucket_name(stack: str) -> str:
     return f"egov-{slug[:38].strip('-')}-audit-archive"
 
 
+def access_log_grant(bucket_arn: str) -> dict[str, Any]:
+    """The statement letting S3's log delivery service write access logs under ``AccessLogs/`` only (put it
+    before any ``Principal: "*"`` statement: moto's PutBucketLogging check stops at the first such one)."""
+    return {"Sid": "AccessLogsWrite", "Effect": "Allow", "Principal": {"Service": ACCESS_LOG_WRITER},
+            "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}*"}
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def retention_lifecycle(days: int) -> list[dict[str, Any]]:
+    """One rule over the whole bucket: objects expire after ``days`` (the declared retention), earlier versions
+    a day after they are replaced (object lock, where on, keeps them until their retention has passed)."""
+    return [{"id": "retention", "prefix": "", "enabled": True, "expirationDays": days,
+             "noncurrentVersionExpirationDays": 1, "abortIncompleteMultipartUploadDays": 7}]
+
+
 def archive_policy(bucket_arn: str) -> dict[str, Any]:
     statements: list[dict[str, Any]] = []
     for sid, service in LOG_WRITERS.items():
@@ -57,14 +76,7 @@ def archive_policy(bucket_arn: str) -> dict[str, Any]:
              "Resource": f"{bucket_arn}/AWSLogs/*",
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
         )
-    statements.append(
-        {"Sid": "AccessLogsWrite", "Effect": "Allow", "Principal": {"Service": ACCESS_LOG_WRITER},
-         "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}*"}
-    )
-    statements.append(
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    )
+    statements += [access_log_grant(bucket_arn), deny_insecure_transport(bucket_arn)]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -111,8 +123,7 @@ class AuditArchive(pulumi.ComponentResource):
             object_lock_enabled=True,
             retention_mode="GOVERNANCE",
             retention_days=retention_days,
-            lifecycle_rules=[{"id": "retention", "prefix": "", "enabled": True, "expirationDays": retention_days,
-                              "noncurrentVersionExpirationDays": 1, "abortIncompleteMultipartUploadDays": 7}],
+            lifecycle_rules=retention_lifecycle(retention_days),
             policy=policy_json(archive_policy(bucket_arn)),
             logging_target_bucket=bucket_name,
             logging_target_prefix=ACCESS_LOG_PREFIX,
