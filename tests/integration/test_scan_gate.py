@@ -42,7 +42,8 @@ class Deployment:
 
     def cli_env(self) -> dict[str, str]:
         """What an operator's shell has after `eval "$(egov local env)"` (VAULT_TOKEN: Pulumi's own token; on
-        the embedded OpenBao `egov scan` and `egov vault` read with the local root token)."""
+        the embedded OpenBao `egov vault` uses the local root token, and `egov scan` a token of its own, policy
+        `auditor` only, minted from it)."""
         return {**os.environ, **self.env.env(), **PASSPHRASE}
 
     def egov(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -92,10 +93,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def test_the_demo_environment_passes_the_gate(deployment: Deployment) -> None:
+    audit_log = deployment.env.vault.audit_log
+    before = len(audit_log.read_text().splitlines())
     done, report = deployment.scan("clean")
-    not_passing = [(f["check"], f["resource"], f["status"], f["detail"]) for f in report["findings"]
-                   if f["status"] != "pass"]
-    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n" + "\n".join(map(str, not_passing))
+    shown = [(f["check"], f["resource"], f["status"], f["detail"]) for f in report["findings"] if f["status"] != "pass"]
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n" + "\n".join(map(str, shown))
     assert report["gate"] == {"passed": True, "reasons": []}
     assert set(report["sources"]["collected"]) == {"cloud", "vault", "state", "certs"}
     # every automated item the platform answers for (alone or with the tenants) is met or not applicable
@@ -118,6 +120,13 @@ def test_the_demo_environment_passes_the_gate(deployment: Deployment) -> None:
     # the TLS certificate of the local OpenBao is judged, and passes the 397-day rule
     tls = [f for f in report["findings"] if f["check"] == "tls_certificate_verified"]
     assert tls and {f["status"] for f in tls} == {"pass"}
+    # OpenBao's own audit log: the scan read with its auditor token, never with root, and only read
+    requests = [e for e in map(json.loads, audit_log.read_text().splitlines()[before:]) if e.get("type") == "request"]
+    as_root = {e["request"]["path"] for e in requests if "root" in (e.get("auth") or {}).get("policies", ())}
+    assert as_root <= {"auth/token/create", "sys/policy/auditor"}  # minting the scan's token, nothing else
+    reads = [e for e in requests if (e.get("auth") or {}).get("policies") == ["auditor"]]
+    assert {e["request"]["operation"] for e in reads} <= {"read", "list"}
+    assert {"sys/audit", "transit/keys/pulumi-secrets"} <= {e["request"]["path"] for e in reads}
 
 
 def _metadata_clauses() -> dict[str, list[str]]:
