@@ -39,6 +39,10 @@ from infra.vault.policies import DEFAULT_DESIRED
 
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
+STATE_KEYS = frozenset({"password_enabled", "password_last_used", "password_last_changed", "password_next_rotation",
+                        "PasswordLastUsed"})
+"""Keys that look secret but say only whether and when a credential is used (IAM's credential report and
+users): kept, or a saved scan could not be re-judged the same way."""
 
 
 class ScanInputError(Exception):
@@ -67,8 +71,8 @@ class ScanOptions:
     """Where the tenants are declared (``--tenant`` must name one of them); None: any tag value is a tenant
     (a cloud whose departments our tenants file does not know)."""
     vault_token: str | None = None
-    """The OpenBao token to read with; None: VAULT_TOKEN (the CLI gives the embedded server's own, see
-    infra/cli/vault_connection.py)."""
+    """The OpenBao token to read with; None: VAULT_TOKEN. On the embedded server the CLI and the demo mint the
+    scan's own token, policy ``auditor`` only (infra/vault/auditor.py)."""
     pack_records: Path | None = None
     """Where egov's runs of `pulumi preview`/`up` keep the policy pack's verdicts (the CLI passes
     .egov/evidence/pack); the newest per stack goes into the bundles of the clauses its policies cite."""
@@ -238,8 +242,8 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
 def redact(value: Any) -> Any:
     """Evidence as kept on disk: values under secret-looking keys replaced."""
     if isinstance(value, dict):
-        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str) else redact(v)
-                for k, v in value.items()}
+        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str)
+                and k not in STATE_KEYS else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value

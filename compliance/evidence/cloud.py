@@ -11,8 +11,11 @@ pass); an endpoint that cannot be reached at all raises ``SourceUnreachable`` na
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +34,10 @@ from botocore.exceptions import (
 )
 
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "Lookup")
+REPORT_BUILDERS = frozenset({"iam.GenerateCredentialReport"})
+"""Calls that are not reads by name but change nothing a check judges: IAM builds the account's credential
+report (a snapshot of every user's passwords, MFA and keys) before it can be read, as Prowler does too."""
+CREDENTIAL_REPORT_POLLS = 20
 
 # Errors that mean "this setting is simply absent", not "could not read".
 ABSENT = {
@@ -44,7 +51,8 @@ REGIONAL_KEYS = (
     "nat_gateways", "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables",
     "volumes", "snapshots", "ebs_encryption_by_default", "kms_keys", "trails", "log_groups",
 )
-GLOBAL_KEYS = ("buckets", "password_policy", "account_summary", "policies", "other_regions")
+GLOBAL_KEYS = ("buckets", "password_policy", "account_summary", "policies", "other_regions", "users",
+               "credential_report")
 
 
 class SourceUnreachable(Exception):
@@ -145,7 +153,7 @@ class CloudCollector:
 
     def _before_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}.{model.name}"
-        if not model.name.startswith(READ_PREFIXES):
+        if not model.name.startswith(READ_PREFIXES) and name not in REPORT_BUILDERS:
             raise MutatingCallRefused(f"the scanner refuses to call {name}: it only reads")
         self.calls.record(name)
 
@@ -170,6 +178,8 @@ class CloudCollector:
                   ("global.password_policy", lambda: self._password_policy(home)),
                   ("global.account_summary", lambda: self._account_summary(home)),
                   ("global.policies", lambda: self._policies(home)),
+                  ("global.users", lambda: self._users(home)),
+                  ("global.credential_report", lambda: self._credential_report(home)),
                   ("global.other_regions", lambda: self._other_regions(home))]
         unreachable: list[str] = []
         done = 0
@@ -364,6 +374,43 @@ class CloudCollector:
             return policy
 
         return self._each(read, self._pages(iam, "list_policies", "Policies", Scope="Local"))
+
+    def _users(self, region: str) -> list[dict[str, Any]]:
+        """Every IAM user with what grants it permissions directly (managed and inline policies), its groups,
+        MFA devices, console password and access keys."""
+        iam = self.client("iam", region)
+
+        def read(user: dict[str, Any]) -> dict[str, Any]:
+            name = user["UserName"]
+            user["AttachedPolicies"] = self._pages(iam, "list_attached_user_policies", "AttachedPolicies",
+                                                   UserName=name)
+            inline = self._pages(iam, "list_user_policies", "PolicyNames", UserName=name)
+            user["InlinePolicies"] = [
+                {"PolicyName": policy,
+                 "Document": iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]}
+                for policy in inline]
+            user["Groups"] = [g["GroupName"] for g in self._pages(iam, "list_groups_for_user", "Groups", UserName=name)]
+            user["MFADevices"] = self._pages(iam, "list_mfa_devices", "MFADevices", UserName=name)
+            user["LoginProfile"] = self._optional(lambda: iam.get_login_profile(UserName=name)["LoginProfile"])
+            user["AccessKeys"] = self._pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+            user["Tags"] = self._pages(iam, "list_user_tags", "Tags", UserName=name)
+            return user
+
+        return self._each(read, self._pages(iam, "list_users", "Users"))
+
+    def _credential_report(self, region: str) -> dict[str, Any]:
+        """The account's credential report (generated, then read once complete): ``GeneratedTime`` and one
+        row per user, the CSV columns as keys; ``CollectedAt`` is the "now" the age checks count from."""
+        iam = self.client("iam", region)
+        for _ in range(CREDENTIAL_REPORT_POLLS):
+            if iam.generate_credential_report().get("State") == "COMPLETE":
+                break
+            time.sleep(0.5)
+        answer = iam.get_credential_report()
+        content = answer["Content"]
+        text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+        return {"GeneratedTime": answer.get("GeneratedTime"), "CollectedAt": dt.datetime.now(dt.UTC).isoformat(),
+                "Users": list(csv.DictReader(io.StringIO(text)))}
 
     def _partition(self, region: str) -> str:
         try:

@@ -104,7 +104,7 @@ class VaultCollector:
             keys = self.client(prefix).sys.list_namespaces()["data"]["keys"]
         except hvac.exceptions.InvalidPath:  # no child namespace
             return found
-        for key in keys:
+        for key in sorted(keys):  # OpenBao lists them in no fixed order; the evidence is the same each scan
             found += self._namespaces(client, f"{prefix}{key}", depth + 1)
         return found
 

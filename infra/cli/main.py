@@ -170,10 +170,10 @@ def _demo_gate(env: LocalEnvironment) -> None:
     """The demo's last step, as a security officer would take it: `egov scan` of the environment just built;
     its gate is the demo's exit code."""
     from compliance.scan import ScanOptions
-    from infra.cli.scan import VerifiedHosts, collect_and_write, render_table
+    from infra.cli.scan import VerifiedHosts, collect_and_write, render_table, scan_token
 
     os.environ.update(env.env())  # the sources the scan finds configured, as after `eval "$(egov local env)"`
-    options = ScanOptions(vault_token=env.vault.root_env()["VAULT_TOKEN"],  # read-only use of the local root
+    options = ScanOptions(vault_token=scan_token(env.vault.root_connection()),  # the scan's own auditor token
                           pack_records=env.paths.policy_records, host_source=VerifiedHosts(env.paths.root))
     result, folder = collect_and_write(options, ["json"])
     render_table(result)

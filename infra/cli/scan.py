@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from compliance.evidence.hosts import HostEvidence
     from compliance.scan import ScanOptions, ScanResult
+    from infra.vault.live import Connection
 
 # The scanner (boto3, hvac, pyOpenSSL, every check) is imported when a command runs, not at CLI start-up.
 
@@ -197,9 +198,11 @@ class VerifiedHosts:
 
 
 def _embedded_vault_token() -> str | None:
-    """After `eval "$(egov local env)"` VAULT_TOKEN is Pulumi's own (transit on one key, nothing else): on the
-    embedded OpenBao the scan reads with the local root token, as `egov vault` does there
-    (infra/cli/vault_connection.py). Elsewhere, or with a token of the operator's own: None, VAULT_TOKEN is used."""
+    """On the embedded OpenBao (after `eval "$(egov local env)"` VAULT_TOKEN is Pulumi's own, which reads
+    nothing): a token of the scan's own, policy ``auditor`` only, minted from the local root connection
+    (infra/cli/vault_connection.py) for this scan. Elsewhere, or with a token of the operator's own: None, and
+    VAULT_TOKEN is used. A server that is down or sealed: None too, so the collector reports it (exit 2, the
+    address named)."""
     if not os.environ.get("VAULT_ADDR"):
         return None
     from infra.cli.vault_connection import vault_connection
@@ -210,7 +213,25 @@ def _embedded_vault_token() -> str | None:
         connection = vault_connection()
     except (LocalEnvError, VaultOpsError):
         return None
-    return connection.token if connection.source == "embedded" else None
+    return scan_token(connection) if connection.source == "embedded" else None
+
+
+def scan_token(root: Connection) -> str | None:
+    """The scan's auditor token minted from ``root``; None when OpenBao cannot be asked (down, sealed): the
+    collector then names the address. No ``auditor`` policy yet: exit 2 saying to run `egov vault apply`."""
+    import hvac
+    import requests
+
+    from infra.vault.auditor import AuditorPolicyMissing, mint_auditor_token
+
+    try:
+        return mint_auditor_token(root)
+    except AuditorPolicyMissing as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        console.print("[bold]the scan could not run[/] (exit 2); no verdict was reached")
+        raise typer.Exit(EXIT_CANNOT_RUN) from exc
+    except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
+        return None
 
 
 @waiver_app.command("lint")

@@ -4,6 +4,13 @@ The bucket is SSE-KMS with the audit key, versioned, never public, and object-lo
 mode for 180 days by default: the Cybersecurity Law (art. 21) asks for network logs to be kept at
 least six months. Its policy lets CloudTrail and the log delivery service (flow logs) write under
 ``AWSLogs/`` with the bucket owner in full control, and refuses any request without TLS.
+
+The retention is declared on the bucket (tag ``egov:retention-days``) and enforced by a lifecycle rule:
+objects expire when it ends, earlier versions a day after they are replaced (object lock keeps them until
+the retention has passed anyway), so audit records are kept as long as the law asks and no longer than the
+platform says. The bucket's own server access log goes to itself under ``AccessLogs/`` (the log delivery
+service may write only there): the archive is the platform's log bucket, and a second log bucket would
+need access logging of its own in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from pulumi_egov.s3 import Bucket
 from infra.components.inputs import Reference, policy_json
 
 MIN_RETENTION_DAYS = 180
+RETENTION_TAG = "egov:retention-days"
+"""The retention the platform declares for a bucket's objects, in days: the scan holds the lifecycle to it."""
+ACCESS_LOG_PREFIX = "AccessLogs/"
+ACCESS_LOG_WRITER = "logging.s3.amazonaws.com"
 LOG_WRITERS = {"CloudTrail": "cloudtrail.amazonaws.com", "FlowLogs": "delivery.logs.amazonaws.com"}
 
 
@@ -31,6 +42,25 @@ def archive_bucket_name(stack: str) -> str:
     """``egov-<stack>-audit-archive``, folded into S3's naming rules (lower case, digits, dashes, <= 63)."""
     slug = re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-") or "stack"
     return f"egov-{slug[:38].strip('-')}-audit-archive"
+
+
+def access_log_grant(bucket_arn: str) -> dict[str, Any]:
+    """The statement letting S3's log delivery service write access logs under ``AccessLogs/`` only (put it
+    before any ``Principal: "*"`` statement: moto's PutBucketLogging check stops at the first such one)."""
+    return {"Sid": "AccessLogsWrite", "Effect": "Allow", "Principal": {"Service": ACCESS_LOG_WRITER},
+            "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}*"}
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def retention_lifecycle(days: int) -> list[dict[str, Any]]:
+    """One rule over the whole bucket: objects expire after ``days`` (the declared retention), earlier versions
+    a day after they are replaced (object lock, where on, keeps them until their retention has passed)."""
+    return [{"id": "retention", "prefix": "", "enabled": True, "expirationDays": days,
+             "noncurrentVersionExpirationDays": 1, "abortIncompleteMultipartUploadDays": 7}]
 
 
 def archive_policy(bucket_arn: str) -> dict[str, Any]:
@@ -46,10 +76,7 @@ def archive_policy(bucket_arn: str) -> dict[str, Any]:
              "Resource": f"{bucket_arn}/AWSLogs/*",
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
         )
-    statements.append(
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    )
+    statements += [access_log_grant(bucket_arn), deny_insecure_transport(bucket_arn)]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -78,7 +105,8 @@ class AuditArchive(pulumi.ComponentResource):
             )
         super().__init__("egov:components:AuditArchive", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        all_tags = {**(tags or {}), "egov:stack": stack, "egov:purpose": "audit-archive"}
+        all_tags = {**(tags or {}), "egov:stack": stack, "egov:purpose": "audit-archive",
+                    RETENTION_TAG: str(retention_days)}
         bucket_name = archive_bucket_name(stack)
         bucket_arn = f"arn:{partition_of(region)}:s3:::{bucket_name}"
         self.bucket = Bucket(
@@ -95,7 +123,10 @@ class AuditArchive(pulumi.ComponentResource):
             object_lock_enabled=True,
             retention_mode="GOVERNANCE",
             retention_days=retention_days,
+            lifecycle_rules=retention_lifecycle(retention_days),
             policy=policy_json(archive_policy(bucket_arn)),
+            logging_target_bucket=bucket_name,
+            logging_target_prefix=ACCESS_LOG_PREFIX,
             force_destroy=force_destroy,
             tags=all_tags,
             opts=child,

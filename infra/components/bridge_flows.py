@@ -38,7 +38,8 @@ def _flatten(groups: Sequence[Any]) -> list[str]:
 
 
 class BridgeFlows(pulumi.ComponentResource):
-    """The compiled plan as resources; ``security_groups[network]`` for anything that needs the group ids."""
+    """The compiled plan as resources; ``security_groups[network]`` for anything that needs the group ids,
+    ``network_acls[acl name]`` (a network may have two: the bridge's inspection and edge ACLs)."""
 
     security_groups: dict[str, SecurityGroup]
     rule_guards: dict[str, SecurityGroupRuleGuard]
@@ -105,7 +106,6 @@ class BridgeFlows(pulumi.ComponentResource):
             )
 
         self.network_acls = {}
-        acls_by_name: dict[str, NetworkAcl] = {}
         for acl in plan.network_acls:
             tiers = subnet_ids[acl.network]
             members = pulumi.Output.all(*(tiers[tier] for tier in acl.tiers)).apply(_flatten)
@@ -116,12 +116,11 @@ class BridgeFlows(pulumi.ComponentResource):
                 tags={**base, "Name": acl.name, "egov:zone": acl.network},
                 opts=child,
             )
-            self.network_acls[acl.network] = network_acl
-            acls_by_name[acl.name] = network_acl
+            self.network_acls[acl.name] = network_acl
         for entry in plan.network_acl_entries:
             NetworkAclEntry(
                 entry.name,
-                network_acl_id=acls_by_name[entry.network_acl].network_acl_id,
+                network_acl_id=self.network_acls[entry.network_acl].network_acl_id,
                 rule_number=entry.rule_number,
                 egress=entry.egress,
                 protocol=entry.protocol,

@@ -9,7 +9,9 @@
   from the tenant's own block; egress only to the zones of its outbound flows;
 * a customer-managed KMS key (yearly rotation) and its alias; one bucket per data class plus an archive
   bucket, all encrypted with it, versioned, public access blocked; the archive keeps objects for the
-  request's retention (object lock);
+  request's retention (object lock); every bucket declares that retention (``egov:retention-days``, at least
+  180 days for the archive, which holds logs) and expires objects when it ends, and logs its access into
+  the archive (``AccessLogs/``, the archive's too; its policy grants the log delivery service that prefix only);
 * a flow log of ALL traffic into the archive bucket; the department's IAM role (assumed with MFA only).
 
 Until the tenant is admitted (the compliance gate passed), its flows to and from the extranet stay closed:
@@ -42,7 +44,15 @@ from pulumi_egov.iam import Role
 from pulumi_egov.kms import Alias, Key
 from pulumi_egov.s3 import Bucket
 
-from infra.components.inputs import Reference, id_list, route
+from infra.components.audit import (
+    ACCESS_LOG_PREFIX,
+    MIN_RETENTION_DAYS,
+    RETENTION_TAG,
+    access_log_grant,
+    deny_insecure_transport,
+    retention_lifecycle,
+)
+from infra.components.inputs import Reference, id_list, policy_json, route
 from infra.tenants.plan import TenantPlan
 
 EXTRANET = "extranet"
@@ -150,15 +160,26 @@ class Tenant(pulumi.ComponentResource):
                        tags={**base, "egov:purpose": "tenant-data"}, opts=child)
         Alias(f"{tid}-key-alias", name=plan.kms_key_alias, target_key_id=self.key.key_id, opts=child)
         self.buckets = {}
-        for bucket in plan.buckets:
+        log_bucket = next(b.name for b in plan.buckets if b.data_class == "archive")
+        # the archive first: the others log into it, so it must exist and grant the log delivery service
+        for bucket in sorted(plan.buckets, key=lambda b: b.data_class != "archive"):
             archive = bucket.data_class == "archive"
+            keep = max(bucket.retention_days, MIN_RETENTION_DAYS) if archive else bucket.retention_days
             extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
                                       "retention_days": bucket.retention_days} if archive else {})
+            if archive:
+                arn = f"arn:{partition}:s3:::{bucket.name}"
+                extra["policy"] = policy_json({"Version": "2012-10-17", "Statement": [
+                    access_log_grant(arn), deny_insecure_transport(arn)]})
             self.buckets[bucket.data_class] = Bucket(
                 bucket.name, bucket=bucket.name, sse_algorithm="aws:kms", kms_key_id=self.key.arn,
                 bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
                 block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
-                tags={**base, "egov:data-class": bucket.data_class}, opts=child, **extra)
+                lifecycle_rules=retention_lifecycle(keep), logging_target_bucket=log_bucket,
+                logging_target_prefix=ACCESS_LOG_PREFIX,  # one prefix: each log line names its bucket
+                tags={**base, "egov:data-class": bucket.data_class, RETENTION_TAG: str(keep)},
+                opts=child if archive else pulumi.ResourceOptions(parent=self, depends_on=[self.buckets["archive"]]),
+                **extra)
         FlowLog(f"{tid}-flow-log", resource_id=self.vpc.vpc_id, resource_type="VPC", traffic_type="ALL",
                 log_destination_type="s3", log_destination=self.buckets["archive"].arn, tags=named("flow-log"),
                 opts=child)

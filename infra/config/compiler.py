@@ -43,13 +43,19 @@ network ``tenant.<id>`` (the dot keeps it apart from zone and flow names), with 
   tenants and how many entries each adds, and nothing is compiled.
 
 NACL numbers 1-9, 30010-30099 and 32100-32766 are never used by flows; they are free for baseline entries.
+
+The bridge's other tiers (the transit-gateway attachment subnets) get an ACL of their own, so that no
+subnet is left on the VPC's default ACL (which allows everything from anywhere): ``bridge-edge-acl``,
+allowing all traffic from and to each zone's CIDR, numbered ``30010 + 10 * i`` by zone name, and the
+platform's tenant pool (``30090``: admitted tenants' traffic enters the bridge through these tiers too),
+and nothing else. Filtering by port is the inspection tier's job; the edge ACL only keeps the Internet out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -71,6 +77,9 @@ RULES_PER_FLOW = 10
 TENANT_NACL_BASE = 30100
 RULES_PER_TENANT = 100
 BRIDGE_ACL = f"{BRIDGE}-{INSPECTION_TIER}-acl"
+BRIDGE_EDGE_ACL = f"{BRIDGE}-edge-acl"
+BASELINE_RULE_BASE = 30010
+TENANT_POOL_EDGE_RULE = 30090
 NFT_TABLE = "egov_bridge"
 # Default cloud quotas, per direction: entries per network ACL (raisable to 40), rules per security group.
 ACL_ENTRY_LIMIT = 20
@@ -125,7 +134,7 @@ class NetworkAclEntry:
     to_port: int | None
     icmp_type: int | None
     icmp_code: int | None
-    flow: str  # the first flow (by id) that needs the entry; its id gives the rule number
+    flow: str  # the first flow (by id) that needs the entry; its id gives the rule number ("" for baseline entries)
     traffic: Traffic
     rule_action: str = "allow"
 
@@ -295,9 +304,10 @@ def compile_bridge(
         network_acls=tuple(
             NetworkAcl(_acl(name), name, (INSPECTION_TIER,) if name == BRIDGE else tuple(network.subnets))
             for name, network in networks.items()
-        ),
+        ) + _edge_acl(networks),
         network_acl_entries=tuple(
-            sorted(entries.values(), key=lambda entry: (entry.network_acl, entry.egress, entry.rule_number))
+            sorted([*entries.values(), *_edge_entries(networks, cidr, platform.tenant_pool)],
+                   key=lambda entry: (entry.network_acl, entry.egress, entry.rule_number))
         ),
         route_tables=tuple(RouteTable(_table(name), name) for name in networks),
         routes=tuple(sorted(routes.values(), key=lambda route: route.name)),
@@ -444,6 +454,35 @@ def _acl_needs(flow: Flow) -> list[tuple[str, bool, int, str, PortRange | None, 
         (_acl(src), False, 0, dst, ephemeral, "return"),
     ]
     return needs
+
+
+def _edge_tiers(networks: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(tier for tier in networks[BRIDGE].subnets if tier != INSPECTION_TIER) if BRIDGE in networks else ()
+
+
+def _edge_acl(networks: dict[str, Any]) -> tuple[NetworkAcl, ...]:
+    """The bridge's non-inspection tiers, off the default ACL (see the module doc)."""
+    tiers = _edge_tiers(networks)
+    return (NetworkAcl(BRIDGE_EDGE_ACL, BRIDGE, tiers),) if tiers else ()
+
+
+def _edge_entries(
+    networks: dict[str, Any], cidr: Mapping[str, str], tenant_pool: object | None
+) -> list[NetworkAclEntry]:
+    if not _edge_tiers(networks):
+        return []
+    zones = sorted(name for name in networks if name != BRIDGE)
+    peers = [(BASELINE_RULE_BASE + index * RULES_PER_FLOW, cidr[zone]) for index, zone in enumerate(zones)]
+    if tenant_pool is not None:
+        peers.append((TENANT_POOL_EDGE_RULE, str(tenant_pool)))
+    return [
+        NetworkAclEntry(name=f"{BRIDGE_EDGE_ACL}-{'egress' if egress else 'ingress'}-{number}",
+                        network_acl=BRIDGE_EDGE_ACL, egress=egress, rule_number=number, protocol="-1",
+                        cidr=peer, from_port=None, to_port=None, icmp_type=None, icmp_code=None, flow="",
+                        traffic="forward")
+        for number, peer in peers
+        for egress in (False, True)
+    ]
 
 
 def _acl_entry(

@@ -2,7 +2,7 @@
 
 One resource covers the bucket and its sub-configurations (default SSE-KMS encryption,
 versioning, the public access block, object lock retention or lifecycle rules, the bucket
-policy, tags) because they only mean something together and must never be half-applied.
+policy, server access logging, tags) because they only mean something together and must never be half-applied.
 Only the name and ``objectLockEnabled`` (fixed at creation by AWS) replace the bucket;
 everything else changes in place.
 
@@ -15,7 +15,9 @@ create that finds a bucket of the same name already carrying this resource's URN
 moto 5.2.5 notes (checked in moto/s3): new buckets get no default encryption there (AWS applies
 SSE-S3), so read shows none until the provider sets it; PutObjectLockConfiguration is refused
 once the bucket holds objects (AWS allows changing the default retention at any time);
-``Years`` comes back as 0 when ``Days`` is set and is read as unset. Lifecycle rules are read
+``Years`` comes back as 0 when ``Days`` is set and is read as unset; PutBucketLogging answers 500 when a
+statement of the target's policy before the log delivery grant has a string ``Principal`` ("*"), so that
+grant goes before such statements. Lifecycle rules are read
 back by ID, status, prefix and the three day counts this resource manages; other rule parts
 (transitions, tag filters) are not modelled and are overwritten on update.
 """
@@ -249,6 +251,14 @@ class BucketHandler(NamedCloudHandler):
         ),
         PropertySpec("policy", "string", "Bucket policy (JSON), compared semantically; unset: no bucket policy."),
         PropertySpec(
+            "loggingTargetBucket",
+            "string",
+            "Bucket that receives this bucket's server access logs (this bucket's own name is allowed; its policy "
+            "must let logging.s3.amazonaws.com put objects under the prefix); unset: access logging off.",
+        ),
+        PropertySpec("loggingTargetPrefix", "string", "Key prefix of the access logs (with loggingTargetBucket).",
+                     default=""),
+        PropertySpec(
             "forceDestroy",
             "boolean",
             "Let delete remove every object version first; otherwise deleting a non-empty bucket fails.",
@@ -306,6 +316,13 @@ class BucketHandler(NamedCloudHandler):
             if isinstance(value, int) and value < 1:
                 failures.append(Failure(prop, f"{prop} must be at least 1, got {value}"))
         failures.extend(rule_failures(inputs.get("lifecycleRules")))
+        target = inputs.get("loggingTargetBucket")
+        if isinstance(target, str):
+            problem = bucket_name_problem(target)
+            if problem:
+                failures.append(Failure("loggingTargetBucket", f"loggingTargetBucket: {problem}"))
+        elif target is None and inputs.get("loggingTargetPrefix"):
+            failures.append(Failure("loggingTargetPrefix", "loggingTargetPrefix needs loggingTargetBucket"))
         problem = policy_problem(inputs.get("policy"), "policy")
         if problem:
             failures.append(Failure("policy", problem))
@@ -432,6 +449,14 @@ class BucketHandler(NamedCloudHandler):
             ctx.call("s3", "put_bucket_policy", Bucket=name, Policy=policy)
         elif policy is None and have is not None:
             ctx.call("s3", "delete_bucket_policy", Bucket=name)
+        # After the policy: a bucket logging to itself grants the log delivery service there first.
+        target = wanted.get("loggingTargetBucket")
+        if differs("loggingTargetBucket", "loggingTargetPrefix") and (target or live is not None):
+            status: dict[str, Any] = (
+                {"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": wanted.get("loggingTargetPrefix") or ""}}
+                if target else {}
+            )
+            ctx.call("s3", "put_bucket_logging", Bucket=name, BucketLoggingStatus=status)
 
     def _apply_tags(self, ctx: HandlerContext, name: str, wanted: Mapping[str, str], *, creating: bool) -> None:
         """PutBucketTagging replaces the whole set, so the owner tag is carried over (or set on create)."""
@@ -485,6 +510,7 @@ class BucketHandler(NamedCloudHandler):
             rules = self._optional(ctx, name, "lifecycle", "get_bucket_lifecycle_configuration", "Rules") or []
             policy = self._optional(ctx, name, "policy", "get_bucket_policy", "Policy")
             tag_set = self._optional(ctx, name, "tags", "get_bucket_tagging", "TagSet") or []
+            logging = ctx.call("s3", "get_bucket_logging", Bucket=name).get("LoggingEnabled") or {}
         except ApiError as exc:
             if exc.code in GONE_CODES:
                 return None
@@ -512,6 +538,8 @@ class BucketHandler(NamedCloudHandler):
             "retentionYears": retention.get("Years") or None,
             "lifecycleRules": [_rule_from_aws(item) for item in rules],
             "policy": prefer_given(given.get("policy"), policy, policies_equal),
+            "loggingTargetBucket": logging.get("TargetBucket") or None,
+            "loggingTargetPrefix": logging.get("TargetPrefix") or "",
             "forceDestroy": force if isinstance(force, bool) else False,
             "tags": tagging.from_aws(tag_set),
             "arn": f"arn:{partition}:s3:::{name}",
@@ -535,6 +563,9 @@ class BucketHandler(NamedCloudHandler):
         ``forceDestroy``; otherwise the error says how much it still holds."""
         try:
             if state.get("forceDestroy") is True:
+                if state.get("loggingTargetBucket") == resource_id:
+                    # a bucket logging into itself would get a new log object for every request that empties it
+                    ctx.call("s3", "put_bucket_logging", Bucket=resource_id, BucketLoggingStatus={})
                 self._empty(ctx, resource_id, bypass=bool(state.get("objectLockEnabled")))
             ctx.call("s3", "delete_bucket", Bucket=resource_id)
         except ApiError as exc:

@@ -21,6 +21,7 @@ DEFAULT_DESIRED = REPO_ROOT / "policies" / "vault" / "tenants.yaml"
 PIPELINE_POLICY = "pipeline"
 OPERATORS_POLICY = "operators"
 PULUMI_POLICY = "pulumi"
+AUDITOR_POLICY = "auditor"
 # OpenBao's built-in policy, attached to every token not created with no_default_policy. It is managed
 # (kept exactly as shipped) so that plan reports any change to it, in the root and every tenant namespace.
 DEFAULT_POLICY = "default"
@@ -45,6 +46,7 @@ TEMPLATE_FOR_ROLE = {
     "pipeline-offboarded": "tenant-offboarded.hcl.tmpl",
     "operators": "operators.hcl.tmpl",
     "pulumi": "pulumi.hcl.tmpl",
+    "auditor": "auditor.hcl.tmpl",
     "default": "default.hcl.tmpl",
 }
 
@@ -92,6 +94,15 @@ def render_ledger_policy(template: Path = LEDGER_TEMPLATE) -> str:
     return Template(template.read_text(encoding="utf-8")).substitute(mount=LEDGER_MOUNT, document=LEDGER_DOCUMENT)
 
 
+def render_auditor_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
+    """Read and list what the scan judges (configuration and metadata), in the root and every tenant
+    namespace; never a secret (KV data, transit encrypt/decrypt/export, AppRole role-id/secret-id)."""
+    return _template("auditor", templates_dir).substitute(
+        root_pki=ROOT_PKI_MOUNT, int_pki=INT_PKI_MOUNT, pki=PKI_MOUNT, transit=TRANSIT_MOUNT,
+        tenants=TENANTS_NAMESPACE, approle=APPROLE_MOUNT,
+    )
+
+
 def render_default_policy(templates_dir: Path = TEMPLATES_DIR) -> str:
     return _template("default", templates_dir).substitute()
 
@@ -100,6 +111,7 @@ def render_all(state: DesiredState, templates_dir: Path = TEMPLATES_DIR) -> dict
     """Relative file name -> policy text, for every policy the desired state installs."""
     rendered = {f"root/{OPERATORS_POLICY}.hcl": render_operators_policy(templates_dir),
                 f"root/{PULUMI_POLICY}.hcl": render_pulumi_policy(state.platform.pulumi_key, templates_dir),
+                f"root/{AUDITOR_POLICY}.hcl": render_auditor_policy(templates_dir),
                 f"root/{DEFAULT_POLICY}.hcl": render_default_policy(templates_dir),
                 f"root/{LEDGER_POLICY}.hcl": render_ledger_policy()}
     for tenant in sorted(state.tenants, key=lambda t: t.id):

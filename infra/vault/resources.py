@@ -139,6 +139,7 @@ def _platform(state: DesiredState, url_base: str) -> list[Resource]:
         for device in platform.audit_devices
     ]
     resources += [_policy("", pol.OPERATORS_POLICY, pol.render_operators_policy()),
+                  _policy("", pol.AUDITOR_POLICY, pol.render_auditor_policy()),
                   _policy("", pol.DEFAULT_POLICY, pol.render_default_policy())]
     transit_mount = _mount("", transit, "transit", (), description="egov: Pulumi state secrets")
     pulumi_policy = _policy("", pol.PULUMI_POLICY, pol.render_pulumi_policy(platform.pulumi_key))

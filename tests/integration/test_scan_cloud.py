@@ -83,7 +83,8 @@ def recorded_actions(recording: Path) -> list[str]:
 def is_read(action: str) -> bool:
     if action.startswith("S3:"):
         return action.split(":")[1] in ("GET", "HEAD")
-    return action.startswith(READ_ONLY)
+    # IAM builds the credential report before it can be read; it changes no setting (Prowler does the same)
+    return action.startswith(READ_ONLY) or action == "GenerateCredentialReport"
 
 
 @dataclass
@@ -105,21 +106,31 @@ def platform_allowing_only_home(directory: Path) -> Path:
     return path
 
 
-def tls_policy(bucket: str) -> str:
+def tls_policy(bucket: str, region: str = HOME) -> str:
+    """TLS only, and the log delivery service may write the bucket's own access log (first: moto answers
+    PutBucketLogging with a 500 when a Principal "*" statement comes before the grant)."""
     return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": f"arn:{'aws-cn' if region.startswith('cn-') else 'aws'}:s3:::{bucket}/access/*"}, {
         "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
 
 
-def good_bucket(s3: Any, name: str, region: str, key_id: str) -> None:
+def good_bucket(s3: Any, name: str, region: str, key_id: str, *, lifecycle: bool = True) -> None:
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]})
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_policy(Bucket=name, Policy=tls_policy(name))
+    s3.put_bucket_policy(Bucket=name, Policy=tls_policy(name, region))
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": name,
+                                                                               "TargetPrefix": "access/"}})
+    if lifecycle:  # a year, earlier versions 30 days: enough for logs (>= 180 days)
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+            {"ID": "retention", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 365},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
 
 
 def clean_baseline(endpoint: str, archive: str, key_arn: str) -> None:
@@ -137,6 +148,14 @@ def clean_baseline(endpoint: str, archive: str, key_arn: str) -> None:
     trail.put_event_selectors(TrailName="org-trail", EventSelectors=[
         {"ReadWriteType": "All", "IncludeManagementEvents": True}])
     trail.start_logging(Name="org-trail")
+    # the default ACL of every VPC there (the default VPC's subnets use it) lets nothing in: deny by default
+    for region in ALLOWED:
+        ec2 = boto3_client("ec2", endpoint, region)
+        for acl in ec2.describe_network_acls(Filters=[{"Name": "default", "Values": ["true"]}])["NetworkAcls"]:
+            for entry in acl["Entries"]:
+                if entry["RuleNumber"] < 32767:
+                    ec2.delete_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=entry["RuleNumber"],
+                                                 Egress=entry["Egress"])
 
 
 def close_default_groups_and_log_vpcs(endpoint: str, archive: str) -> None:
@@ -198,11 +217,23 @@ def seed(endpoint: str, recording: Path, platform: Path) -> Seeded:
     web = ec2.create_security_group(GroupName="dept-web", Description="web", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    # 3. a bucket with no encryption, no public-access block, no TLS-only policy
+    # 3. a bucket with no encryption, no public-access block, no TLS-only policy, no access log
     s3.create_bucket(Bucket="dept-citizen-files", CreateBucketConfiguration={"LocationConstraint": HOME})
     for check in ("s3_bucket_kms_encryption", "s3_bucket_level_public_access_block",
-                  "s3_bucket_secure_transport_policy"):
+                  "s3_bucket_secure_transport_policy", "s3_bucket_server_access_logging_enabled"):
         expect((check, "dept-citizen-files"))
+    # 3b. citizens' records, labelled personal, kept forever (no lifecycle rule); well protected otherwise
+    good_bucket(s3, "dept-citizen-records", HOME, good_key["KeyId"], lifecycle=False)
+    s3.put_bucket_tagging(Bucket="dept-citizen-records", Tagging={"TagSet": [
+        {"Key": "pi", "Value": "true"}, {"Key": "data_classification", "Value": "personal"}]})
+    expect(("s3_bucket_lifecycle_retention", "dept-citizen-records"))
+    # 3c. a subnet left on its VPC's default network ACL, which lets everything in from anywhere
+    ec2.create_subnet(VpcId=vpc, CidrBlock="10.70.1.0/24", AvailabilityZone=f"{HOME}a")
+    [default_acl] = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                       {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    for check in ("ec2_networkacl_allow_ingress_any_port", "ec2_networkacl_allow_ingress_tcp_port_22",
+                  "ec2_networkacl_allow_ingress_tcp_port_3389"):
+        expect((check, default_acl["NetworkAclId"]))
     # 4. a bucket abroad, otherwise well configured
     good_bucket(boto3_client("s3", endpoint, ABROAD), "dept-backup-abroad", ABROAD, good_key["KeyId"])
     expect(("egov_data_residency", "dept-backup-abroad"))
@@ -228,6 +259,18 @@ def seed(endpoint: str, recording: Path, platform: Path) -> Seeded:
     iam.create_policy(PolicyName="dept-reader", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
     expect(("iam_policy_no_administrative_privileges", admin["Arn"]))
+    # 8b. a person's user: console password without MFA, the admin policy attached to the user itself
+    operator = iam.create_user(UserName="dept-operator")["User"]["Arn"]
+    iam.create_login_profile(UserName="dept-operator", Password="Correct-Horse-9-Battery")
+    iam.attach_user_policy(UserName="dept-operator", PolicyArn=admin["Arn"])
+    for check in ("iam_user_mfa_enabled_console_access", "iam_user_no_administrator_access",
+                  "iam_policy_attached_only_to_group_or_roles"):
+        expect((check, operator))
+    # a service user with a fresh key and a policy through its group: nothing wrong
+    iam.create_group(GroupName="dept-readers")
+    iam.create_user(UserName="dept-reader-bot")
+    iam.add_user_to_group(GroupName="dept-readers", UserName="dept-reader-bot")
+    iam.create_access_key(UserName="dept-reader-bot")
     # 9. an unencrypted volume, created before encryption by default... explicitly unencrypted
     volume = ec2.create_volume(AvailabilityZone=f"{HOME}a", Size=8, Encrypted=False)["VolumeId"]
     expect(("ec2_ebs_volume_encryption", volume))
@@ -267,11 +310,15 @@ def test_exactly_the_seeded_misconfigurations_fail_and_are_labelled_unmanaged(se
     assert {f.managed for f in result.findings if f.status == "fail"} == {False, None}
     assert {f.check_id for f in result.findings if f.status == "fail" and f.managed is None} == {"iam_root_mfa_enabled"}
     assert not result.gate.passed
-    assert len(seeded.expected) >= 13 and len({c for c, _ in seeded.expected}) == 17
+    assert len(seeded.expected) >= 13 and len({c for c, _ in seeded.expected}) == 25
     # the checks that found nothing wrong did judge something
     passing_checks = {f.check_id for f in result.findings if f.status == "pass"}
     assert {"iam_password_policy_strong", "ec2_ebs_default_encryption", "cloudtrail_multi_region_enabled",
-            "ec2_securitygroup_default_restrict_traffic", "iam_no_root_access_key"} <= passing_checks
+            "ec2_securitygroup_default_restrict_traffic", "iam_no_root_access_key", "iam_user_accesskey_unused",
+            "iam_rotate_access_key_90_days", "iam_user_console_access_unused"} <= passing_checks
+    # the audit archive (a trail's bucket) and the default VPC's locked-down ACL pass too
+    passing = {(f.check_id, f.resource) for f in result.findings if f.status == "pass"}
+    assert ("s3_bucket_lifecycle_retention", "dept-audit-archive") in passing
 
 
 def test_the_scan_issues_no_mutating_call(seeded: Seeded) -> None:

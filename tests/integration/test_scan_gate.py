@@ -42,7 +42,8 @@ class Deployment:
 
     def cli_env(self) -> dict[str, str]:
         """What an operator's shell has after `eval "$(egov local env)"` (VAULT_TOKEN: Pulumi's own token; on
-        the embedded OpenBao `egov scan` and `egov vault` read with the local root token)."""
+        the embedded OpenBao `egov vault` uses the local root token, and `egov scan` a token of its own, policy
+        `auditor` only, minted from it)."""
         return {**os.environ, **self.env.env(), **PASSPHRASE}
 
     def egov(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -92,8 +93,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def test_the_demo_environment_passes_the_gate(deployment: Deployment) -> None:
+    audit_log = deployment.env.vault.audit_log
+    before = len(audit_log.read_text().splitlines())
     done, report = deployment.scan("clean")
-    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    shown = [(f["check"], f["resource"], f["status"], f["detail"]) for f in report["findings"] if f["status"] != "pass"]
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n" + "\n".join(map(str, shown))
     assert report["gate"] == {"passed": True, "reasons": []}
     assert set(report["sources"]["collected"]) == {"cloud", "vault", "state", "certs"}
     # every automated item the platform answers for (alone or with the tenants) is met or not applicable
@@ -120,6 +124,13 @@ def test_the_demo_environment_passes_the_gate(deployment: Deployment) -> None:
     # the TLS certificate of the local OpenBao is judged, and passes the 397-day rule
     tls = [f for f in report["findings"] if f["check"] == "tls_certificate_verified"]
     assert tls and {f["status"] for f in tls} == {"pass"}
+    # OpenBao's own audit log: the scan read with its auditor token, never with root, and only read
+    requests = [e for e in map(json.loads, audit_log.read_text().splitlines()[before:]) if e.get("type") == "request"]
+    as_root = {e["request"]["path"] for e in requests if "root" in (e.get("auth") or {}).get("policies", ())}
+    assert as_root <= {"auth/token/create", "sys/policy/auditor"}  # minting the scan's token, nothing else
+    reads = [e for e in requests if (e.get("auth") or {}).get("policies") == ["auditor"]]
+    assert {e["request"]["operation"] for e in reads} <= {"read", "list"}
+    assert {"sys/audit", "transit/keys/pulumi-secrets"} <= {e["request"]["path"] for e in reads}
 
 
 def _metadata_clauses() -> dict[str, list[str]]:
@@ -163,6 +174,26 @@ def _seed_network(d: Deployment, expected: set[tuple[str, str]]) -> None:
     ec2.delete_flow_logs(FlowLogIds=[log["FlowLogId"] for log in logs])
     expected.add(("vpc_flow_logs_enabled", vpcs["shared"]))
 
+    def compiled_acl(zone: str) -> str:
+        acls = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpcs[zone]]},
+                                                  {"Name": "tag:Name", "Values": [f"{zone}-flows-acl"]}])
+        [acl] = acls["NetworkAcls"]
+        assert acl["Associations"], f"{zone}'s compiled ACL has no subnet"
+        return str(acl["NetworkAclId"])
+
+    # 5b. ssh from the Internet let through the management zone's compiled ACL, ahead of every flow entry
+    management = compiled_acl("management")
+    ec2.create_network_acl_entry(NetworkAclId=management, RuleNumber=5, Protocol="6", RuleAction="allow",
+                                 Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22})
+    expected.add(("ec2_networkacl_allow_ingress_tcp_port_22", management))
+    # 5c. everything from the Internet let into the shared zone's subnets (rdp and ssh with it)
+    shared = compiled_acl("shared")
+    ec2.create_network_acl_entry(NetworkAclId=shared, RuleNumber=6, Protocol="-1", RuleAction="allow",
+                                 Egress=False, CidrBlock="0.0.0.0/0")
+    expected |= {("ec2_networkacl_allow_ingress_any_port", shared),
+                 ("ec2_networkacl_allow_ingress_tcp_port_22", shared),
+                 ("ec2_networkacl_allow_ingress_tcp_port_3389", shared)}
+
 
 def _seed_storage_and_keys(d: Deployment, expected: set[tuple[str, str]]) -> None:
     outputs = d.core.outputs()
@@ -173,6 +204,12 @@ def _seed_storage_and_keys(d: Deployment, expected: set[tuple[str, str]]) -> Non
     s3.delete_bucket_encryption(Bucket=archive)
     expected |= {("s3_bucket_level_public_access_block", archive), ("s3_bucket_secure_transport_policy", archive),
                  ("s3_bucket_kms_encryption", archive)}
+    # 8b-c. ... its access no longer logged, and its records expired after 30 days (it declares 180)
+    s3.put_bucket_logging(Bucket=archive, BucketLoggingStatus={})
+    s3.put_bucket_lifecycle_configuration(Bucket=archive, LifecycleConfiguration={"Rules": [
+        {"ID": "retention", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    expected |= {("s3_bucket_server_access_logging_enabled", archive), ("s3_bucket_lifecycle_retention", archive)}
     # 9. a bucket made by hand for citizens' uploads: no KMS key, public access not blocked, no versions, plain
     # HTTP allowed (moto keeps each partition apart, so a bucket outside the mainland regions would be another
     # account's: data residency is proven on the plain-boto3 cloud of test_scan_cloud.py)
@@ -184,6 +221,8 @@ def _seed_storage_and_keys(d: Deployment, expected: set[tuple[str, str]]) -> Non
     s3.put_bucket_tagging(Bucket=uploads, Tagging={"TagSet": [{"Key": "egov:tenant", "Value": "finance"},
                                                               {"Key": "pi", "Value": "true"}]})
     expected.add(("s3_pi_bucket_classified", uploads))
+    # ... nobody logs who reads it, and nothing ever expires there
+    expected |= {("s3_bucket_server_access_logging_enabled", uploads), ("s3_bucket_lifecycle_retention", uploads)}
     # 10. the data key stops rotating
     kms.disable_key_rotation(KeyId=outputs["keyArns"]["data"])
     expected.add(("kms_cmk_rotation_enabled", outputs["keyArns"]["data"]))
@@ -214,6 +253,12 @@ def _seed_identity_and_logging(d: Deployment, expected: set[tuple[str, str]]) ->
     admin = iam.create_policy(PolicyName="gate-break-glass", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     expected.add(("iam_policy_no_administrative_privileges", admin["Policy"]["Arn"]))
+    # 16b-d. a person's own user: a console password without MFA, and that policy attached to the user itself
+    user = iam.create_user(UserName="gate-operator")["User"]["Arn"]
+    iam.create_login_profile(UserName="gate-operator", Password="Correct-Horse-9-Battery")
+    iam.attach_user_policy(UserName="gate-operator", PolicyArn=admin["Policy"]["Arn"])
+    expected |= {("iam_user_mfa_enabled_console_access", user), ("iam_user_no_administrator_access", user),
+                 ("iam_policy_attached_only_to_group_or_roles", user)}
     # 17. an application log group that forgets after 30 days
     logs.create_log_group(logGroupName="/gate/portal")
     logs.put_retention_policy(logGroupName="/gate/portal", retentionInDays=30)

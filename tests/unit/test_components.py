@@ -116,7 +116,16 @@ def test_audit_archive_is_locked_encrypted_and_writable_by_log_services() -> Non
     writers = {
         s["Principal"]["Service"] for s in policy["Statement"] if s["Action"] == "s3:PutObject"
     }
-    assert writers == {"cloudtrail.amazonaws.com", "delivery.logs.amazonaws.com"}
+    assert writers == {"cloudtrail.amazonaws.com", "delivery.logs.amazonaws.com", "logging.s3.amazonaws.com"}
+    # its own access log, into itself under AccessLogs/, the only prefix the log delivery service may write
+    assert (inputs["loggingTargetBucket"], inputs["loggingTargetPrefix"]) == ("egov-s-1-audit-archive", "AccessLogs/")
+    [access] = [s for s in policy["Statement"] if s["Principal"] == {"Service": "logging.s3.amazonaws.com"}]
+    assert access["Resource"] == "arn:aws-cn:s3:::egov-s-1-audit-archive/AccessLogs/*"
+    # the retention it declares is the one its lifecycle enforces: 180 days, earlier versions a day later
+    assert inputs["tags"]["egov:retention-days"] == "180"
+    [rule] = inputs["lifecycleRules"]
+    assert (rule["prefix"], rule["enabled"], rule["expirationDays"], rule["noncurrentVersionExpirationDays"]) == (
+        "", True, 180, 1)
     assert all(s["Resource"].startswith("arn:aws-cn:s3:::egov-s-1-audit-archive") for s in policy["Statement"]
                if s["Effect"] == "Allow")
     [trail] = of_type("egov:cloudtrail:Trail").values()

@@ -140,7 +140,20 @@ def test_one_security_group_acl_and_route_table_per_network(plan: CompiledBridge
         "management-flows-acl": ("admin",),
         "shared-flows-acl": ("app",),
         "bridge-inspection-acl": ("inspection",),
+        "bridge-edge-acl": ("attachment",),
     }
+
+
+def test_the_bridge_edge_acl_lets_the_zones_in_and_nothing_else(plan: CompiledBridge) -> None:
+    """The attachment tier leaves the VPC's default ACL (allow all from anywhere): every protocol from and to
+    each zone's CIDR, read from PLATFORM_YAML, on baseline numbers no flow uses."""
+    edge = [(e.egress, e.rule_number, e.protocol, e.cidr, e.rule_action) for e in plan.network_acl_entries
+            if e.network_acl == "bridge-edge-acl"]
+    zones = [("extranet", "10.20.0.0/16"), ("internet", "10.30.0.0/16"), ("management", "10.40.0.0/16"),
+             ("shared", "10.50.0.0/16")]
+    assert edge == [(False, 30010 + 10 * i, "-1", cidr, "allow") for i, (_, cidr) in enumerate(zones)] + [
+        (True, 30010 + 10 * i, "-1", cidr, "allow") for i, (_, cidr) in enumerate(zones)]
+    assert all(e.rule_number < 30010 for e in plan.network_acl_entries if e.network_acl != "bridge-edge-acl")
 
 
 def test_zone_rules_of_a_flow(plan: CompiledBridge) -> None:
@@ -228,7 +241,8 @@ def test_an_acl_entry_is_shared_and_numbered_by_the_first_flow_that_needs_it(pla
 def test_acl_rule_numbers_are_unique_per_acl_and_direction(plan: CompiledBridge) -> None:
     keys = Counter((entry.network_acl, entry.egress, entry.rule_number) for entry in plan.network_acl_entries)
     assert max(keys.values()) == 1
-    assert all(10 <= entry.rule_number <= 30009 for entry in plan.network_acl_entries)
+    assert all(10 <= entry.rule_number <= 30009 for entry in plan.network_acl_entries if entry.flow)
+    assert all(entry.rule_number >= 30010 for entry in plan.network_acl_entries if not entry.flow)
 
 
 def test_multi_port_flow_takes_consecutive_slots(plan: CompiledBridge) -> None:
@@ -299,13 +313,16 @@ def test_zones_without_a_flow_between_them_get_no_route(plan: CompiledBridge) ->
 def test_only_declared_flows_appear(plan: CompiledBridge) -> None:
     declared = {f["name"] for f in FLOWS}
     assert {rule.flow for rule in plan.security_group_rules if rule.flow is not None} == declared
-    assert {entry.flow for entry in plan.network_acl_entries} <= declared
+    assert {entry.flow for entry in plan.network_acl_entries if entry.network_acl != "bridge-edge-acl"} <= declared
+    assert {entry.flow for entry in plan.network_acl_entries if entry.network_acl == "bridge-edge-acl"} == {""}
     assert plan.nftables.count("ct state new counter accept") == len(FLOWS)
 
 
 def test_no_flows_no_rules(platform: Platform) -> None:
     empty = compiled(platform, [])
-    assert (empty.security_group_rules, empty.network_acl_entries, empty.routes) == ((), (), ())
+    assert (empty.security_group_rules, empty.routes) == ((), ())
+    # only the bridge edge ACL's zone entries, which no flow depends on
+    assert {entry.network_acl for entry in empty.network_acl_entries} == {"bridge-edge-acl"}
     assert len(empty.security_groups) == 5  # the groups exist, empty: deny by default
 
 

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "restrictPublicBuckets": True,
     "objectLockEnabled": False,
     "lifecycleRules": [],
+    "loggingTargetPrefix": "",
     "forceDestroy": False,
     "tags": {},
 }

@@ -106,6 +106,15 @@ def test_buckets_encrypted_with_the_tenant_key_and_archive_locked() -> None:
     assert all(b["blockPublicPolicy"] and b["versioningEnabled"] for b in buckets.values())
     archive = buckets["egov-tax-bureau-archive"]
     assert (archive["objectLockEnabled"], archive["retentionDays"]) == (True, 1095)
+    # every bucket logs its access into the archive, and declares and enforces the request's retention
+    assert {b["loggingTargetBucket"] for b in buckets.values()} == {"egov-tax-bureau-archive"}
+    assert {b["loggingTargetPrefix"] for b in buckets.values()} == {"AccessLogs/"}
+    assert {b["tags"]["egov:retention-days"] for b in buckets.values()} == {"1095"}
+    assert all(b["lifecycleRules"][0]["expirationDays"] == 1095 for b in buckets.values())
+    policy = json.loads(archive["policy"])
+    [grant] = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Resource"] == "arn:aws-cn:s3:::egov-tax-bureau-archive/AccessLogs/*"
     [flow_log] = of_type("egov:ec2:FlowLog").values()
     assert (flow_log["logDestination"], flow_log["trafficType"]) == ("arn:aws-cn:x:::egov-tax-bureau-archive", "ALL")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from infra.vault.policies import (
     DEFAULT_DESIRED,
     TEMPLATES_DIR,
     render_all,
+    render_auditor_policy,
     render_tenant_policy,
     rendered_dir_for,
     stale_files,
@@ -54,6 +56,23 @@ def test_pipeline_policy_reaches_only_its_own_namespace_paths() -> None:
     assert "sys/" not in text and "tenants/" not in text.split("\n", 3)[3]
 
 
+def test_auditor_policy_reads_configuration_and_never_a_secret() -> None:
+    """Read and list only (sudo on sys/audit alone, which OpenBao asks for to list audit devices); no path
+    reaching KV, transit operations, role-id/secret-id, tokens or identities. The live refusals are
+    tests/integration/test_vault_auditor.py."""
+    text = render_auditor_policy()
+    stanzas = re.findall(r'path "([^"]+)" \{\n  capabilities = \[([^\]]*)\]\n\}', text)
+    assert len(stanzas) == sum(line.startswith("path ") for line in text.splitlines()) > 40
+    for path, capabilities in stanzas:
+        granted = {c.strip().strip('"') for c in capabilities.split(",")}
+        assert granted <= ({"read", "sudo"} if path == "sys/audit" else {"read", "list"}), path
+        reachable = path.replace("sys/mounts/*", "").replace("sys/auth/*", "")
+        assert not re.search(r"(^|/)(kv|secret|cubbyhole|identity)/|/(encrypt|decrypt|export|backup|datakey|"
+                             r"rewrap|sign|issue|role-id|secret-id)(/|$)|auth/token|\*$", reachable), path
+    assert {p for p, _ in stanzas if p.endswith("*")} == {
+        "sys/mounts/*", "sys/auth/*", "tenants/+/sys/mounts/*", "tenants/+/sys/auth/*"}
+
+
 def test_offboarded_policy_is_decrypt_and_read_only() -> None:
     tenant = load_desired(DEFAULT_DESIRED).tenant("finance").model_copy(update={"offboarded": True})
     text = render_tenant_policy(tenant)
@@ -78,7 +97,7 @@ def test_write_rendered_adds_updates_and_drops(tmp_path: Path) -> None:
 
 def test_templates_exist_one_per_role() -> None:
     assert sorted(p.name for p in TEMPLATES_DIR.iterdir()) == [
-        "default.hcl.tmpl", "operators.hcl.tmpl", "pulumi.hcl.tmpl", "tenant-offboarded.hcl.tmpl",
+        "auditor.hcl.tmpl", "default.hcl.tmpl", "operators.hcl.tmpl", "pulumi.hcl.tmpl", "tenant-offboarded.hcl.tmpl",
         "tenant-pipeline.hcl.tmpl"]
 
 

@@ -27,6 +27,8 @@ class BucketArgs:
                  ignore_public_acls: pulumi.Input[Optional[_builtins.bool]] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  lifecycle_rules: pulumi.Input[Optional[Sequence[pulumi.Input[Mapping[str, Any]]]]] = None,
+                 logging_target_bucket: pulumi.Input[Optional[_builtins.str]] = None,
+                 logging_target_prefix: pulumi.Input[Optional[_builtins.str]] = None,
                  object_lock_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  policy: pulumi.Input[Optional[_builtins.str]] = None,
                  restrict_public_buckets: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -47,6 +49,8 @@ class BucketArgs:
         :param pulumi.Input[_builtins.bool] ignore_public_acls: Ignore public ACLs on the bucket and its objects.
         :param pulumi.Input[_builtins.str] kms_key_id: KMS key (ARN preferred) for default encryption; unset: the AWS managed aws/s3 key.
         :param pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] lifecycle_rules: Lifecycle rules: {id, prefix, enabled, expirationDays, noncurrentVersionExpirationDays, abortIncompleteMultipartUploadDays}.
+        :param pulumi.Input[_builtins.str] logging_target_bucket: Bucket that receives this bucket's server access logs (this bucket's own name is allowed; its policy must let logging.s3.amazonaws.com put objects under the prefix); unset: access logging off.
+        :param pulumi.Input[_builtins.str] logging_target_prefix: Key prefix of the access logs (with loggingTargetBucket).
         :param pulumi.Input[_builtins.bool] object_lock_enabled: Enable S3 Object Lock (WORM); only at creation. Replaces.
         :param pulumi.Input[_builtins.str] policy: Bucket policy (JSON), compared semantically; unset: no bucket policy.
         :param pulumi.Input[_builtins.bool] restrict_public_buckets: Restrict access under public policies to AWS services.
@@ -82,6 +86,12 @@ class BucketArgs:
             pulumi.set(__self__, "kms_key_id", kms_key_id)
         if lifecycle_rules is not None:
             pulumi.set(__self__, "lifecycle_rules", lifecycle_rules)
+        if logging_target_bucket is not None:
+            pulumi.set(__self__, "logging_target_bucket", logging_target_bucket)
+        if logging_target_prefix is None:
+            logging_target_prefix = ''
+        if logging_target_prefix is not None:
+            pulumi.set(__self__, "logging_target_prefix", logging_target_prefix)
         if object_lock_enabled is None:
             object_lock_enabled = False
         if object_lock_enabled is not None:
@@ -206,6 +216,30 @@ class BucketArgs:
         pulumi.set(self, "lifecycle_rules", value)
 
     @_builtins.property
+    @pulumi.getter(name="loggingTargetBucket")
+    def logging_target_bucket(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Bucket that receives this bucket's server access logs (this bucket's own name is allowed; its policy must let logging.s3.amazonaws.com put objects under the prefix); unset: access logging off.
+        """
+        return pulumi.get(self, "logging_target_bucket")
+
+    @logging_target_bucket.setter
+    def logging_target_bucket(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "logging_target_bucket", value)
+
+    @_builtins.property
+    @pulumi.getter(name="loggingTargetPrefix")
+    def logging_target_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Key prefix of the access logs (with loggingTargetBucket).
+        """
+        return pulumi.get(self, "logging_target_prefix")
+
+    @logging_target_prefix.setter
+    def logging_target_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "logging_target_prefix", value)
+
+    @_builtins.property
     @pulumi.getter(name="objectLockEnabled")
     def object_lock_enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -328,6 +362,8 @@ class Bucket(pulumi.CustomResource):
                  ignore_public_acls: pulumi.Input[Optional[_builtins.bool]] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  lifecycle_rules: pulumi.Input[Optional[Sequence[pulumi.Input[Mapping[str, Any]]]]] = None,
+                 logging_target_bucket: pulumi.Input[Optional[_builtins.str]] = None,
+                 logging_target_prefix: pulumi.Input[Optional[_builtins.str]] = None,
                  object_lock_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  policy: pulumi.Input[Optional[_builtins.str]] = None,
                  restrict_public_buckets: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -351,6 +387,8 @@ class Bucket(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] ignore_public_acls: Ignore public ACLs on the bucket and its objects.
         :param pulumi.Input[_builtins.str] kms_key_id: KMS key (ARN preferred) for default encryption; unset: the AWS managed aws/s3 key.
         :param pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] lifecycle_rules: Lifecycle rules: {id, prefix, enabled, expirationDays, noncurrentVersionExpirationDays, abortIncompleteMultipartUploadDays}.
+        :param pulumi.Input[_builtins.str] logging_target_bucket: Bucket that receives this bucket's server access logs (this bucket's own name is allowed; its policy must let logging.s3.amazonaws.com put objects under the prefix); unset: access logging off.
+        :param pulumi.Input[_builtins.str] logging_target_prefix: Key prefix of the access logs (with loggingTargetBucket).
         :param pulumi.Input[_builtins.bool] object_lock_enabled: Enable S3 Object Lock (WORM); only at creation. Replaces.
         :param pulumi.Input[_builtins.str] policy: Bucket policy (JSON), compared semantically; unset: no bucket policy.
         :param pulumi.Input[_builtins.bool] restrict_public_buckets: Restrict access under public policies to AWS services.
@@ -393,6 +431,8 @@ class Bucket(pulumi.CustomResource):
                  ignore_public_acls: pulumi.Input[Optional[_builtins.bool]] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  lifecycle_rules: pulumi.Input[Optional[Sequence[pulumi.Input[Mapping[str, Any]]]]] = None,
+                 logging_target_bucket: pulumi.Input[Optional[_builtins.str]] = None,
+                 logging_target_prefix: pulumi.Input[Optional[_builtins.str]] = None,
                  object_lock_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  policy: pulumi.Input[Optional[_builtins.str]] = None,
                  restrict_public_buckets: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -431,6 +471,10 @@ class Bucket(pulumi.CustomResource):
             __props__.__dict__["ignore_public_acls"] = ignore_public_acls
             __props__.__dict__["kms_key_id"] = kms_key_id
             __props__.__dict__["lifecycle_rules"] = lifecycle_rules
+            __props__.__dict__["logging_target_bucket"] = logging_target_bucket
+            if logging_target_prefix is None:
+                logging_target_prefix = ''
+            __props__.__dict__["logging_target_prefix"] = logging_target_prefix
             if object_lock_enabled is None:
                 object_lock_enabled = False
             __props__.__dict__["object_lock_enabled"] = object_lock_enabled
@@ -483,6 +527,8 @@ class Bucket(pulumi.CustomResource):
         __props__.__dict__["ignore_public_acls"] = None
         __props__.__dict__["kms_key_id"] = None
         __props__.__dict__["lifecycle_rules"] = None
+        __props__.__dict__["logging_target_bucket"] = None
+        __props__.__dict__["logging_target_prefix"] = None
         __props__.__dict__["object_lock_enabled"] = None
         __props__.__dict__["policy"] = None
         __props__.__dict__["region"] = None
@@ -572,6 +618,22 @@ class Bucket(pulumi.CustomResource):
         Lifecycle rules: {id, prefix, enabled, expirationDays, noncurrentVersionExpirationDays, abortIncompleteMultipartUploadDays}.
         """
         return pulumi.get(self, "lifecycle_rules")
+
+    @_builtins.property
+    @pulumi.getter(name="loggingTargetBucket")
+    def logging_target_bucket(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Bucket that receives this bucket's server access logs (this bucket's own name is allowed; its policy must let logging.s3.amazonaws.com put objects under the prefix); unset: access logging off.
+        """
+        return pulumi.get(self, "logging_target_bucket")
+
+    @_builtins.property
+    @pulumi.getter(name="loggingTargetPrefix")
+    def logging_target_prefix(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Key prefix of the access logs (with loggingTargetBucket).
+        """
+        return pulumi.get(self, "logging_target_prefix")
 
     @_builtins.property
     @pulumi.getter(name="objectLockEnabled")

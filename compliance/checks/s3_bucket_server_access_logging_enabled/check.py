@@ -1,0 +1,30 @@
+"""Every bucket records who accessed it (S3 server access logging): audit covering every user and important
+action (GB/T 22239 8.1.4.3 a)), and an automated record of who processed personal information
+(GB/T 35273 11.7); PI buckets are "access-logged" in the issue's words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compliance.checks.base import Evidence, Result, global_value, tags_of
+
+
+def rule(bucket: Mapping[str, Any]) -> str | None:
+    """Why the bucket's access is not logged, or None (``Logging`` is GetBucketLogging's LoggingEnabled)."""
+    logging = bucket.get("Logging") or {}
+    if not logging.get("TargetBucket"):
+        return "does not log access (server access logging is off)"
+    return None
+
+
+def check(evidence: Evidence) -> Iterator[Result]:
+    for bucket in global_value(evidence, "buckets") or ():
+        problem = rule(bucket)
+        if problem:
+            detail = f"bucket {bucket['Name']} {problem}"
+        else:
+            logging = bucket["Logging"]
+            where = f"{logging['TargetBucket']}/{logging.get('TargetPrefix') or ''}"
+            detail = f"bucket {bucket['Name']} logs access to {where}"
+        yield Result(bucket["Name"], problem is None, detail, bucket.get("Region", ""), tags=tags_of(bucket))
