@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, name_of, owner_tags, regional, vpc_owners
+from compliance.text import Text, text
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all",
@@ -49,15 +50,19 @@ def subnets_using(acl: Mapping[str, Any], subnets: set[str]) -> list[str]:
     return sorted(str(a["SubnetId"]) for a in acl.get("Associations") or () if a.get("SubnetId") in subnets)
 
 
-def describe(entry: Mapping[str, Any]) -> str:
+def describe(entry: Mapping[str, Any]) -> Text:
     source = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
     kind = PROTOCOLS.get(str(entry.get("Protocol")), str(entry.get("Protocol")))
     ports = entry.get("PortRange")
-    span = f" ports {ports.get('From')}-{ports.get('To')}" if kind in ("tcp", "udp") and ports else ""
-    return f"rule {entry.get('RuleNumber')} allows {kind}{span} from {source}"
+    span = (text(" ports {low}-{high}", " 端口 {low}-{high} ", low=ports.get("From"), high=ports.get("To"))
+            if kind in ("tcp", "udp") and ports else "")
+    return text("rule {number} allows {kind}{span} from {source}",
+                "规则 {number} 允许来自 {source} 的{kind_zh}{span}流量",
+                number=entry.get("RuleNumber"), kind=kind, kind_zh=" 全部" if kind == "all" else f" {kind}",
+                span=span, source=source)
 
 
-def judge(evidence: Evidence, protocol: str, port: int | None, what: str) -> Iterator[Result]:
+def judge(evidence: Evidence, protocol: str, port: int | None, what: Text) -> Iterator[Result]:
     """One result per ACL in use: fails when the probe gets in from the Internet."""
     owners = vpc_owners(evidence)
     existing = {str(subnet.get("SubnetId")) for _, subnet in regional(evidence, "subnets")}
@@ -67,8 +72,14 @@ def judge(evidence: Evidence, protocol: str, port: int | None, what: str) -> Ite
             continue
         entry = lets_in(acl, protocol, port)
         who = name_of(acl, str(acl["NetworkAclId"]))
-        where = (f" ({'the default ACL' if acl.get('IsDefault') else 'in'} of {acl.get('VpcId')}, "
-                 f"used by {', '.join(subnets)})")
-        detail = (f"network ACL {who}{where} lets {what} in from the Internet: {describe(entry)}" if entry
-                  else f"network ACL {who}{where} does not let {what} in from the Internet")
+        where = (text(" (the default ACL of {vpc}, used by {subnets})", " ({vpc} 的默认网络ACL, 关联子网 {subnets})",
+                      vpc=acl.get("VpcId"), subnets=", ".join(subnets)) if acl.get("IsDefault") else
+                 text(" (in {vpc}, used by {subnets})", " (位于 {vpc}, 关联子网 {subnets})",
+                      vpc=acl.get("VpcId"), subnets=", ".join(subnets)))
+        detail = (text("network ACL {who}{where} lets {what} in from the Internet: {rule}",
+                       "网络ACL {who}{where} 允许从互联网访问 {what}: {rule}",
+                       who=who, where=where, what=what, rule=describe(entry)) if entry
+                  else text("network ACL {who}{where} does not let {what} in from the Internet",
+                            "网络ACL {who}{where} 不允许从互联网访问 {what}",
+                            who=who, where=where, what=what))
         yield Result(str(acl["NetworkAclId"]), entry is None, detail, region, tags=owner_tags(owners, region, acl))

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result
 from compliance.checks.nacl import judge
+from compliance.text import text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
-    return judge(evidence, "all", None, "every port")
+    return judge(evidence, "all", None, text("every port", "所有端口"))

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result
 from compliance.checks.nacl import judge
+from compliance.text import text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
-    return judge(evidence, "tcp", 22, "ssh (tcp 22)")
+    return judge(evidence, "tcp", 22, text("ssh (tcp 22)", "ssh (TCP 22)"))

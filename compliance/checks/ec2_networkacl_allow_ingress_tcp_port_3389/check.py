@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from compliance.checks.base import Evidence, Result
 from compliance.checks.nacl import judge
+from compliance.text import text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
-    return judge(evidence, "tcp", 3389, "rdp (tcp 3389)")
+    return judge(evidence, "tcp", 3389, text("rdp (tcp 3389)", "rdp (TCP 3389)"))

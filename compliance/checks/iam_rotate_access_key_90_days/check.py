@@ -16,6 +16,7 @@ from compliance.checks.credentials import (
     user_rows,
     user_tags,
 )
+from compliance.text import join, text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
@@ -27,10 +28,15 @@ def check(evidence: Evidence) -> Iterator[Result]:
         for number in active_keys(row):
             rotated = parse_time(row.get(f"access_key_{number}_last_rotated"))
             if rotated is None:
-                old.append(f"key {number} (no rotation date in the report)")
+                old.append(text("key {number} (no rotation date in the report)", "密钥 {number} (凭证报告中无轮换日期)",
+                                number=number))
             elif age_days(now, rotated) > ROTATION_DAYS:
-                old.append(f"key {number} (rotated {age_days(now, rotated)} days ago)")
-        detail = (f"user {user} has active access keys older than {ROTATION_DAYS} days: {', '.join(old)}" if old
-                  else f"user {user} has no active access key older than {ROTATION_DAYS} days")
+                old.append(text("key {number} (rotated {days} days ago)", "密钥 {number} ({days} 天前轮换)",
+                                number=number, days=age_days(now, rotated)))
+        detail = (text("user {user} has active access keys older than {limit} days: {old}",
+                       "用户 {user} 有超过 {limit} 天未轮换的活动访问密钥: {old}",
+                       user=user, limit=ROTATION_DAYS, old=join(old, ", ", ", ")) if old
+                  else text("user {user} has no active access key older than {limit} days",
+                            "用户 {user} 没有超过 {limit} 天未轮换的活动访问密钥", user=user, limit=ROTATION_DAYS))
         yield Result(resource(row), not old, detail, resource_type="AwsIamUser",
                      tags=tags.get(resource(row), {}))

@@ -16,6 +16,7 @@ from compliance.checks.credentials import (
     user_rows,
     user_tags,
 )
+from compliance.text import join, text
 
 
 def check(evidence: Evidence) -> Iterator[Result]:
@@ -28,11 +29,19 @@ def check(evidence: Evidence) -> Iterator[Result]:
             used = parse_time(row.get(f"access_key_{number}_last_used_date"))
             since = used or parse_time(row.get(f"access_key_{number}_last_rotated"))
             if since is None:
-                stale.append(f"key {number} (no usage or creation date in the report)")
+                stale.append(text("key {number} (no usage or creation date in the report)",
+                                  "密钥 {number} (凭证报告中无使用或创建日期)", number=number))
             elif age_days(now, since) > UNUSED_DAYS:
-                what = "last used" if used else "never used, created"
-                stale.append(f"key {number} ({what} {age_days(now, since)} days ago)")
-        detail = (f"user {user} has active access keys unused for more than {UNUSED_DAYS} days: {', '.join(stale)}"
-                  if stale else f"user {user} has no active access key unused for more than {UNUSED_DAYS} days")
+                stale.append(text("key {number} (last used {days} days ago)", "密钥 {number} (最后使用于 {days} 天前)",
+                                  number=number, days=age_days(now, since)) if used else
+                             text("key {number} (never used, created {days} days ago)",
+                                  "密钥 {number} (从未使用, 创建于 {days} 天前)",
+                                  number=number, days=age_days(now, since)))
+        detail = (text("user {user} has active access keys unused for more than {limit} days: {stale}",
+                       "用户 {user} 有超过 {limit} 天未使用的活动访问密钥: {stale}",
+                       user=user, limit=UNUSED_DAYS, stale=join(stale, ", ", ", "))
+                  if stale else text("user {user} has no active access key unused for more than {limit} days",
+                                     "用户 {user} 没有超过 {limit} 天未使用的活动访问密钥",
+                                     user=user, limit=UNUSED_DAYS))
         yield Result(resource(row), not stale, detail, resource_type="AwsIamUser",
                      tags=tags.get(resource(row), {}))

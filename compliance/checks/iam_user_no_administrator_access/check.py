@@ -9,23 +9,24 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
 from compliance.checks.iam_policy_no_administrative_privileges.check import rule as administrative
+from compliance.text import Text, join, text
 
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 
 
-def admin_grants(user: Mapping[str, Any], documents: Mapping[str, Any]) -> list[str]:
+def admin_grants(user: Mapping[str, Any], documents: Mapping[str, Any]) -> list[Text]:
     """What gives ``user`` every action on every resource; ``documents`` maps customer policy ARNs to
     their default version's document."""
     grants = []
     for attached in user.get("AttachedPolicies") or ():
         arn = str(attached.get("PolicyArn", ""))
         if arn.split(":")[4:5] == ["aws"] and arn.endswith(f":policy/{ADMINISTRATOR_ACCESS}"):
-            grants.append(f"managed policy {ADMINISTRATOR_ACCESS}")
+            grants.append(text("managed policy {policy}", "托管策略 {policy}", policy=ADMINISTRATOR_ACCESS))
         elif arn in documents and administrative(documents[arn]):
-            grants.append(f"policy {attached.get('PolicyName', arn)}")
+            grants.append(text("policy {policy}", "策略 {policy}", policy=attached.get("PolicyName", arn)))
     for inline in user.get("InlinePolicies") or ():
         if administrative(inline.get("Document") or {}):
-            grants.append(f"inline policy {inline.get('PolicyName')}")
+            grants.append(text("inline policy {policy}", "内联策略 {policy}", policy=inline.get("PolicyName")))
     return grants
 
 
@@ -34,6 +35,9 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for user in global_value(evidence, "users") or ():
         grants = admin_grants(user, documents)
         name = user["UserName"]
-        detail = (f"user {name} has full administrative access through {', '.join(grants)}" if grants
-                  else f"user {name} has no full administrative access of its own")
+        detail = (text("user {name} has full administrative access through {grants}",
+                       "用户 {name} 通过 {grants} 拥有完全管理权限",
+                       name=name, grants=join(grants, ", ", ", ")) if grants
+                  else text("user {name} has no full administrative access of its own",
+                            "用户 {name} 自身未拥有完全管理权限", name=name))
         yield Result(user.get("Arn") or name, not grants, detail, tags=tags_of(user))

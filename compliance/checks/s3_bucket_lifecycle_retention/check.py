@@ -15,6 +15,7 @@ from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, regional, tags_of
 from compliance.rules import RETENTION_MINIMUM_DAYS
+from compliance.text import Text, join, text
 
 RETENTION_TAG = "egov:retention-days"
 PI_TAGS = ("egov:pi", "pi")
@@ -43,32 +44,42 @@ def _days(rules: list[Mapping[str, Any]], action: str, field: str) -> int | None
     return min(found) if found else None
 
 
-def rule(bucket: Mapping[str, Any], *, holds_logs: bool) -> str | None:
+def rule(bucket: Mapping[str, Any], *, holds_logs: bool) -> Text | None:
     """Why the bucket's lifecycle does not bound its data as declared, or None."""
     tags = tags_of(bucket)
     declared_text = tags.get(RETENTION_TAG)
     declared: int | None = None
     if declared_text is not None:
         if not declared_text.isdigit() or int(declared_text) < 1:
-            return f"declares {RETENTION_TAG}={declared_text!r}, not a number of days"
+            return text("declares {tag}={value!r}, not a number of days", "声明的 {tag}={value!r} 不是天数",
+                        tag=RETENTION_TAG, value=declared_text)
         declared = int(declared_text)
     if holds_logs and declared is not None and declared < RETENTION_MINIMUM_DAYS:
-        return f"holds logs but declares a retention of {declared} days (at least {RETENTION_MINIMUM_DAYS})"
+        return text("holds logs but declares a retention of {declared} days (at least {minimum})",
+                    "存放日志, 但声明的保留期仅为 {declared} 天 (至少 {minimum} 天)",
+                    declared=declared, minimum=RETENTION_MINIMUM_DAYS)
     rules = [r for r in bucket.get("Lifecycle") or () if _whole_bucket(r)]
     expires = _days(rules, "Expiration", "Days")
     if expires is None:
-        return "has no enabled lifecycle rule that expires every object"
+        return text("has no enabled lifecycle rule that expires every object",
+                    "没有已启用的、使所有对象过期的生命周期规则")
     if declared is not None and expires > declared:
-        return f"expires objects after {expires} days, later than its declared retention of {declared} days"
+        return text("expires objects after {expires} days, later than its declared retention of {declared} days",
+                    "对象在 {expires} 天后才过期, 晚于其声明的 {declared} 天保留期", expires=expires, declared=declared)
     if holds_logs and expires < RETENTION_MINIMUM_DAYS:
-        return f"holds logs but expires them after {expires} days (at least {RETENTION_MINIMUM_DAYS})"
+        return text("holds logs but expires them after {expires} days (at least {minimum})",
+                    "存放日志, 但日志在 {expires} 天后即过期 (至少应保留 {minimum} 天)",
+                    expires=expires, minimum=RETENTION_MINIMUM_DAYS)
     if bucket.get("Versioning") == "Enabled":
         noncurrent = _days(rules, "NoncurrentVersionExpiration", "NoncurrentDays")
         if noncurrent is None:
-            return "is versioned but no lifecycle rule expires earlier versions, so they are kept forever"
+            return text("is versioned but no lifecycle rule expires earlier versions, so they are kept forever",
+                        "已启用版本控制, 但没有生命周期规则使非当前版本过期, 历史版本将被永久保留")
         if declared is not None and noncurrent > declared:
-            return (f"keeps earlier versions {noncurrent} days, longer than its declared retention of "
-                    f"{declared} days")
+            return text("keeps earlier versions {noncurrent} days, longer than its declared retention of "
+                        "{declared} days",
+                        "非当前版本保留 {noncurrent} 天, 长于其声明的 {declared} 天保留期",
+                        noncurrent=noncurrent, declared=declared)
     return None
 
 
@@ -95,12 +106,17 @@ def check(evidence: Evidence) -> Iterator[Result]:
         holds_logs, pi = bucket["Name"] in logs, holds_pi(tags)
         if not (holds_logs or pi):
             continue
-        what = " and ".join(w for w, on in (("logs", holds_logs), ("personal information", pi)) if on)
+        what = join([w for w, on in ((text("logs", "日志"), holds_logs), (text("personal information", "个人信息"), pi))
+                     if on], " and ", "和")
         problem = rule(bucket, holds_logs=holds_logs)
         if problem:
-            detail = f"bucket {bucket['Name']} ({what}) {problem}"
+            detail = text("bucket {name} ({what}) {problem}", "存储桶 {name} ({what}) {problem}",
+                          name=bucket["Name"], what=what, problem=problem)
         else:
             expires = _days([r for r in bucket.get("Lifecycle") or () if _whole_bucket(r)], "Expiration", "Days")
-            detail = (f"bucket {bucket['Name']} ({what}) expires objects after {expires} days"
-                      + (f" (declared retention {tags[RETENTION_TAG]} days)" if RETENTION_TAG in tags else ""))
+            declared = (text(" (declared retention {days} days)", " (声明的保留期 {days} 天)", days=tags[RETENTION_TAG])
+                        if RETENTION_TAG in tags else "")
+            detail = text("bucket {name} ({what}) expires objects after {expires} days{declared}",
+                          "存储桶 {name} ({what}) 的对象在 {expires} 天后过期{declared}",
+                          name=bucket["Name"], what=what, expires=expires, declared=declared)
         yield Result(bucket["Name"], problem is None, detail, bucket.get("Region", ""), tags=tags)

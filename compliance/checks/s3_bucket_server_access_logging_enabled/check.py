@@ -8,13 +8,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compliance.checks.base import Evidence, Result, global_value, tags_of
+from compliance.text import Text, text
 
 
-def rule(bucket: Mapping[str, Any]) -> str | None:
+def rule(bucket: Mapping[str, Any]) -> Text | None:
     """Why the bucket's access is not logged, or None (``Logging`` is GetBucketLogging's LoggingEnabled)."""
     logging = bucket.get("Logging") or {}
     if not logging.get("TargetBucket"):
-        return "does not log access (server access logging is off)"
+        return text("does not log access (server access logging is off)", "未记录访问 (服务器访问日志未开启)")
     return None
 
 
@@ -22,9 +23,10 @@ def check(evidence: Evidence) -> Iterator[Result]:
     for bucket in global_value(evidence, "buckets") or ():
         problem = rule(bucket)
         if problem:
-            detail = f"bucket {bucket['Name']} {problem}"
+            detail = text("bucket {name} {problem}", "存储桶 {name} {problem}", name=bucket["Name"], problem=problem)
         else:
             logging = bucket["Logging"]
             where = f"{logging['TargetBucket']}/{logging.get('TargetPrefix') or ''}"
-            detail = f"bucket {bucket['Name']} logs access to {where}"
+            detail = text("bucket {name} logs access to {where}", "存储桶 {name} 已开启服务器访问日志, 写入 {where}",
+                          name=bucket["Name"], where=where)
         yield Result(bucket["Name"], problem is None, detail, bucket.get("Region", ""), tags=tags_of(bucket))
