@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -319,6 +320,18 @@ def test_exactly_the_seeded_misconfigurations_fail_and_are_labelled_unmanaged(se
     # the audit archive (a trail's bucket) and the default VPC's locked-down ACL pass too
     passing = {(f.check_id, f.resource) for f in result.findings if f.status == "pass"}
     assert ("s3_bucket_lifecycle_retention", "dept-audit-archive") in passing
+
+
+def test_every_live_finding_has_its_chinese_detail(seeded: Seeded) -> None:
+    """The fixtures cover the checks' messages; this covers what a live cloud makes them say (moto's ACLs, the
+    credential report's rows, real buckets): the report's 中文 side has no English-only finding."""
+    findings = run_scan(seeded.options()).findings
+    english_only = [(f.check_id, f.resource, f.detail) for f in findings
+                    if not re.search(r"[\u4e00-\u9fff]", f.detail_zh) or f.detail_zh == f.detail]
+    assert english_only == []
+    failed = {f.check_id: f.detail_zh for f in findings if f.status == "fail"}
+    assert "网络ACL" in failed["ec2_networkacl_allow_ingress_any_port"]
+    assert "存储桶" in failed["s3_bucket_server_access_logging_enabled"]
 
 
 def test_the_scan_issues_no_mutating_call(seeded: Seeded) -> None:
