@@ -22,7 +22,7 @@ from infra.components.account_baseline import AccountBaseline
 from infra.components.audit import AuditArchive, partition_of
 from infra.components.keys import DEFAULT_DELETION_WINDOW_DAYS, KeySet, audit_key_policy
 from infra.components.zone_network import ZoneNetwork
-from stacks.policy import load_policy, peer_cidrs
+from stacks.policy import load_policy, zone_route_cidrs
 
 ATTACHMENT_TIER = "endpoint"
 
@@ -76,7 +76,7 @@ def build() -> None:
             network=zone,
             transit_gateway_id=tgw.transit_gateway_id,
             attachment_tier=ATTACHMENT_TIER,
-            peer_cidrs=peer_cidrs(policy.plan, name),
+            peer_cidrs=zone_route_cidrs(policy.plan, platform, name),
             flow_log_bucket_arn=archive.bucket_arn,
             internet_gateway=zone.internet_gateway,
             tags=tags,

@@ -30,6 +30,7 @@ from infra.config.compiler import ACL_ENTRY_LIMIT
 from infra.config.problems import unexpected_problem
 from infra.config.tenant_flows import CONFIG_KEY as TENANT_FLOWS_KEY
 from infra.config.tenant_flows import AdmittedTenant, parse_tenant_flows
+from infra.config.tenant_request import PEER_ZONES
 
 PROJECT_DIR = POLICIES_DIR.parent
 
@@ -115,3 +116,14 @@ def peer_cidrs(plan: CompiledBridge, network: str) -> list[str]:
     """The CIDRs the network's transit-gateway table routes (what its VPC may send to the gateway)."""
     table = next(t.name for t in plan.route_tables if t.network == network)
     return sorted({route.destination_cidr for route in plan.routes if route.route_table == table})
+
+
+def zone_route_cidrs(plan: CompiledBridge, platform: Platform, zone: str) -> list[str]:
+    """What the zone's VPC routes to the transit gateway: its peers (``peer_cidrs``) and, for the zones
+    departments exchange traffic with, the whole tenant pool. Which tenant block is reachable is the
+    transit-gateway table's decision (the bridge stack routes only admitted tenants' blocks), so admitting a
+    tenant never needs a change to the core stack."""
+    cidrs = set(peer_cidrs(plan, zone))
+    if platform.tenant_pool is not None and zone in PEER_ZONES:
+        cidrs.add(str(platform.tenant_pool))
+    return sorted(cidrs)
