@@ -6,7 +6,8 @@ Config: ``coreStack`` (required: the core stack's name, or a fully qualified
 Reads the core stack's exports through a StackReference, builds the bridge ZoneNetwork (inspection and
 attachment tiers) with its own transit-gateway attachment and route table, then ``BridgeFlows`` from
 ``compile_bridge``: the routes that send each zone pair's traffic to the bridge (and the bridge's
-routes back to each zone), every network's flow security group and rules, and the network ACLs.
+routes back to each zone), every network's flow security group and rules, and the network ACLs; and the
+bridge gateways, one per availability zone in the inspection tier, exported as ``hosts`` (``stacks/hosts.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from infra.components.bridge_flows import BridgeFlows
 from infra.components.inputs import Reference
 from infra.components.zone_network import ZoneNetwork
 from infra.config.platform import BRIDGE
+from stacks.hosts import declare_hosts, export_hosts, gateway_placements
 from stacks.policy import load_policy, peer_cidrs
 
 ATTACHMENT_TIER = "attachment"
@@ -105,3 +107,7 @@ def build() -> None:
     pulumi.export("tgwRouteTableId", table.transit_gateway_route_table_id)
     pulumi.export("securityGroupIds", flows.security_group_ids)
     pulumi.export("nftables", plan.nftables)
+    bridge_groups = [flows.security_group_ids[BRIDGE]] if BRIDGE in flows.security_group_ids else []
+    gateways = declare_hosts(gateway_placements(platform), {BRIDGE: bridge}, stack=stack, tags=tags,
+                             extra_security_groups={BRIDGE: bridge_groups})
+    export_hosts(gateways)
