@@ -31,6 +31,8 @@ from infra.vault.policies import DEFAULT_DESIRED
 
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 SECRET_KEYS = ("password", "secret", "token", "privatekey", "private_key", "credential")
+SETTING_KEYS = frozenset({"HttpTokens"})
+"""Keys that look secret but name a setting (the metadata service's token requirement): kept as they are."""
 
 
 class ScanInputError(Exception):
@@ -209,8 +211,8 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
 def redact(value: Any) -> Any:
     """Evidence as kept on disk: values under secret-looking keys replaced."""
     if isinstance(value, dict):
-        return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str) else redact(v)
-                for k, v in value.items()}
+        return {k: "[redacted]" if k not in SETTING_KEYS and any(s in k.lower() for s in SECRET_KEYS)
+                and isinstance(v, str) else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value

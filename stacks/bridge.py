@@ -109,5 +109,6 @@ def build() -> None:
     pulumi.export("nftables", plan.nftables)
     bridge_groups = [flows.security_group_ids[BRIDGE]] if BRIDGE in flows.security_group_ids else []
     gateways = declare_hosts(gateway_placements(platform), {BRIDGE: bridge}, stack=stack, tags=tags,
+                             root_volume_key=_pick(core.get_output("keyArns"), "data"),
                              extra_security_groups={BRIDGE: bridge_groups})
     export_hosts(gateways)

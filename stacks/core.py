@@ -110,4 +110,5 @@ def build() -> None:
     pulumi.export("archiveBucketArn", archive.bucket_arn)
     pulumi.export("trailArn", archive.trail.arn)
     pulumi.export("keyArns", keys.arns)
-    export_hosts(declare_hosts(core_placements(platform), zones, stack=stack, tags=tags))
+    export_hosts(declare_hosts(core_placements(platform), zones, stack=stack, tags=tags,
+                               root_volume_key=keys.arn("data")))

@@ -74,9 +74,11 @@ def declare_hosts(
     *,
     stack: str,
     tags: Mapping[str, str],
+    root_volume_key: Reference,
     extra_security_groups: Mapping[str, Sequence[Reference]] | None = None,
 ) -> list[Host]:
-    """A ``Host`` per placement in its zone's network; ``extra_security_groups[zone]`` are added to each."""
+    """A ``Host`` per placement in its zone's network, its root volume encrypted with ``root_volume_key``;
+    ``extra_security_groups[zone]`` are added to each."""
     image = pulumi.Config().get("hostImageId") or DEFAULT_IMAGE_ID
     hosts = []
     for place in placements:
@@ -90,6 +92,7 @@ def declare_hosts(
             subnet_id=network.subnets[place.tier][place.az].subnet_id,
             image_id=image,
             public_ip=place.public,
+            root_volume_kms_key_id=root_volume_key,
             extra_security_group_ids=list((extra_security_groups or {}).get(place.zone, ())),
             tags=tags,
         ))

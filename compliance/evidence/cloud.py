@@ -31,6 +31,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from infra.config.user_data import redact_secrets
+
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "Lookup")
 
 # Errors that mean "this setting is simply absent", not "could not read".
@@ -296,7 +298,8 @@ class CloudCollector:
 
     def _instances(self, region: str) -> list[dict[str, Any]]:
         """Every instance not terminated (one DescribeInstances listing per region), each with its user data as
-        text. A user-data attribute that cannot be read leaves ``UserData`` out: its check reports an error."""
+        text, secret-looking lines redacted (``infra.config.user_data``). A user-data attribute that cannot be
+        read leaves ``UserData`` out: its check reports an error."""
         ec2 = self.client("ec2", region)
 
         def read(instance: dict[str, Any]) -> dict[str, Any]:
@@ -306,9 +309,11 @@ class CloudCollector:
                 return instance
             encoded = (answer.get("UserData") or {}).get("Value") or ""
             try:
-                instance["UserData"] = base64.b64decode(encoded).decode("utf-8")
+                text = base64.b64decode(encoded).decode("utf-8")
             except (ValueError, UnicodeDecodeError):
-                instance["UserData"] = encoded
+                text = encoded
+            # Evidence never holds the secret it reports: secret-looking lines are kept as a marker of their kind.
+            instance["UserData"] = redact_secrets(text)
             return instance
 
         reservations = self._pages(ec2, "describe_instances", "Reservations")

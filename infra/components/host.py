@@ -2,9 +2,10 @@
 
 * a security group of its own in the zone's VPC, starting with no rules (the provider revokes AWS's
   default egress); the bridge's flow groups are added by the stack that owns them;
-* the ``Instance`` in the given subnet, tagged with its name, role and zone (``egov:host``, ``egov:role``,
-  ``egov:zone``): the provider enforces IMDSv2, the encrypted root volume, no public address outside the
-  Internet zone and user data without secrets;
+* the ``Instance`` in the given subnet, its root volume encrypted with the given key (the stacks pass
+  their rotated data key, not the account's default EBS key), tagged with its name, role and zone
+  (``egov:host``, ``egov:role``, ``egov:zone``): the provider enforces IMDSv2, the encrypted root volume,
+  no public address outside the Internet zone and user data without secrets;
 * ``summary``: what the stacks export in their ``hosts`` output and ``egov local hosts up`` builds the test
   hosts from (``infra/hosts/inventory.hosts_from_outputs``): name, role, zone, the private IP the cloud
   assigned, the instance id and the availability zone.
@@ -44,6 +45,7 @@ class Host(pulumi.ComponentResource):
         subnet_id: Reference,
         image_id: str = DEFAULT_IMAGE_ID,
         instance_type: str = DEFAULT_INSTANCE_TYPE,
+        root_volume_kms_key_id: Reference | None = None,
         extra_security_group_ids: Sequence[Reference] = (),
         public_ip: bool = False,
         tags: Mapping[str, str] | None = None,
@@ -71,6 +73,7 @@ class Host(pulumi.ComponentResource):
             image_id=image_id,
             instance_type=instance_type,
             associate_public_ip_address=public_ip,
+            root_volume_kms_key_id=root_volume_kms_key_id,
             tags={**labels, "Name": f"egov-{stack}-{name}"},
             opts=child,
         )

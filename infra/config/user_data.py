@@ -31,15 +31,34 @@ class SecretFinding:
         return f"line {self.line} looks like it carries a secret ({self.kind})"
 
 
+REDACTED_LINE = "[egov: secret redacted: {kind}]"
+_REDACTED = re.compile(r"\[egov: secret redacted: (?P<kind>[^\]]+)\]")
+_KINDS = frozenset(kind for kind, _ in SECRET_PATTERNS)
+
+
 def find_secrets(user_data: str) -> list[SecretFinding]:
-    """Every line of ``user_data`` that matches a secret pattern (first matching kind per line)."""
+    """Every line of ``user_data`` that matches a secret pattern (first matching kind per line). A line
+    ``redact_secrets`` replaced counts as the secret it stood for, so redacted evidence is judged the same."""
     findings: list[SecretFinding] = []
     for number, line in enumerate(user_data.splitlines(), start=1):
+        redacted = _REDACTED.fullmatch(line.strip())
+        if redacted and redacted["kind"] in _KINDS:
+            findings.append(SecretFinding(number, redacted["kind"]))
+            continue
         for kind, pattern in SECRET_PATTERNS:
             if pattern.search(line):
                 findings.append(SecretFinding(number, kind))
                 break
     return findings
+
+
+def redact_secrets(user_data: str) -> str:
+    """``user_data`` with every secret-looking line replaced by a marker naming its kind: what evidence keeps,
+    so a scan never copies the secret it reports."""
+    lines = user_data.splitlines()
+    for finding in find_secrets(user_data):
+        lines[finding.line - 1] = REDACTED_LINE.format(kind=finding.kind)
+    return "\n".join(lines) + ("\n" if user_data.endswith("\n") else "")
 
 
 ADVICE = (

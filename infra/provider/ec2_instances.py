@@ -88,6 +88,8 @@ class InstanceHandler(Ec2Handler):
         PropertySpec("userData", "string", "Boot script or cloud-config (plain text, at most 16 KiB). Refused when "
                      "it looks like it carries a secret. Changing it replaces the instance.", default="",
                      replace_on_change=True),
+        PropertySpec("rootVolumeKmsKeyId", "string", "The KMS key (id or ARN) that encrypts the root volume; unset: "
+                     "the account's default EBS key. Changing it replaces the instance.", replace_on_change=True),
         PropertySpec("rootVolumeSize", "integer", "Root volume size in GiB (always encrypted). Changing it "
                      "replaces the instance.", default=DEFAULT_ROOT_VOLUME_GIB, replace_on_change=True),
         *tagged_identity("instance", "instanceId"),
@@ -197,6 +199,7 @@ class InstanceHandler(Ec2Handler):
             "privateIp": private_ip if isinstance(requested_ip, str) else None,
             "associatePublicIpAddress": bool(public_ip),
             "userData": user_data,
+            "rootVolumeKmsKeyId": _key_output(reference.get("rootVolumeKmsKeyId"), volume.get("KmsKeyId")),
             "rootVolumeSize": volume.get("Size", reference.get("rootVolumeSize")),
             "tags": tagging.from_aws(item.get("Tags")),
             "instanceId": instance_id,
@@ -249,6 +252,10 @@ class InstanceHandler(Ec2Handler):
         }
         if inputs.get("privateIp"):
             interface["PrivateIpAddress"] = inputs["privateIp"]
+        ebs: dict[str, Any] = {"Encrypted": True, "DeleteOnTermination": True, "VolumeType": "gp3",
+                               "VolumeSize": int(inputs.get("rootVolumeSize") or DEFAULT_ROOT_VOLUME_GIB)}
+        if inputs.get("rootVolumeKmsKeyId"):
+            ebs["KmsKeyId"] = inputs["rootVolumeKmsKeyId"]
         params: dict[str, Any] = {
             "ImageId": inputs["imageId"],
             "InstanceType": inputs.get("instanceType") or DEFAULT_INSTANCE_TYPE,
@@ -256,11 +263,7 @@ class InstanceHandler(Ec2Handler):
             "MaxCount": 1,
             "NetworkInterfaces": [interface],
             "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
-            "BlockDeviceMappings": [{
-                "DeviceName": root_device,
-                "Ebs": {"Encrypted": True, "DeleteOnTermination": True, "VolumeType": "gp3",
-                        "VolumeSize": int(inputs.get("rootVolumeSize") or DEFAULT_ROOT_VOLUME_GIB)},
-            }],
+            "BlockDeviceMappings": [{"DeviceName": root_device, "Ebs": ebs}],
             "TagSpecifications": [
                 *tag_specifications(ctx, "instance", inputs.get("tags")),
                 *tag_specifications(ctx, "volume", inputs.get("tags")),
@@ -338,6 +341,16 @@ class InstanceHandler(Ec2Handler):
             return
         ctx.wait_until(f"instance {resource_id} to terminate",
                        lambda: self._state(ctx, resource_id) in (None, "terminated"))
+
+
+def _key_output(wanted: Any, actual: Any) -> Any:
+    """The root volume's key as the program spelled it (an id or an ARN of the same key), the cloud's when it
+    is another key, and unset when the program named none (the default key is not an input)."""
+    if not isinstance(wanted, str) or not wanted:
+        return None
+    if isinstance(actual, str) and (actual == wanted or actual.rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]):
+        return wanted
+    return actual
 
 
 def user_data_failures(user_data: Any) -> list[Failure]:

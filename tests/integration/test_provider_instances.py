@@ -49,6 +49,11 @@ def groups(moto_ec2: Any, vpc: str) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def data_key(moto_aws: Callable[[str], Any]) -> str:
+    return str(moto_aws("kms").create_key(Description="host root volumes")["KeyMetadata"]["Arn"])
+
+
 def live(moto_ec2: Any, instance_id: str) -> dict[str, Any]:
     reservations = moto_ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
     return dict(reservations[0]["Instances"][0])
@@ -70,13 +75,13 @@ def running_ids(moto_ec2: Any, subnet: str) -> list[str]:
 
 def test_instance_lifecycle_with_the_baseline_enforced(
     context: Callable[[ResourceHandler], HandlerContext], moto_ec2: Any, zone_subnets: dict[str, str],
-    groups: list[str], image: str,
+    groups: list[str], image: str, data_key: str,
 ) -> None:
     handler = InstanceHandler(dependency_grace_seconds=0)
     ctx = context(handler)
     inputs = checked_inputs(handler, ctx, subnetId=zone_subnets["shared"], securityGroupIds=[groups[0]],
                             imageId=image, privateIp="10.60.210.20", userData="#!/bin/sh\necho hello\n",
-                            tags={"Name": "shared-1", "egov:role": "workload"})
+                            rootVolumeKmsKeyId=data_key, tags={"Name": "shared-1", "egov:role": "workload"})
     created = handler.create(ctx, inputs)
     instance_id = created.resource_id
     item = live(moto_ec2, instance_id)
@@ -85,7 +90,7 @@ def test_instance_lifecycle_with_the_baseline_enforced(
     assert not item.get("PublicIpAddress")
     root = next(m for m in item["BlockDeviceMappings"] if m["DeviceName"] == item["RootDeviceName"])
     volume = moto_ec2.describe_volumes(VolumeIds=[root["Ebs"]["VolumeId"]])["Volumes"][0]
-    assert volume["Encrypted"] is True
+    assert volume["Encrypted"] is True and volume["KmsKeyId"].rsplit("/", 1)[-1] == data_key.rsplit("/", 1)[-1]
     assert user_tags(item) == {"Name": "shared-1", "egov:role": "workload"}
     assert {t["Key"]: t["Value"] for t in item["Tags"]}["egov:urn"] == ctx.resource.urn
     assert interface_groups(item) == [groups[0]]

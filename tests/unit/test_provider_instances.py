@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infra.config.user_data import find_secrets
+from infra.config.user_data import find_secrets, redact_secrets
 from infra.provider.clients import ClientFactory, ProviderConfig
 from infra.provider.ec2_instances import InstanceHandler
 from infra.provider.errors import ResourceRef
@@ -50,6 +50,14 @@ def test_secrets_in_user_data_are_found_by_line_and_kind(text: str, line: int, k
     reason = failures(userData=text)["userData"]
     assert reason.startswith(f"userData line {line} looks like it carries a secret ({kind})")
     assert "OpenBao" in reason
+
+
+def test_redacted_user_data_keeps_the_verdict_but_not_the_secret() -> None:
+    text = "#!/bin/sh\nexport DB_PASSWORD=hunter2\necho ok\n-----BEGIN EC PRIVATE KEY-----\n"
+    redacted = redact_secrets(text)
+    assert "hunter2" not in redacted and "BEGIN EC" not in redacted and "echo ok" in redacted
+    assert find_secrets(redacted) == find_secrets(text) and len(find_secrets(text)) == 2
+    assert redact_secrets("echo ok\n") == "echo ok\n"
 
 
 @pytest.mark.parametrize(

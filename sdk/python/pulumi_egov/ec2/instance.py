@@ -25,6 +25,7 @@ class InstanceArgs:
                  associate_public_ip_address: pulumi.Input[Optional[_builtins.bool]] = None,
                  instance_type: pulumi.Input[Optional[_builtins.str]] = None,
                  private_ip: pulumi.Input[Optional[_builtins.str]] = None,
+                 root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None):
@@ -37,6 +38,7 @@ class InstanceArgs:
         :param pulumi.Input[_builtins.bool] associate_public_ip_address: A public IPv4 address; refused unless the subnet is in the Internet zone (its egov:zone tag). Changing it replaces the instance.
         :param pulumi.Input[_builtins.str] instance_type: Instance type. Changing it replaces the instance.
         :param pulumi.Input[_builtins.str] private_ip: A fixed private IPv4 address in the subnet; unset: the cloud picks one. Changing it replaces the instance.
+        :param pulumi.Input[_builtins.str] root_volume_kms_key_id: The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
         :param pulumi.Input[_builtins.int] root_volume_size: Root volume size in GiB (always encrypted). Changing it replaces the instance.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on the instance.
         :param pulumi.Input[_builtins.str] user_data: Boot script or cloud-config (plain text, at most 16 KiB). Refused when it looks like it carries a secret. Changing it replaces the instance.
@@ -54,6 +56,8 @@ class InstanceArgs:
             pulumi.set(__self__, "instance_type", instance_type)
         if private_ip is not None:
             pulumi.set(__self__, "private_ip", private_ip)
+        if root_volume_kms_key_id is not None:
+            pulumi.set(__self__, "root_volume_kms_key_id", root_volume_kms_key_id)
         if root_volume_size is None:
             root_volume_size = 8
         if root_volume_size is not None:
@@ -138,6 +142,18 @@ class InstanceArgs:
         pulumi.set(self, "private_ip", value)
 
     @_builtins.property
+    @pulumi.getter(name="rootVolumeKmsKeyId")
+    def root_volume_kms_key_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
+        """
+        return pulumi.get(self, "root_volume_kms_key_id")
+
+    @root_volume_kms_key_id.setter
+    def root_volume_kms_key_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "root_volume_kms_key_id", value)
+
+    @_builtins.property
     @pulumi.getter(name="rootVolumeSize")
     def root_volume_size(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -184,6 +200,7 @@ class Instance(pulumi.CustomResource):
                  image_id: pulumi.Input[Optional[_builtins.str]] = None,
                  instance_type: pulumi.Input[Optional[_builtins.str]] = None,
                  private_ip: pulumi.Input[Optional[_builtins.str]] = None,
+                 root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  subnet_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -199,6 +216,7 @@ class Instance(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] image_id: The machine image (ami-...). Changing it replaces the instance.
         :param pulumi.Input[_builtins.str] instance_type: Instance type. Changing it replaces the instance.
         :param pulumi.Input[_builtins.str] private_ip: A fixed private IPv4 address in the subnet; unset: the cloud picks one. Changing it replaces the instance.
+        :param pulumi.Input[_builtins.str] root_volume_kms_key_id: The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
         :param pulumi.Input[_builtins.int] root_volume_size: Root volume size in GiB (always encrypted). Changing it replaces the instance.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] security_group_ids: Security groups of its network interface (at least one).
         :param pulumi.Input[_builtins.str] subnet_id: The subnet. Changing it replaces the instance.
@@ -233,6 +251,7 @@ class Instance(pulumi.CustomResource):
                  image_id: pulumi.Input[Optional[_builtins.str]] = None,
                  instance_type: pulumi.Input[Optional[_builtins.str]] = None,
                  private_ip: pulumi.Input[Optional[_builtins.str]] = None,
+                 root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  subnet_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -257,6 +276,7 @@ class Instance(pulumi.CustomResource):
                 instance_type = 't3.micro'
             __props__.__dict__["instance_type"] = instance_type
             __props__.__dict__["private_ip"] = private_ip
+            __props__.__dict__["root_volume_kms_key_id"] = root_volume_kms_key_id
             if root_volume_size is None:
                 root_volume_size = 8
             __props__.__dict__["root_volume_size"] = root_volume_size
@@ -282,7 +302,7 @@ class Instance(pulumi.CustomResource):
             __props__.__dict__["root_volume_encrypted"] = None
             __props__.__dict__["root_volume_id"] = None
             __props__.__dict__["vpc_id"] = None
-        replace_on_changes = pulumi.ResourceOptions(replace_on_changes=["associatePublicIpAddress", "imageId", "instanceType", "privateIp", "rootVolumeSize", "subnetId", "userData"])
+        replace_on_changes = pulumi.ResourceOptions(replace_on_changes=["associatePublicIpAddress", "imageId", "instanceType", "privateIp", "rootVolumeKmsKeyId", "rootVolumeSize", "subnetId", "userData"])
         opts = pulumi.ResourceOptions.merge(opts, replace_on_changes)
         super(Instance, __self__).__init__(
             'egov:ec2:Instance',
@@ -321,6 +341,7 @@ class Instance(pulumi.CustomResource):
         __props__.__dict__["public_ip_address"] = None
         __props__.__dict__["root_volume_encrypted"] = None
         __props__.__dict__["root_volume_id"] = None
+        __props__.__dict__["root_volume_kms_key_id"] = None
         __props__.__dict__["root_volume_size"] = None
         __props__.__dict__["security_group_ids"] = None
         __props__.__dict__["subnet_id"] = None
@@ -454,6 +475,14 @@ class Instance(pulumi.CustomResource):
         The root EBS volume.
         """
         return pulumi.get(self, "root_volume_id")
+
+    @_builtins.property
+    @pulumi.getter(name="rootVolumeKmsKeyId")
+    def root_volume_kms_key_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
+        """
+        return pulumi.get(self, "root_volume_kms_key_id")
 
     @_builtins.property
     @pulumi.getter(name="rootVolumeSize")
