@@ -99,7 +99,11 @@ def test_lab_from_stack_outputs_and_an_appended_flow_opens_exactly_that_flow(
         hardened = egov(home, "hosts", "harden", "--limit", gateway)
         assert hardened.returncode == 0, hardened.stdout[-3000:]
         before = probe(lab, home / "evidence")
-        assert before.probes and before.unexpected == []  # the lab at the cloud's addresses behaves as declared
+        # Through the gateway the lab at the cloud's addresses behaves as declared. (SSH to the management hosts
+        # over the management segment is closed by the baseline on those hosts, which only the gateway got here;
+        # test_hosts_lab.py hardens every host and proves that part.)
+        assert before.probes
+        assert [p for p in before.unexpected if p.kind != "management-segment"] == []
         baseline = {(p.kind, p.name, p.source, p.port): p.observed for p in before.probes}
 
         flows = tmp_path / "flows.yaml"  # a copy: the real allowlist is never edited by a test
