@@ -118,11 +118,15 @@ def test_instance_lifecycle_with_the_baseline_enforced(
     assert live(moto_ec2, instance_id)["MetadataOptions"]["HttpTokens"] == "required"
     assert repaired["insecureSettings"] == []
 
+    # A lost create is found by its owner tag (what `egov recover` sweeps), and only while it is not terminated.
+    assert handler.find_owned(ctx, ctx.resource.urn) == {instance_id: ctx.resource.urn}
+
     # Import with the id alone: what the cloud keeps (user data included) reads back as the same inputs.
     imported = handler.read(ctx, instance_id, {}, {})
     assert imported.outputs["userData"] == "#!/bin/sh\necho hello\n"
     lifecycle_tail(handler, ctx, instance_id, repaired)
     assert live(moto_ec2, instance_id)["State"]["Name"] == "terminated"
+    assert handler.find_owned(ctx, ctx.resource.urn) == {}
 
 
 def test_cloud_picks_the_address_when_none_is_given(
