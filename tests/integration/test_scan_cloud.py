@@ -299,6 +299,10 @@ def test_the_scan_issues_no_mutating_call(seeded: Seeded) -> None:
     actions = recorded_actions(seeded.recording)
     assert len(actions) == sum(result.api_calls.values()) > 50
     assert [a for a in actions if not is_read(a)] == []
+    # instances are listed once per scanned region; only their user data is read one by one (2 instances)
+    regions = result.evidence["cloud"]["scanned_regions"]
+    assert actions.count("DescribeInstances") == len(regions)
+    assert actions.count("DescribeInstanceAttribute") == 2
 
 
 def test_the_read_only_guard_refuses_a_write_before_it_is_sent(seeded: Seeded) -> None:
