@@ -73,6 +73,7 @@ class Host(pulumi.ComponentResource):
             image_id=image_id,
             instance_type=instance_type,
             associate_public_ip_address=public_ip,
+            source_dest_check=role != "gateway",  # a gateway forwards traffic addressed to others
             root_volume_kms_key_id=root_volume_kms_key_id,
             tags={**labels, "Name": f"egov-{stack}-{name}"},
             opts=child,

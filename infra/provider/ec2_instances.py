@@ -59,7 +59,8 @@ PUBLIC_IP = "it has a public IPv4 address outside the Internet zone"
 
 
 class InstanceHandler(Ec2Handler):
-    """One instance; see the module doc. Everything but tags and security groups replaces it."""
+    """One instance; see the module doc. Everything but tags, security groups and the source/destination check
+    replaces it."""
 
     type_token = INSTANCE_TYPE
     description = (
@@ -85,6 +86,8 @@ class InstanceHandler(Ec2Handler):
         PropertySpec("associatePublicIpAddress", "boolean", "A public IPv4 address; refused unless the subnet is "
                      "in the Internet zone (its egov:zone tag). Changing it replaces the instance.", default=False,
                      replace_on_change=True),
+        PropertySpec("sourceDestCheck", "boolean", "Drop traffic not addressed to the instance itself; false only for "
+                     "a gateway that forwards (the bridge gateways).", default=True),
         PropertySpec("userData", "string", "Boot script or cloud-config (plain text, at most 16 KiB). Refused when "
                      "it looks like it carries a secret. Changing it replaces the instance.", default="",
                      replace_on_change=True),
@@ -198,6 +201,7 @@ class InstanceHandler(Ec2Handler):
             "instanceType": item.get("InstanceType"),
             "privateIp": private_ip if isinstance(requested_ip, str) else None,
             "associatePublicIpAddress": bool(public_ip),
+            "sourceDestCheck": item.get("SourceDestCheck", True) is not False,
             "userData": user_data,
             "rootVolumeKmsKeyId": _key_output(reference.get("rootVolumeKmsKeyId"), volume.get("KmsKeyId")),
             "rootVolumeSize": volume.get("Size", reference.get("rootVolumeSize")),
@@ -276,6 +280,8 @@ class InstanceHandler(Ec2Handler):
 
         def configure() -> None:
             ctx.wait_until(f"instance {instance_id} to run", lambda: self._running(ctx, instance_id))
+            if inputs.get("sourceDestCheck") is False:
+                self._set_source_dest_check(ctx, instance_id, False)
 
         result = self.finish_create(ctx, instance_id, inputs, configure)
         # The baseline is checked on what the cloud made, not on what was asked: a cloud that ignored a
@@ -286,6 +292,10 @@ class InstanceHandler(Ec2Handler):
                                   + "; ".join(off_baseline))
             raise self.rollback(ctx, instance_id, cause) from cause
         return result
+
+    @staticmethod
+    def _set_source_dest_check(ctx: HandlerContext, instance_id: str, value: bool) -> None:
+        ctx.call("ec2", "modify_instance_attribute", InstanceId=instance_id, SourceDestCheck={"Value": value})
 
     def _running(self, ctx: HandlerContext, instance_id: str) -> bool:
         state = self._state(ctx, instance_id)
@@ -326,6 +336,9 @@ class InstanceHandler(Ec2Handler):
         if IMDS_OPTIONAL in drift:
             ctx.call("ec2", "modify_instance_metadata_options", InstanceId=resource_id, HttpTokens="required",
                      HttpEndpoint="enabled")
+        forwards = news.get("sourceDestCheck", True) is not False
+        if forwards != live.get("sourceDestCheck", True):
+            self._set_source_dest_check(ctx, resource_id, forwards)
         wanted = list(news.get("securityGroupIds") or [])
         if sorted(wanted) != sorted(live.get("securityGroupIds") or []):
             ctx.call("ec2", "modify_instance_attribute", InstanceId=resource_id, Groups=wanted)

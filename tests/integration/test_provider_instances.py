@@ -100,11 +100,14 @@ def test_instance_lifecycle_with_the_baseline_enforced(
     assert handler.diff(ctx, instance_id, created.outputs, inputs).changes is False
 
     # Security groups and tags change in place; the rest replaces.
-    news = {**inputs, "securityGroupIds": [groups[1], groups[0]], "tags": {"Name": "shared-1"}}
+    assert live(moto_ec2, instance_id)["SourceDestCheck"] is True
+    news = {**inputs, "securityGroupIds": [groups[1], groups[0]], "tags": {"Name": "shared-1"},
+            "sourceDestCheck": False}
     diff = handler.diff(ctx, instance_id, created.outputs, news)
-    assert diff.replaces == [] and set(diff.diffs) == {"securityGroupIds", "tags"}
+    assert diff.replaces == [] and set(diff.diffs) == {"securityGroupIds", "tags", "sourceDestCheck"}
     updated = handler.update(ctx, instance_id, created.outputs, news)
     assert sorted(interface_groups(live(moto_ec2, instance_id))) == sorted(groups)
+    assert live(moto_ec2, instance_id)["SourceDestCheck"] is False
     assert user_tags(live(moto_ec2, instance_id)) == {"Name": "shared-1"}
     assert handler.diff(ctx, instance_id, updated, {**news, "instanceType": "t3.small"}).replaces == ["instanceType"]
 
@@ -136,9 +139,10 @@ def test_cloud_picks_the_address_when_none_is_given(
     handler = InstanceHandler()
     ctx = context(handler)
     inputs = checked_inputs(handler, ctx, subnetId=zone_subnets["shared"], securityGroupIds=[groups[0]],
-                            imageId=image)
+                            imageId=image, sourceDestCheck=False)
     created = handler.create(ctx, inputs)
     try:
+        assert live(moto_ec2, created.resource_id)["SourceDestCheck"] is False  # a gateway forwards
         address = live(moto_ec2, created.resource_id)["PrivateIpAddress"]
         assert address.startswith("10.60.210.") and created.outputs["privateIpAddress"] == address
         assert created.outputs["privateIp"] is None

@@ -49,7 +49,7 @@ def test_host_registers_its_group_and_instance_and_summarises_them() -> None:
     assert group.inputs["vpcId"] == "vpc-1" and group.inputs["groupName"] == "egov-s1-extranet-1-host"
     assert instance.name == "extranet-1" and instance.inputs["subnetId"] == "subnet-1"
     assert instance.inputs["securityGroupIds"] == ["sg-extranet-1-host-sg", "sg-flows"]
-    assert instance.inputs["associatePublicIpAddress"] is False
+    assert instance.inputs["associatePublicIpAddress"] is False and instance.inputs["sourceDestCheck"] is True
     assert {k: instance.inputs["tags"][k] for k in ("egov:zone", "egov:role", "egov:host", "team")} == {
         "egov:zone": "extranet", "egov:role": "workload", "egov:host": "extranet-1", "team": "ops"}
     # What the component asks for passes the provider's own checks (e.g. AWS's description alphabet).
@@ -66,6 +66,17 @@ def test_host_registers_its_group_and_instance_and_summarises_them() -> None:
         assert handler.check(context, inputs, {}).failures == [], args.name
     assert summaries == [{"name": "extranet-1", "role": "workload", "zone": "extranet", "privateIp": "10.20.0.4",
                           "instanceId": "i-extranet-1", "availabilityZone": "cn-north-1a"}]
+
+
+def test_only_a_gateway_forwards() -> None:
+    from infra.components.host import Host
+
+    def build() -> None:
+        Host("gateway-a", stack="s1", role="gateway", zone="bridge", vpc_id="vpc-1", subnet_id="subnet-1")
+
+    pulumi.runtime.test(build)()
+    [instance] = [a for a in registered if a.typ == "egov:ec2:Instance"]
+    assert instance.inputs["sourceDestCheck"] is False
 
 
 def test_host_refuses_an_unknown_role() -> None:

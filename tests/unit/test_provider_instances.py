@@ -91,12 +91,13 @@ def test_unknown_values_pass_check() -> None:
     assert failures(subnetId=UNKNOWN, securityGroupIds=[UNKNOWN], userData=UNKNOWN, privateIp=UNKNOWN) == {}
 
 
-def test_diff_replaces_on_everything_but_groups_and_tags() -> None:
+def test_diff_replaces_on_everything_but_groups_tags_and_forwarding() -> None:
     handler = InstanceHandler()
     inputs = handler.check(ctx(), dict(BASE), {}).inputs
     state = {**inputs, "privateIp": None, "privateIpAddress": "10.0.0.4", "instanceId": "i-1", "insecureSettings": []}
     assert handler.diff(ctx(), "i-1", state, inputs).changes is False
     assert handler.diff(ctx(), "i-1", state, {**inputs, "securityGroupIds": ["sg-2"]}).replaces == []
+    assert handler.diff(ctx(), "i-1", state, {**inputs, "sourceDestCheck": False}).replaces == []
     for name, value in (("imageId", "ami-2"), ("subnetId", "subnet-2"), ("privateIp", "10.0.0.9"),
                         ("userData", "#!/bin/sh"), ("associatePublicIpAddress", True)):
         assert handler.diff(ctx(), "i-1", state, {**inputs, name: value}).replaces == [name]

@@ -27,6 +27,7 @@ class InstanceArgs:
                  private_ip: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
+                 source_dest_check: pulumi.Input[Optional[_builtins.bool]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
@@ -40,6 +41,7 @@ class InstanceArgs:
         :param pulumi.Input[_builtins.str] private_ip: A fixed private IPv4 address in the subnet; unset: the cloud picks one. Changing it replaces the instance.
         :param pulumi.Input[_builtins.str] root_volume_kms_key_id: The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
         :param pulumi.Input[_builtins.int] root_volume_size: Root volume size in GiB (always encrypted). Changing it replaces the instance.
+        :param pulumi.Input[_builtins.bool] source_dest_check: Drop traffic not addressed to the instance itself; false only for a gateway that forwards (the bridge gateways).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on the instance.
         :param pulumi.Input[_builtins.str] user_data: Boot script or cloud-config (plain text, at most 16 KiB). Refused when it looks like it carries a secret. Changing it replaces the instance.
         """
@@ -62,6 +64,10 @@ class InstanceArgs:
             root_volume_size = 8
         if root_volume_size is not None:
             pulumi.set(__self__, "root_volume_size", root_volume_size)
+        if source_dest_check is None:
+            source_dest_check = True
+        if source_dest_check is not None:
+            pulumi.set(__self__, "source_dest_check", source_dest_check)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
         if user_data is None:
@@ -166,6 +172,18 @@ class InstanceArgs:
         pulumi.set(self, "root_volume_size", value)
 
     @_builtins.property
+    @pulumi.getter(name="sourceDestCheck")
+    def source_dest_check(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Drop traffic not addressed to the instance itself; false only for a gateway that forwards (the bridge gateways).
+        """
+        return pulumi.get(self, "source_dest_check")
+
+    @source_dest_check.setter
+    def source_dest_check(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "source_dest_check", value)
+
+    @_builtins.property
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
@@ -203,6 +221,7 @@ class Instance(pulumi.CustomResource):
                  root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 source_dest_check: pulumi.Input[Optional[_builtins.bool]] = None,
                  subnet_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None,
@@ -219,6 +238,7 @@ class Instance(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] root_volume_kms_key_id: The KMS key (id or ARN) that encrypts the root volume; unset: the account's default EBS key. Changing it replaces the instance.
         :param pulumi.Input[_builtins.int] root_volume_size: Root volume size in GiB (always encrypted). Changing it replaces the instance.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] security_group_ids: Security groups of its network interface (at least one).
+        :param pulumi.Input[_builtins.bool] source_dest_check: Drop traffic not addressed to the instance itself; false only for a gateway that forwards (the bridge gateways).
         :param pulumi.Input[_builtins.str] subnet_id: The subnet. Changing it replaces the instance.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on the instance.
         :param pulumi.Input[_builtins.str] user_data: Boot script or cloud-config (plain text, at most 16 KiB). Refused when it looks like it carries a secret. Changing it replaces the instance.
@@ -254,6 +274,7 @@ class Instance(pulumi.CustomResource):
                  root_volume_kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
                  root_volume_size: pulumi.Input[Optional[_builtins.int]] = None,
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 source_dest_check: pulumi.Input[Optional[_builtins.bool]] = None,
                  subnet_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None,
@@ -283,6 +304,9 @@ class Instance(pulumi.CustomResource):
             if security_group_ids is None and not opts.urn:
                 raise TypeError("Missing required property 'security_group_ids'")
             __props__.__dict__["security_group_ids"] = security_group_ids
+            if source_dest_check is None:
+                source_dest_check = True
+            __props__.__dict__["source_dest_check"] = source_dest_check
             if subnet_id is None and not opts.urn:
                 raise TypeError("Missing required property 'subnet_id'")
             __props__.__dict__["subnet_id"] = subnet_id
@@ -344,6 +368,7 @@ class Instance(pulumi.CustomResource):
         __props__.__dict__["root_volume_kms_key_id"] = None
         __props__.__dict__["root_volume_size"] = None
         __props__.__dict__["security_group_ids"] = None
+        __props__.__dict__["source_dest_check"] = None
         __props__.__dict__["subnet_id"] = None
         __props__.__dict__["tags"] = None
         __props__.__dict__["user_data"] = None
@@ -499,6 +524,14 @@ class Instance(pulumi.CustomResource):
         Security groups of its network interface (at least one).
         """
         return pulumi.get(self, "security_group_ids")
+
+    @_builtins.property
+    @pulumi.getter(name="sourceDestCheck")
+    def source_dest_check(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Drop traffic not addressed to the instance itself; false only for a gateway that forwards (the bridge gateways).
+        """
+        return pulumi.get(self, "source_dest_check")
 
     @_builtins.property
     @pulumi.getter(name="subnetId")
