@@ -43,6 +43,8 @@ STATE_KEYS = frozenset({"password_enabled", "password_last_used", "password_last
                         "PasswordLastUsed"})
 """Keys that look secret but say only whether and when a credential is used (IAM's credential report and
 users): kept, or a saved scan could not be re-judged the same way."""
+SETTING_KEYS = frozenset({"HttpTokens"})
+"""Keys that look secret but name a setting (the metadata service's token requirement): kept as they are."""
 
 
 class ScanInputError(Exception):
@@ -243,7 +245,7 @@ def redact(value: Any) -> Any:
     """Evidence as kept on disk: values under secret-looking keys replaced."""
     if isinstance(value, dict):
         return {k: "[redacted]" if any(s in k.lower() for s in SECRET_KEYS) and isinstance(v, str)
-                and k not in STATE_KEYS else redact(v) for k, v in value.items()}
+                and k not in STATE_KEYS and k not in SETTING_KEYS else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value

@@ -10,7 +10,9 @@ Reads the core stack's exports through a StackReference, builds the bridge ZoneN
 attachment tiers) with its own transit-gateway attachment and route table, then ``BridgeFlows`` from
 ``compile_bridge`` (flows.yaml's and the admitted tenants' flows): the routes that send each zone pair's
 traffic to the bridge (and the bridge's routes back to each zone and admitted tenant), every network's flow
-security group and rules, and the network ACLs. It exports ``tenantFlows``: the entries this update applied.
+security group and rules, and the network ACLs; and the bridge gateways, one per availability zone in the
+inspection tier, exported as ``hosts`` (``stacks/hosts.py``). It exports ``tenantFlows``: the entries this
+update applied.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from infra.components.bridge_flows import BridgeFlows
 from infra.components.inputs import Reference
 from infra.components.zone_network import ZoneNetwork
 from infra.config.platform import BRIDGE
+from stacks.hosts import declare_hosts, export_hosts, gateway_placements
 from stacks.policy import load_policy, peer_cidrs
 
 ATTACHMENT_TIER = "attachment"
@@ -117,3 +120,8 @@ def build() -> None:
     pulumi.export("securityGroupIds", flows.security_group_ids)
     pulumi.export("nftables", plan.nftables)
     pulumi.export("tenantFlows", {tenant.tenant: tenant.to_json() for tenant in policy.tenants})
+    bridge_groups = [flows.security_group_ids[BRIDGE]] if BRIDGE in flows.security_group_ids else []
+    gateways = declare_hosts(gateway_placements(platform), {BRIDGE: bridge}, stack=stack, tags=tags,
+                             root_volume_key=_pick(core.get_output("keyArns"), "data"),
+                             extra_security_groups={BRIDGE: bridge_groups})
+    export_hosts(gateways)

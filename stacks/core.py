@@ -8,6 +8,9 @@ stacks only: let destroy empty the object-locked archive), ``keyDeletionWindowDa
 The account baseline (EBS encryption by default and no default VPC in every allowed region, the IAM
 password policy) is part of this stack: one core stack per account.
 
+The platform's hosts outside the bridge (bastion, log host, a workload per zone) are declared here too
+(``stacks/hosts.py``) and exported as ``hosts``.
+
 The transit gateway has default association and propagation off: each zone's attachment is associated
 with its own route table, and nothing is routed here. The bridge stack adds the routes, so until it is
 deployed no zone can reach another. Exports what the bridge stack reads through a StackReference.
@@ -22,6 +25,7 @@ from infra.components.account_baseline import AccountBaseline
 from infra.components.audit import AuditArchive, partition_of
 from infra.components.keys import DEFAULT_DELETION_WINDOW_DAYS, KeySet, audit_key_policy
 from infra.components.zone_network import ZoneNetwork
+from stacks.hosts import core_placements, declare_hosts, export_hosts
 from stacks.policy import load_policy, zone_route_cidrs
 
 ATTACHMENT_TIER = "endpoint"
@@ -106,3 +110,5 @@ def build() -> None:
     pulumi.export("archiveBucketArn", archive.bucket_arn)
     pulumi.export("trailArn", archive.trail.arn)
     pulumi.export("keyArns", keys.arns)
+    export_hosts(declare_hosts(core_placements(platform), zones, stack=stack, tags=tags,
+                               root_volume_key=keys.arn("data")))

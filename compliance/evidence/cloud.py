@@ -11,6 +11,7 @@ pass); an endpoint that cannot be reached at all raises ``SourceUnreachable`` na
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -33,6 +34,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from infra.config.user_data import redact_secrets
+
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "Lookup")
 REPORT_BUILDERS = frozenset({"iam.GenerateCredentialReport"})
 """Calls that are not reads by name but change nothing a check judges: IAM builds the account's credential
@@ -49,7 +52,7 @@ ABSENT = {
 REGIONAL_KEYS = (
     "vpcs", "subnets", "route_tables", "security_groups", "network_acls", "flow_logs", "internet_gateways",
     "nat_gateways", "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables",
-    "volumes", "snapshots", "ebs_encryption_by_default", "kms_keys", "trails", "log_groups",
+    "volumes", "snapshots", "ebs_encryption_by_default", "kms_keys", "trails", "log_groups", "instances",
 )
 GLOBAL_KEYS = ("buckets", "password_policy", "account_summary", "policies", "other_regions", "users",
                "credential_report")
@@ -259,6 +262,7 @@ class CloudCollector:
         special: dict[str, Callable[[], Any]] = {
             "transit_gateway_route_tables": lambda: self._tgw_route_tables(region),
             "snapshots": lambda: self._snapshots(region),
+            "instances": lambda: self._instances(region),
             "ebs_encryption_by_default": lambda: bool(
                 self.client("ec2", region).get_ebs_encryption_by_default().get("EbsEncryptionByDefault")),
             "kms_keys": lambda: self._kms_keys(region),
@@ -301,6 +305,31 @@ class CloudCollector:
         # Some endpoints (moto) ignore OwnerIds=self and return public ones too: keep the account's own.
         mine = [s for s in snapshots if not self.account or str(s.get("OwnerId")) == self.account]
         return self._each(read, mine)
+
+    def _instances(self, region: str) -> list[dict[str, Any]]:
+        """Every instance not terminated (one DescribeInstances listing per region), each with its user data as
+        text, secret-looking lines redacted (``infra.config.user_data``). A user-data attribute that cannot be
+        read leaves ``UserData`` out: its check reports an error."""
+        ec2 = self.client("ec2", region)
+
+        def read(instance: dict[str, Any]) -> dict[str, Any]:
+            try:
+                answer = ec2.describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="userData")
+            except ClientError:
+                return instance
+            encoded = (answer.get("UserData") or {}).get("Value") or ""
+            try:
+                text = base64.b64decode(encoded).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                text = encoded
+            # Evidence never holds the secret it reports: secret-looking lines are kept as a marker of their kind.
+            instance["UserData"] = redact_secrets(text)
+            return instance
+
+        reservations = self._pages(ec2, "describe_instances", "Reservations")
+        live = [dict(i) for r in reservations for i in r.get("Instances") or ()
+                if (i.get("State") or {}).get("Name") not in ("shutting-down", "terminated")]
+        return self._each(read, live)
 
     def _kms_keys(self, region: str) -> list[dict[str, Any]]:
         kms = self.client("kms", region)

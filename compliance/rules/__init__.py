@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from compliance.rules.audit_logs import RETENTION_MINIMUM_DAYS, flow_logs_missing, retention_too_short
+from compliance.rules.instances import imdsv1_allowed, public_ip_outside_internet, user_data_secret
 from compliance.rules.keys import key_rotation_off
 from compliance.rules.network import (
     HIGH_RISK_PORTS,
@@ -64,12 +65,15 @@ RULES: tuple[SharedRule, ...] = (
     SharedRule("region-outside-allowlist", "egov_data_residency"),
     SharedRule("extranet-exposed", "egov_extranet_isolation"),
     SharedRule("log-retention-short", "cloudwatch_log_group_retention_180_days"),
+    SharedRule("instance-imdsv1", "ec2_instance_imdsv2_required"),
+    SharedRule("instance-public-ip", "ec2_instance_no_public_ip"),
+    SharedRule("instance-user-data-secret", "ec2_instance_user_data_no_secrets"),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
 __all__ = [
     "HIGH_RISK_PORTS", "INTERNET", "PI_TAG", "RETENTION_MINIMUM_DAYS", "RULES", "RULES_BY_NAME", "SharedRule",
-    "bucket_not_kms_encrypted", "extranet_exposed", "flow_logs_missing", "internet_admin_ports", "key_rotation_off",
-    "open_to_internet", "pi_bucket_unprotected", "public_bucket", "region_outside", "retention_too_short",
-    "volume_unencrypted",
+    "bucket_not_kms_encrypted", "extranet_exposed", "flow_logs_missing", "imdsv1_allowed", "internet_admin_ports",
+    "key_rotation_off", "open_to_internet", "pi_bucket_unprotected", "public_bucket", "public_ip_outside_internet",
+    "region_outside", "retention_too_short", "user_data_secret", "volume_unencrypted",
 ]

@@ -26,8 +26,10 @@ from compliance.rules import (
     pi_bucket_unprotected,
     planned,
     public_bucket,
+    public_ip_outside_internet,
     region_outside,
     retention_too_short,
+    user_data_secret,
 )
 from infra.config import ConfigError, read_yaml
 from infra.repository import REPO_ROOT
@@ -166,6 +168,11 @@ _REGION_TYPES: tuple[str, ...] = ()  # empty: every egov resource
 RETENTION_PARAMETERS: dict[str, dict[str, Any]] = {"minimumDays": {"type": "integer", "minimum": 1}}
 REGION_PARAMETERS: dict[str, dict[str, Any]] = {"allowedRegions": {"type": "array", "items": {"type": "string"}}}
 
+def _instance_public_ip(props: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
+    shaped = planned.instance(props)
+    return public_ip_outside_internet(shaped, shaped["Tags"].get(planned.ZONE_TAG))
+
+
 POLICIES: tuple[PackPolicy, ...] = (
     PackPolicy("egov-public-bucket", "public-bucket", "Buckets block every kind of public access.",
                (planned.BUCKET,), lambda p, c: public_bucket(planned.bucket(p))),
@@ -186,6 +193,12 @@ POLICIES: tuple[PackPolicy, ...] = (
     PackPolicy("egov-region-allowlist", "region-outside-allowlist",
                "Resources are created only in the allowed regions (policies/platform.yaml).",
                _REGION_TYPES, _region, parameters=REGION_PARAMETERS),
+    PackPolicy("egov-instance-no-public-ip", "instance-public-ip",
+               "Instances have no public IPv4 address outside the Internet zone.",
+               (planned.INSTANCE,), _instance_public_ip),
+    PackPolicy("egov-instance-user-data-no-secrets", "instance-user-data-secret",
+               "Instance user data carries no private key, password, AWS key or Vault token.",
+               (planned.INSTANCE,), lambda p, c: user_data_secret(planned.instance(p))),
     PackPolicy("egov-vpc-flow-logs", "flow-logs-missing", "Every VPC of the stack has a flow log of ALL traffic.",
                decide_stack=_flow_logs),
     PackPolicy("egov-bucket-tenant-key", "bucket-unencrypted",

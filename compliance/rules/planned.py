@@ -17,6 +17,7 @@ VPC = "egov:ec2:Vpc"
 FLOW_LOG = "egov:ec2:FlowLog"
 ROUTE_TABLE = "egov:ec2:RouteTable"
 INTERNET_GATEWAY = "egov:ec2:InternetGateway"
+INSTANCE = "egov:ec2:Instance"
 ZONE_TAG = "egov:zone"
 
 _BUCKET_DEFAULTS = {"blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": True,
@@ -80,3 +81,10 @@ def route_table(props: Mapping[str, Any], internet_gateway_ids: set[str] | None 
     if internet_gateway_ids:
         routes += [{"DestinationCidrBlock": "?", "GatewayId": gateway} for gateway in sorted(internet_gateway_ids)]
     return {"RouteTableId": props.get("routeTableId") or "(planned)", "Routes": routes}
+
+
+def instance(props: Mapping[str, Any]) -> dict[str, Any]:
+    """``egov:ec2:Instance`` inputs as DescribeInstances shows the instance: a public address when one is asked
+    for (its value is only known once launched), the user data as text, the tags (``egov:zone`` among them)."""
+    return {"PublicIpAddress": "(planned)" if props.get("associatePublicIpAddress") else None,
+            "UserData": props.get("userData") or "", "Tags": dict(props.get("tags") or {})}

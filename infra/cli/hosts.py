@@ -56,27 +56,34 @@ def _lab():  # type: ignore[no-untyped-def]
     return Lab(_paths().root, load_platform(PLATFORM_FILE))
 
 
+_STACKS_OPTION = typer.Option(None, "--stack", help="A stack whose `hosts` output to build (repeatable; default: "
+                              "the demo's core and bridge stacks).")
+
+
 @local_hosts_app.command("up")
 def hosts_up(
-    workloads: int = typer.Option(1, "--workloads", min=1, max=20, help="Workload hosts per zone."),
-    stack: str = typer.Option(None, "--stack", help="Take the hosts from this stack's `hosts` output "
-                              "(default: the platform's sample hosts)."),
+    stacks: list[str] = _STACKS_OPTION,
+    sample: bool = typer.Option(False, "--sample", help="Sample hosts at fixed addresses instead of the stacks' "
+                                "(a lab without deployed stacks)."),
+    workloads: int = typer.Option(1, "--workloads", min=1, max=20, help="With --sample: workload hosts per zone."),
 ) -> None:
-    """Start the test hosts (replacing a running lab) and write .egov/hosts/inventory.yml."""
-    from infra.hosts.inventory import hosts_from_outputs, platform_hosts
+    """Start the test hosts at the addresses the stacks' instances have (replacing a running lab) and write
+    .egov/hosts/inventory.yml from the stacks' `hosts` outputs."""
+    from infra.demo import BRIDGE_STACK, CORE_STACK
+    from infra.hosts.inventory import platform_hosts
 
     with friendly_errors(), console.status("bringing the test hosts up") as spinner:
         lab = _lab()
-        if stack:
-            from infra.engine import Stack
+        if sample:
+            if stacks:
+                raise LocalEnvError("--sample and --stack exclude each other: take the hosts from one place")
+            hosts = platform_hosts(lab.platform, workloads)
+        else:
+            from infra.hosts.stack_hosts import read_stack_hosts
             from infra.local.environment import LocalEnvironment
 
-            try:
-                hosts = hosts_from_outputs(Stack(stack, env=LocalEnvironment().env()).outputs())
-            except ValueError as exc:
-                raise LocalEnvError(f"stack {stack}: {exc}") from exc
-        else:
-            hosts = platform_hosts(lab.platform, workloads)
+            spinner.update("reading the stacks' hosts outputs")
+            hosts = read_stack_hosts(stacks or [CORE_STACK, BRIDGE_STACK], LocalEnvironment().env())
         lab.up(hosts, lambda msg: spinner.update(msg))
     _render_status(lab)
     console.print(f"inventory: {lab.inventory}")

@@ -1,4 +1,4 @@
-"""The hosts' inventory: a model generated from a host list (later the stack outputs), never written by hand.
+"""The hosts' inventory: a model generated from the stacks' ``hosts`` outputs, never written by hand.
 
 Each host has a zone address (where its zone's traffic reaches it) and a management address on the
 out-of-band management segment (where Ansible and testinfra reach it).
@@ -29,6 +29,8 @@ class Host:
     role: str
     address: str  # in its zone's network, as the cloud assigned it
     mgmt_address: str = ""  # on the out-of-band management segment; set by the lab
+    instance_id: str = ""  # the cloud instance it stands for (from the stack outputs)
+    availability_zone: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -36,8 +38,8 @@ class Host:
 
 def platform_hosts(platform: Platform, workloads_per_zone: int = 1) -> list[Host]:
     """The hosts a platform needs (one gateway, a bastion, a log host, workloads per zone), at fixed addresses
-    in each zone's first subnet of the first availability zone. Stands in for the stack outputs until the
-    stacks declare instances."""
+    in each zone's first subnet of the first availability zone. A sample for a lab without deployed stacks
+    (``egov local hosts up --sample``); the platform's real hosts come from the stack outputs."""
     az = platform.availability_zones[0]
     networks = platform.networks()
 
@@ -57,23 +59,43 @@ def platform_hosts(platform: Platform, workloads_per_zone: int = 1) -> list[Host
     return hosts
 
 
-def hosts_from_outputs(outputs: dict[str, Any]) -> list[Host]:
+def hosts_from_outputs(outputs: dict[str, Any], stack: str = "the stack") -> list[Host]:
     """The hosts a stack exports as ``hosts``: a list of ``{name, zone, role, privateIp}`` (the address the
-    cloud assigned). The shape the stacks' instances will export; until they do, ``platform_hosts`` stands in."""
+    cloud assigned), with ``instanceId`` and ``availabilityZone`` when the stack gives them."""
     entries = outputs.get("hosts")
     if not isinstance(entries, list) or not entries:
-        raise ValueError("the stack exports no `hosts` output (a list of {name, zone, role, privateIp})")
+        raise ValueError(f"{stack} exports no `hosts` output (a list of {{name, zone, role, privateIp}})")
     hosts = []
     for index, entry in enumerate(entries):
         missing = [key for key in ("name", "zone", "role", "privateIp") if not isinstance(entry, dict)
                    or not isinstance(entry.get(key), str)]
         if missing:
-            raise ValueError(f"stack output hosts[{index}] lacks {', '.join(missing)}")
+            raise ValueError(f"{stack}: output hosts[{index}] lacks {', '.join(missing)}")
         if entry["role"] not in ROLES:
-            raise ValueError(f"stack output hosts[{index}] ({entry['name']}): role {entry['role']!r} not in {ROLES}")
-        ipaddress.ip_address(entry["privateIp"])
-        hosts.append(Host(entry["name"], entry["zone"], entry["role"], entry["privateIp"]))
+            raise ValueError(f"{stack}: output hosts[{index}] ({entry['name']}): role {entry['role']!r} not in {ROLES}")
+        try:
+            ipaddress.IPv4Address(entry["privateIp"])
+        except ValueError as exc:
+            raise ValueError(f"{stack}: output hosts[{index}] ({entry['name']}): privateIp {entry['privateIp']!r} "
+                             "is not an IPv4 address") from exc
+        hosts.append(Host(entry["name"], entry["zone"], entry["role"], entry["privateIp"],
+                          instance_id=str(entry.get("instanceId") or ""),
+                          availability_zone=str(entry.get("availabilityZone") or "")))
     return hosts
+
+
+def hosts_from_stacks(outputs_by_stack: dict[str, dict[str, Any]]) -> list[Host]:
+    """Every stack's hosts, gateways first (the first gateway is the one the lab forwards through), then the
+    rest in the stacks' order. Two stacks naming the same host is an error naming both."""
+    seen: dict[str, str] = {}
+    hosts: list[Host] = []
+    for stack, outputs in outputs_by_stack.items():
+        for host in hosts_from_outputs(outputs, f"stack {stack}"):
+            if host.name in seen:
+                raise ValueError(f"host {host.name} is exported by both stack {seen[host.name]} and stack {stack}")
+            seen[host.name] = stack
+            hosts.append(host)
+    return sorted(hosts, key=lambda h: h.role != "gateway")
 
 
 def inventory_document(
@@ -106,6 +128,7 @@ def inventory_document(
                     "egov_zone": host.zone,
                     "egov_role": host.role,
                     "egov_address": host.address,
+                    **({"egov_instance_id": host.instance_id} if host.instance_id else {}),
                 }
                 for host in hosts
             },
@@ -118,7 +141,7 @@ def write_inventory(
     path: Path, hosts: Iterable[Host], key_file: Path, mgmt_network: str, real_hosts: bool = False
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = "# Generated by `egov local hosts up` from the host list; do not edit by hand.\n"
+    header = "# Generated by `egov local hosts up` from the stacks' hosts outputs; do not edit by hand.\n"
     tmp = path.with_suffix(".tmp")
     document = inventory_document(hosts, key_file, mgmt_network, real_hosts)
     tmp.write_text(header + yaml.safe_dump(document, sort_keys=False))
@@ -131,6 +154,7 @@ def read_hosts(path: Path) -> list[Host]:
     document = yaml.safe_load(path.read_text())
     entries = document["all"]["hosts"]
     return [
-        Host(name, entry["egov_zone"], entry["egov_role"], entry["egov_address"], entry["ansible_host"])
+        Host(name, entry["egov_zone"], entry["egov_role"], entry["egov_address"], entry["ansible_host"],
+             instance_id=entry.get("egov_instance_id", ""))
         for name, entry in entries.items()
     ]

@@ -6,7 +6,8 @@ environments on one machine never collide):
 * a switch namespace holding one Linux bridge per segment: one per zone, plus the out-of-band
   management segment;
 * a namespace per host with a leg on its zone's segment and a leg on the management segment;
-  the gateway has a leg on every zone segment instead, and is the only cross-zone path;
+  the first gateway has a leg on every zone segment instead, and is the only cross-zone path (the
+  bridge stack declares a gateway per availability zone: the others stand by on the bridge segment);
 * one veth leg from the root namespace into the management segment (the controller's). The hosts'
   ports on that segment are isolated bridge ports: a host reaches the controller, never another host.
 
@@ -210,8 +211,8 @@ class Lab:
                 raise LocalEnvError(f"host {host.name}: {host.address} is outside zone {host.zone}")
             if len(self.netns(host.name)) > 40 or not host.name.replace("-", "").isalnum():
                 raise LocalEnvError(f"host name {host.name!r}: letters, digits and dashes only, short")
-        if sum(h.role == "gateway" for h in hosts) != 1:
-            raise LocalEnvError("the lab needs exactly one gateway host (role gateway)")
+        if not any(h.role == "gateway" for h in hosts):
+            raise LocalEnvError("the lab needs a gateway host (role gateway): deploy the bridge stack")
 
     def _check_mgmt_free(self) -> None:
         """Refuse to add a link whose network overlaps a route this machine already has."""
@@ -240,6 +241,7 @@ class Lab:
         ip("link", "set", self.root_link, "up")
         ip("-n", self.switch, "link", "set", "up0", "master", self.segment(MGMT), "up")
         placed: list[Host] = []
+        forwarder = next(h.name for h in hosts if h.role == "gateway")
         for index, host in enumerate(hosts):
             ns = self.netns(host.name)
             self._add_netns(ns, state)
@@ -251,7 +253,9 @@ class Lab:
             if host.role == "gateway":
                 own = networks[host.zone]
                 self._leg(ns, f"h{index}z0", host.zone, "eth0", f"{host.address}/{own.prefixlen}", host.address)
-                for number, zone in enumerate(z for z in zones if z != host.zone):
+                # A standby gateway (another availability zone's) sits on the bridge segment only.
+                others = [z for z in zones if z != host.zone] if host.name == forwarder else []
+                for number, zone in enumerate(others):
                     leg = gateway_leg(networks[zone])
                     self._leg(ns, f"h{index}z{number + 1}", zone, f"eth{number + 1}", str(leg), str(leg.ip))
             else:
@@ -261,7 +265,8 @@ class Lab:
                 for name, network in networks.items():
                     if name != host.zone:
                         ip("-n", ns, "route", "add", str(network), "via", str(via))
-            placed.append(Host(host.name, host.zone, host.role, host.address, mgmt))
+            placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
+                               host.availability_zone))
             state.hosts.append(placed[-1].to_dict())
             state.save(self.state_file)
         return placed
@@ -358,7 +363,8 @@ class Lab:
         for entry in state.hosts:
             pid = state.pids.get(entry["name"], 0)
             running = bool(pid) and _is_our_unshare(pid)
-            rows.append(HostStatus(**entry, pid=pid, running=running,
+            rows.append(HostStatus(entry["name"], entry["zone"], entry["role"], entry["address"],
+                                   entry["mgmt_address"], pid=pid, running=running,
                                    ssh=running and _port_open(entry["mgmt_address"], 22)))
         return rows
 

@@ -49,6 +49,7 @@ from infra.provider.ec2_acl import NetworkAclEntryHandler, NetworkAclHandler
 from infra.provider.ec2_endpoints import VpcEndpointHandler
 from infra.provider.ec2_flowlogs import FlowLogHandler
 from infra.provider.ec2_gateways import InternetGatewayHandler
+from infra.provider.ec2_instances import InstanceHandler
 from infra.provider.ec2_routes import RouteTableAssociationHandler, RouteTableHandler
 from infra.provider.ec2_security import (
     DefaultSecurityGroupLockdownHandler,
@@ -101,6 +102,8 @@ def default_registry() -> HandlerRegistry:
         TransitGatewayHandler(), TransitGatewayRouteTableHandler(), TransitGatewayVpcAttachmentHandler(),
         TransitGatewayRouteTableAssociationHandler(), TransitGatewayRouteTablePropagationHandler(),
         TransitGatewayRouteHandler(),
+        # the hosts
+        InstanceHandler(),
         # keys, storage, audit and identity
         KeyHandler(), AliasHandler(), BucketHandler(), LogGroupHandler(), TrailHandler(),
         RoleHandler(), RolePolicyHandler(), RolePolicyAttachmentHandler(),

@@ -291,6 +291,25 @@ def seed(endpoint: str, recording: Path, platform: Path) -> Seeded:
     # 12. the second trail writes without a KMS key (org-trail has one), and the plain bucket keeps no versions
     expect(("cloudtrail_kms_encryption_enabled", plain["TrailARN"]))
     expect(("s3_bucket_versioning_enabled", "dept-citizen-files"))
+    # 13. one instance off every instance baseline: IMDSv1, a public address in a VPC of no zone, a password in
+    # its user data (its root volume is encrypted and its group is empty, so it fails nothing else); and one clean
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.70.1.0/24", AvailabilityZone=f"{HOME}a")["Subnet"]["SubnetId"]
+    quiet = ec2.create_security_group(GroupName="dept-hosts", Description="hosts", VpcId=vpc)["GroupId"]
+    image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}])
+    root = [{"DeviceName": image["Images"][0]["RootDeviceName"],
+             "Ebs": {"Encrypted": True, "VolumeSize": 8, "KmsKeyId": good_key["Arn"]}}]
+
+    def launch(**options: Any) -> str:
+        return str(ec2.run_instances(ImageId=image["Images"][0]["ImageId"], MinCount=1, MaxCount=1,
+                                     BlockDeviceMappings=root, **options)["Instances"][0]["InstanceId"])
+
+    sloppy = launch(NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [quiet],
+                                        "AssociatePublicIpAddress": True}],
+                    MetadataOptions={"HttpTokens": "optional"}, UserData="#!/bin/sh\nexport DB_PASSWORD=hunter2\n")
+    for check in ("ec2_instance_imdsv2_required", "ec2_instance_no_public_ip", "ec2_instance_user_data_no_secrets"):
+        expect((check, sloppy))
+    launch(NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [quiet]}],
+           MetadataOptions={"HttpTokens": "required"}, UserData="#!/bin/sh\necho ready\n")
     # moto's root user has no MFA and the API cannot give it one: a true finding on every moto account
     expect(("iam_root_mfa_enabled", "iam-root-user-mfa:123456789012"))  # moto's default account
     close_default_groups_and_log_vpcs(endpoint, "dept-audit-archive")
@@ -311,7 +330,7 @@ def test_exactly_the_seeded_misconfigurations_fail_and_are_labelled_unmanaged(se
     assert {f.managed for f in result.findings if f.status == "fail"} == {False, None}
     assert {f.check_id for f in result.findings if f.status == "fail" and f.managed is None} == {"iam_root_mfa_enabled"}
     assert not result.gate.passed
-    assert len(seeded.expected) >= 13 and len({c for c, _ in seeded.expected}) == 25
+    assert len(seeded.expected) >= 13 and len({c for c, _ in seeded.expected}) == 28
     # the checks that found nothing wrong did judge something
     passing_checks = {f.check_id for f in result.findings if f.status == "pass"}
     assert {"iam_password_policy_strong", "ec2_ebs_default_encryption", "cloudtrail_multi_region_enabled",
@@ -340,6 +359,10 @@ def test_the_scan_issues_no_mutating_call(seeded: Seeded) -> None:
     actions = recorded_actions(seeded.recording)
     assert len(actions) == sum(result.api_calls.values()) > 50
     assert [a for a in actions if not is_read(a)] == []
+    # instances are listed once per scanned region; only their user data is read one by one (2 instances)
+    regions = result.evidence["cloud"]["scanned_regions"]
+    assert actions.count("DescribeInstances") == len(regions)
+    assert actions.count("DescribeInstanceAttribute") == 2
 
 
 def test_the_read_only_guard_refuses_a_write_before_it_is_sent(seeded: Seeded) -> None:
@@ -385,6 +408,10 @@ def test_cli_gate_reports_and_evidence_folder(seeded: Seeded, tmp_path: Path) ->
     waived = {("iam_root_mfa_enabled", "iam-root-user-mfa:123456789012")}
     assert {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None} == (
         seeded.expected - waived)
+    # the evidence keeps the finding, never the secret it found (nor a setting mistaken for one)
+    saved = (folder / "evidence.json").read_text()
+    assert "hunter2" not in saved and "secret redacted: a password assignment" in saved
+    assert '"HttpTokens": "optional"' in saved
     # a later reader re-judges the saved evidence without the cloud
     again = egov("scan", "--evidence", str(folder), "--out", str(tmp_path / "rejudged"), "--format", "json",
                  "--platform", str(seeded.platform))

@@ -135,3 +135,21 @@ def test_hosts_from_stack_outputs() -> None:
         hosts_from_outputs({"hosts": [{"name": "x", "zone": "shared", "role": "workload"}]})
     with pytest.raises(ValueError, match="role 'db'"):
         hosts_from_outputs({"hosts": [{"name": "x", "zone": "shared", "role": "db", "privateIp": "10.50.0.1"}]})
+    with pytest.raises(ValueError, match="privateIp 'ten' is not an IPv4 address"):
+        hosts_from_outputs({"hosts": [{"name": "x", "zone": "shared", "role": "workload", "privateIp": "ten"}]})
+
+
+def test_hosts_from_both_stacks_gateways_first_and_names_unique() -> None:
+    from infra.hosts.inventory import hosts_from_stacks
+
+    core = {"hosts": [{"name": "bastion", "zone": "management", "role": "bastion", "privateIp": "10.40.0.4",
+                       "instanceId": "i-1", "availabilityZone": "cn-north-1a"}]}
+    bridge = {"hosts": [{"name": "gateway-a", "zone": "bridge", "role": "gateway", "privateIp": "10.60.0.4"},
+                        {"name": "gateway-b", "zone": "bridge", "role": "gateway", "privateIp": "10.60.1.4"}]}
+    hosts = hosts_from_stacks({"core": core, "bridge": bridge})
+    assert [h.name for h in hosts] == ["gateway-a", "gateway-b", "bastion"]
+    assert (hosts[2].instance_id, hosts[2].availability_zone) == ("i-1", "cn-north-1a")
+    with pytest.raises(ValueError, match="stack bridge exports no `hosts` output"):
+        hosts_from_stacks({"core": core, "bridge": {}})
+    with pytest.raises(ValueError, match="host bastion is exported by both stack core and stack again"):
+        hosts_from_stacks({"core": core, "again": core})

@@ -18,7 +18,8 @@ CHECKS = load_checks()
 REGION = "cn-north-1"
 ALLOWED = ["cn-north-1", "cn-northwest-1"]
 KINDS = ("vpcs", "volumes", "kms_keys", "log_groups", "route_tables", "subnets", "security_groups",
-         "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables", "flow_logs")
+         "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables", "flow_logs",
+         "instances")
 EMPTY_REGION: dict[str, list[Any]] = {kind: [] for kind in KINDS}
 
 
@@ -51,6 +52,15 @@ def live_group(cidr: str) -> dict[str, Any]:
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": cidr}]}]}
 
 
+def live_instance(vpc: str, public_ip: str | None = None, user_data: str = "") -> dict[str, Any]:
+    item: dict[str, Any] = {"InstanceId": "i-1", "VpcId": vpc, "UserData": user_data,
+                            "MetadataOptions": {"HttpTokens": "required"}}
+    return {**item, "PublicIpAddress": public_ip} if public_ip else item
+
+
+ZONE_VPCS = [{"VpcId": f"vpc-{zone}", "IsDefault": False, "Tags": [{"Key": "egov:zone", "Value": zone}]}
+             for zone in ("shared", "internet")]
+
 # (policy, check, compliant (planned props, live evidence), violating (planned props, live evidence))
 Pair = tuple[dict[str, Any], dict[str, Any]]
 RESOURCE_CASES: list[tuple[str, str, Pair, Pair]] = [
@@ -82,10 +92,21 @@ RESOURCE_CASES: list[tuple[str, str, Pair, Pair]] = [
       evidence("cn-northwest-1", vpcs=[{"VpcId": "vpc-1", "IsDefault": False}])),
      ({"cidrBlock": "10.0.0.0/16", "__region": "ap-east-1"},
       evidence("ap-east-1", vpcs=[{"VpcId": "vpc-1", "IsDefault": False}]))),
+    ("egov-instance-no-public-ip", "ec2_instance_no_public_ip",
+     ({"associatePublicIpAddress": True, "tags": {"egov:zone": "internet"}},
+      evidence(vpcs=ZONE_VPCS, instances=[live_instance("vpc-internet", "54.222.0.9")])),
+     ({"associatePublicIpAddress": True, "tags": {"egov:zone": "shared"}},
+      evidence(vpcs=ZONE_VPCS, instances=[live_instance("vpc-shared", "54.222.0.9")]))),
+    ("egov-instance-user-data-no-secrets", "ec2_instance_user_data_no_secrets",
+     ({"userData": "#!/bin/sh\napt-get install -y nginx\n"},
+      evidence(instances=[live_instance("vpc-shared", user_data="#!/bin/sh\napt-get install -y nginx\n")])),
+     ({"userData": "#!/bin/sh\nexport DB_PASSWORD=hunter2\n"},
+      evidence(instances=[live_instance("vpc-shared", user_data="#!/bin/sh\nexport DB_PASSWORD=hunter2\n")]))),
 ]
 TYPES = {"egov-public-bucket": "egov:s3:Bucket", "egov-bucket-kms-encryption": "egov:s3:Bucket",
          "egov-no-internet-admin-ports": "egov:ec2:SecurityGroupRule", "egov-key-rotation": "egov:kms:Key",
-         "egov-log-retention": "egov:logs:LogGroup", "egov-region-allowlist": "egov:ec2:Vpc"}
+         "egov-log-retention": "egov:logs:LogGroup", "egov-region-allowlist": "egov:ec2:Vpc",
+         "egov-instance-no-public-ip": "egov:ec2:Instance", "egov-instance-user-data-no-secrets": "egov:ec2:Instance"}
 
 
 def check_verdict(check_id: str, live: Mapping[str, Any]) -> bool:
@@ -153,8 +174,9 @@ def test_extranet_route_to_the_internet_agrees() -> None:
 
 def test_every_shared_rule_with_a_planned_type_is_covered() -> None:
     covered = {POLICIES_BY_NAME[c[0]].rule for c in RESOURCE_CASES} | {"flow-logs-missing", "extranet-exposed"}
-    # volumes are not a type of our provider (nothing plans one); PI buckets have no check folder yet
-    assert {rule for rule in RULES_BY_NAME} - covered == {"volume-unencrypted"}
+    # volumes are not a type of our provider (nothing plans one); no planned instance can allow IMDSv1 (the
+    # provider's Instance type always launches with tokens required); PI buckets have no check folder yet
+    assert {rule for rule in RULES_BY_NAME} - covered == {"volume-unencrypted", "instance-imdsv1"}
     assert {p.rule for p in POLICIES} - set(RULES_BY_NAME) == {"pi-bucket"}
 
 

@@ -53,6 +53,7 @@ _utilities.register(
    "egov:ec2:DefaultVpcRemoval": "DefaultVpcRemoval",
    "egov:ec2:EbsEncryptionByDefault": "EbsEncryptionByDefault",
    "egov:ec2:FlowLog": "FlowLog",
+   "egov:ec2:Instance": "Instance",
    "egov:ec2:InternetGateway": "InternetGateway",
    "egov:ec2:NetworkAcl": "NetworkAcl",
    "egov:ec2:NetworkAclEntry": "NetworkAclEntry",

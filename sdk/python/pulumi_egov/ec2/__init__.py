@@ -10,6 +10,7 @@ from .default_security_group_lockdown import *
 from .default_vpc_removal import *
 from .ebs_encryption_by_default import *
 from .flow_log import *
+from .instance import *
 from .internet_gateway import *
 from .network_acl import *
 from .network_acl_entry import *
