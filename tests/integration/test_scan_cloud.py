@@ -293,7 +293,7 @@ def seed(endpoint: str, recording: Path, platform: Path) -> Seeded:
     expect(("s3_bucket_versioning_enabled", "dept-citizen-files"))
     # 13. one instance off every instance baseline: IMDSv1, a public address in a VPC of no zone, a password in
     # its user data (its root volume is encrypted and its group is empty, so it fails nothing else); and one clean
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.70.1.0/24", AvailabilityZone=f"{HOME}a")["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.70.2.0/24", AvailabilityZone=f"{HOME}a")["Subnet"]["SubnetId"]
     quiet = ec2.create_security_group(GroupName="dept-hosts", Description="hosts", VpcId=vpc)["GroupId"]
     image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}])
     root = [{"DeviceName": image["Images"][0]["RootDeviceName"],
