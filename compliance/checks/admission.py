@@ -131,4 +131,5 @@ def describe(rule: Admission, outbound: bool = False) -> Text:
         return text("{protocol}{ports} from {cidr}", "来自 {cidr} 的 {protocol}{ports}",
                     protocol=rule.protocol, ports=ports, cidr=rule.cidr)
     return text("rule {number} allows {protocol}{ports} with {cidr}",
-                "规则 {number} 允许与 {cidr} 之间的 {protocol}{ports}", number=rule.number, protocol=rule.protocol, ports=ports, cidr=rule.cidr)
+                "规则 {number} 允许与 {cidr} 之间的 {protocol}{ports}",
+                number=rule.number, protocol=rule.protocol, ports=ports, cidr=rule.cidr)

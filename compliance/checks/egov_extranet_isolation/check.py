@@ -86,7 +86,8 @@ def forwarded_by_bridge(net: RegionNetwork, extranet: list[str], allowed: tuple[
         inspection = {str(s.get("SubnetId")) for s in net.subnets.get(bridge, [])
                       if tags_of(s).get(TIER_TAG) == INSPECTION_TIER}
         filters: list[tuple[str, str, str, Mapping[str, Any], Judge]] = [
-            ("security group", "安全组", str(g.get("GroupId")), g, group_admissions) for g in net.groups.get(bridge, [])]
+            ("security group", "安全组", str(g.get("GroupId")), g, group_admissions)
+            for g in net.groups.get(bridge, [])]
         filters += [("network ACL", "网络ACL", str(a.get("NetworkAclId")), a, acl_admissions)
                     for a in acls_of(net.acls.get(bridge, []), inspection)]
         for kind, kind_zh, ident, item, admissions in filters:
