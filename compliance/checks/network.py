@@ -26,6 +26,7 @@ class RegionNetwork:
     route_tables: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     subnets: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     groups: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    acls: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     group_vpc: dict[str, str] = field(default_factory=dict)
     peerings: list[Mapping[str, Any]] = field(default_factory=list)
     attachments: dict[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -37,6 +38,17 @@ class RegionNetwork:
 
     def zone(self, vpc_id: str) -> str:
         return self.tags.get(vpc_id, {}).get(ZONE_TAG, "")
+
+    def blocks(self, vpc_id: str) -> list[str]:
+        """The VPC's CIDR blocks, primary and associated."""
+        vpc = self.vpcs.get(vpc_id) or {}
+        found = [str(a.get("CidrBlock")) for a in vpc.get("CidrBlockAssociationSet") or ()
+                 if (a.get("CidrBlockState") or {}).get("State", "associated") == "associated"]
+        return [b for b in dict.fromkeys([str(vpc.get("CidrBlock")), *found]) if b != "None"]
+
+    def zone_blocks(self, zone: str) -> list[str]:
+        """Every CIDR block of the VPCs tagged with ``zone``."""
+        return [block for vpc_id in self.vpcs if self.zone(vpc_id) == zone for block in self.blocks(vpc_id)]
 
     def tenant(self, vpc_id: str) -> str:
         return self.tags.get(vpc_id, {}).get(TENANT_TAG, "")
@@ -101,6 +113,8 @@ def networks(evidence: Evidence) -> dict[str, RegionNetwork]:
     for region, group in regional(evidence, "security_groups"):
         net(region).groups.setdefault(str(group.get("VpcId")), []).append(group)
         net(region).group_vpc[str(group["GroupId"])] = str(group.get("VpcId"))
+    for region, acl in regional(evidence, "network_acls"):
+        net(region).acls.setdefault(str(acl.get("VpcId")), []).append(acl)
     for region, peering in regional(evidence, "vpc_peering_connections"):
         net(region).peerings.append(peering)
     for region, attachment in regional(evidence, "transit_gateway_attachments"):

@@ -139,7 +139,9 @@ def _metadata_clauses() -> dict[str, list[str]]:
             for path in (REPO_ROOT / "compliance" / "checks").glob("*/metadata.yaml")}
 
 
-def _seed_network(d: Deployment, expected: set[tuple[str, str]]) -> None:
+def _seed_network(d: Deployment, expected: set[tuple[str, str]]) -> list[str]:
+    """Seeds the network misconfigurations; returns what the extranet VPC's egov_extranet_isolation finding must
+    say for seeds 5d and 5e (the VPC already fails for seed 1, so the resource alone cannot show them)."""
     ec2 = d.client("ec2")
     vpcs = d.core.outputs()["vpcIds"]
 
@@ -193,6 +195,23 @@ def _seed_network(d: Deployment, expected: set[tuple[str, str]]) -> None:
     expected |= {("ec2_networkacl_allow_ingress_any_port", shared),
                  ("ec2_networkacl_allow_ingress_tcp_port_22", shared),
                  ("ec2_networkacl_allow_ingress_tcp_port_3389", shared)}
+    # 5d. the Internet zone (policies/platform.yaml: internet 10.30.0.0/16) admitted by an extranet group, on a
+    # port no Internet-only check looks at: only egov_extranet_isolation may fail for it (on the extranet VPC)
+    app = next(g for g in groups("extranet") if g["GroupName"] != "default")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=app, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])
+    expected.add(("egov_extranet_isolation", vpcs["extranet"]))
+    # 5e. the bridge inspection ACL lets ssh in from the Internet zone, ahead of every flow entry; its egress entry
+    # for flow 5 (management-ssh-extranet, tcp 22 to 10.20.0.0/16) lets it on to the extranet
+    inspection = ec2.describe_network_acls(Filters=[{"Name": "tag:Name", "Values": ["bridge-inspection-acl"]}])
+    [bridge_acl] = inspection["NetworkAcls"]
+    ec2.create_network_acl_entry(NetworkAclId=bridge_acl["NetworkAclId"], RuleNumber=7, Protocol="6",
+                                 RuleAction="allow", Egress=False, CidrBlock="10.30.0.0/16",
+                                 PortRange={"From": 22, "To": 22})
+    expected.add(("egov_extranet_isolation", vpcs["extranet"]))
+    return [f"security group {app} admits the Internet zone (10.30.0.0/16): tcp 8080-8080 from 10.30.0.0/16",
+            f"bridge inspection network ACL {bridge_acl['NetworkAclId']} admits the Internet zone (10.30.0.0/16) "
+            "towards the extranet: in rule 7 allows tcp 22-22 with 10.30.0.0/16"]
 
 
 def _seed_storage_and_keys(d: Deployment, expected: set[tuple[str, str]]) -> None:
@@ -320,7 +339,7 @@ def test_exactly_the_seeded_misconfigurations_fail_with_their_check_clause_and_r
     _, before = deployment.scan("before")
     baseline = {(f["check"], f["resource"]) for f in before["findings"] if f["status"] != "pass"}
     expected: set[tuple[str, str]] = set()
-    _seed_network(deployment, expected)
+    extranet_details = _seed_network(deployment, expected)
     _seed_storage_and_keys(deployment, expected)
     _seed_identity_and_logging(deployment, expected)
     _seed_openbao(deployment, expected)
@@ -335,6 +354,8 @@ def test_exactly_the_seeded_misconfigurations_fail_with_their_check_clause_and_r
     clauses = _metadata_clauses()
     for check, resource in expected:
         assert failing[check, resource]["clauses"] == clauses[check], (check, resource)
+    extranet = failing["egov_extranet_isolation", deployment.core.outputs()["vpcIds"]["extranet"]]
+    assert all(part in extranet["detail"] for part in extranet_details), extranet["detail"]
     managed = {("egov_extranet_isolation", deployment.core.outputs()["vpcIds"]["extranet"]),
                ("kms_cmk_rotation_enabled", deployment.core.outputs()["keyArns"]["data"])}
     assert all(failing[key]["managed"] is True for key in managed)

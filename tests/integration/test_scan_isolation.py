@@ -71,6 +71,16 @@ def build(endpoint: str) -> dict[str, str]:
     route("extranet", "10.50.0.0/16", "bridge")          # the extranet reaches others through the bridge
     route("education", "10.1.0.0/16", "finance")         # leak: education -> finance
     route("extranet", "10.30.0.0/16", "internet")        # leak: extranet -> internet around the bridge
+    # the extranet's subnet off the VPC's default ACL (which admits everything, the Internet zone included, and
+    # would make the check fail rather than err): an ACL that admits only the shared zone
+    extranet_acl = ec2.create_network_acl(VpcId=ids["extranet"])["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=extranet_acl, RuleNumber=10, Protocol="-1", RuleAction="allow",
+                                 Egress=False, CidrBlock="10.50.0.0/16")
+    [default_acl] = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [ids["extranet"]]},
+                                                       {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    for association in default_acl["Associations"]:
+        ec2.replace_network_acl_association(AssociationId=association["NetworkAclAssociationId"],
+                                            NetworkAclId=extranet_acl)
     peering = ec2.create_vpc_peering_connection(VpcId=ids["health"], PeerVpcId=ids["finance"])[
         "VpcPeeringConnection"]["VpcPeeringConnectionId"]
     ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering)   # leak: health <-> finance

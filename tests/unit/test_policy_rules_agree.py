@@ -19,7 +19,7 @@ REGION = "cn-north-1"
 ALLOWED = ["cn-north-1", "cn-northwest-1"]
 KINDS = ("vpcs", "volumes", "kms_keys", "log_groups", "route_tables", "subnets", "security_groups",
          "vpc_peering_connections", "transit_gateway_attachments", "transit_gateway_route_tables", "flow_logs",
-         "instances")
+         "instances", "network_acls")
 EMPTY_REGION: dict[str, list[Any]] = {kind: [] for kind in KINDS}
 
 
