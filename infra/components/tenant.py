@@ -13,7 +13,9 @@
 * a flow log of ALL traffic into the archive bucket; the department's IAM role (assumed with MFA only).
 
 Until the tenant is admitted (the compliance gate passed), its flows to and from the extranet stay closed:
-no extranet routes, no extranet rules. Resource names start with the tenant id, which the request
+no extranet routes, no extranet rules. Once offboarded (``egov tenant destroy``), only the key, its alias and
+the archive bucket are declared, so an ``up`` removes the network and everything else while the archive stays
+readable for the retention period. Resource names start with the tenant id, which the request
 validator has checked with ``fullmatch`` against a strict pattern.
 """
 
@@ -72,6 +74,7 @@ class Tenant(pulumi.ComponentResource):
         partition: str = "aws-cn",
         admitted: bool = False,
         force_destroy: bool = False,
+        offboarded: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("egov:components:Tenant", plan.tenant, None, opts)
@@ -82,6 +85,11 @@ class Tenant(pulumi.ComponentResource):
 
         def named(suffix: str, **extra: str) -> dict[str, str]:
             return {**base, **extra, "Name": f"egov-tenant-{tid}{'-' + suffix if suffix else ''}"}
+
+        if offboarded:
+            self._key_and_buckets(plan, base, child, force_destroy, archive_only=True)
+            self.register_outputs({"keyArn": self.key.arn})
+            return
 
         open_peers = sorted({flow.peer for flow in plan.flows if admitted or flow.peer != EXTRANET})
         unknown = [peer for peer in open_peers if peer not in zone_cidrs]
@@ -145,20 +153,7 @@ class Tenant(pulumi.ComponentResource):
                         self._rule(f"{name}-out-{flow.peer}-{flow.protocol}-{port}", sg, "egress", flow.protocol,
                                    port, zone_cidrs[flow.peer], f"to {flow.peer}")
 
-        self.key = Key(f"{tid}-key", description=f"egov-cloud tenant {tid}: data key (customer managed, yearly "
-                       "rotation)", enable_key_rotation=True, pending_window_in_days=30,
-                       tags={**base, "egov:purpose": "tenant-data"}, opts=child)
-        Alias(f"{tid}-key-alias", name=plan.kms_key_alias, target_key_id=self.key.key_id, opts=child)
-        self.buckets = {}
-        for bucket in plan.buckets:
-            archive = bucket.data_class == "archive"
-            extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
-                                      "retention_days": bucket.retention_days} if archive else {})
-            self.buckets[bucket.data_class] = Bucket(
-                bucket.name, bucket=bucket.name, sse_algorithm="aws:kms", kms_key_id=self.key.arn,
-                bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
-                block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
-                tags={**base, "egov:data-class": bucket.data_class}, opts=child, **extra)
+        self._key_and_buckets(plan, base, child, force_destroy)
         FlowLog(f"{tid}-flow-log", resource_id=self.vpc.vpc_id, resource_type="VPC", traffic_type="ALL",
                 log_destination_type="s3", log_destination=self.buckets["archive"].arn, tags=named("flow-log"),
                 opts=child)
@@ -171,6 +166,27 @@ class Tenant(pulumi.ComponentResource):
                          tags=base, opts=child)
         self.register_outputs({"vpcId": self.vpc.vpc_id, "attachmentId": self.attachment_id,
                                "keyArn": self.key.arn, "roleArn": self.role.arn})
+
+    def _key_and_buckets(self, plan: TenantPlan, base: dict[str, str], child: pulumi.ResourceOptions,
+                         force_destroy: bool, *, archive_only: bool = False) -> None:
+        """The tenant's KMS key, its alias and its buckets (only the archive once offboarded)."""
+        tid = plan.tenant
+        self.key = Key(f"{tid}-key", description=f"egov-cloud tenant {tid}: data key (customer managed, yearly "
+                       "rotation)", enable_key_rotation=True, pending_window_in_days=30,
+                       tags={**base, "egov:purpose": "tenant-data"}, opts=child)
+        Alias(f"{tid}-key-alias", name=plan.kms_key_alias, target_key_id=self.key.key_id, opts=child)
+        self.buckets = {}
+        for bucket in plan.buckets:
+            if archive_only and bucket.data_class != "archive":
+                continue
+            archive = bucket.data_class == "archive"
+            extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
+                                      "retention_days": bucket.retention_days} if archive else {})
+            self.buckets[bucket.data_class] = Bucket(
+                bucket.name, bucket=bucket.name, sse_algorithm="aws:kms", kms_key_id=self.key.arn,
+                bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
+                block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
+                tags={**base, "egov:data-class": bucket.data_class}, opts=child, **extra)
 
     def _rule(self, name: str, group: SecurityGroup, kind: str, protocol: str, port: int, cidr: str,
               purpose: str) -> None:

@@ -1,0 +1,1 @@
+"""Onboarding and offboarding of departments: `egov tenant apply | list | show | destroy` below the CLI."""
