@@ -9,7 +9,8 @@
   from the tenant's own block; egress only to the zones of its outbound flows;
 * a customer-managed KMS key (yearly rotation) and its alias; one bucket per data class plus an archive
   bucket, all encrypted with it, versioned, public access blocked; the archive keeps objects for the
-  request's retention (object lock);
+  request's retention (object lock); every bucket's policy refuses plain HTTP, the archive's also lets the log
+  delivery service write the flow logs;
 * a flow log of ALL traffic into the archive bucket; the department's IAM role (assumed with MFA only).
 
 Until the tenant is admitted (the compliance gate passed), its flows to and from the extranet stay closed:
@@ -44,11 +45,19 @@ from pulumi_egov.iam import Role
 from pulumi_egov.kms import Alias, Key
 from pulumi_egov.s3 import Bucket
 
-from infra.components.inputs import Reference, id_list, route
+from infra.components.audit import archive_policy
+from infra.components.inputs import Reference, id_list, policy_json, route
 from infra.tenants.plan import TenantPlan
 
 EXTRANET = "extranet"
 ATTACHMENT_TIER = "data"  # no service listens there; the transit gateway's interfaces live beside the databases
+
+
+def secure_transport_only(bucket_arn: str) -> dict[str, Any]:
+    """A bucket policy that refuses every request made over plain HTTP."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
 
 
 class Tenant(pulumi.ComponentResource):
@@ -87,7 +96,7 @@ class Tenant(pulumi.ComponentResource):
             return {**base, **extra, "Name": f"egov-tenant-{tid}{'-' + suffix if suffix else ''}"}
 
         if offboarded:
-            self._key_and_buckets(plan, base, child, force_destroy, archive_only=True)
+            self._key_and_buckets(plan, base, child, force_destroy, partition, archive_only=True)
             self.register_outputs({"keyArn": self.key.arn})
             return
 
@@ -153,7 +162,7 @@ class Tenant(pulumi.ComponentResource):
                         self._rule(f"{name}-out-{flow.peer}-{flow.protocol}-{port}", sg, "egress", flow.protocol,
                                    port, zone_cidrs[flow.peer], f"to {flow.peer}")
 
-        self._key_and_buckets(plan, base, child, force_destroy)
+        self._key_and_buckets(plan, base, child, force_destroy, partition)
         FlowLog(f"{tid}-flow-log", resource_id=self.vpc.vpc_id, resource_type="VPC", traffic_type="ALL",
                 log_destination_type="s3", log_destination=self.buckets["archive"].arn, tags=named("flow-log"),
                 opts=child)
@@ -168,7 +177,7 @@ class Tenant(pulumi.ComponentResource):
                                "keyArn": self.key.arn, "roleArn": self.role.arn})
 
     def _key_and_buckets(self, plan: TenantPlan, base: dict[str, str], child: pulumi.ResourceOptions,
-                         force_destroy: bool, *, archive_only: bool = False) -> None:
+                         force_destroy: bool, partition: str, *, archive_only: bool = False) -> None:
         """The tenant's KMS key, its alias and its buckets (only the archive once offboarded)."""
         tid = plan.tenant
         self.key = Key(f"{tid}-key", description=f"egov-cloud tenant {tid}: data key (customer managed, yearly "
@@ -182,8 +191,10 @@ class Tenant(pulumi.ComponentResource):
             archive = bucket.data_class == "archive"
             extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
                                       "retention_days": bucket.retention_days} if archive else {})
+            arn = f"arn:{partition}:s3:::{bucket.name}"
+            policy = archive_policy(arn) if archive else secure_transport_only(arn)
             self.buckets[bucket.data_class] = Bucket(
-                bucket.name, bucket=bucket.name, sse_algorithm="aws:kms", kms_key_id=self.key.arn,
+                bucket.name, bucket=bucket.name, policy=policy_json(policy), sse_algorithm="aws:kms", kms_key_id=self.key.arn,
                 bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
                 block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
                 tags={**base, "egov:data-class": bucket.data_class}, opts=child, **extra)

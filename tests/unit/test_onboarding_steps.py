@@ -1,0 +1,112 @@
+"""Onboarding's pure parts: the resumable step runner (over an in-memory stand-in of the KV records), the plan
+fingerprint, the tenant's OpenBao entry derived from its request, and the offboarded component."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from ipaddress import IPv4Network
+from typing import Any
+
+import pytest
+
+from infra.config import PLATFORM_FILE, load_platform
+from infra.config.tenant_request import load_request
+from infra.onboarding.apply import plan_digest
+from infra.onboarding.steps import StepEvent, StepFailed, StepRunner
+from infra.onboarding.vault_onboarding import entry_from_document, tenant_entry
+from infra.repository import REPO_ROOT
+from infra.tenants.allocation import Allocation
+from infra.tenants.plan import make_plan
+from infra.vault.errors import DesiredStateError
+from infra.vault.policies import DEFAULT_DESIRED
+
+PLATFORM = load_platform(PLATFORM_FILE)
+
+
+class MemoryRecords:
+    """The Records interface over a dict (the real one, KV v2 with CAS, is tested in tests/integration)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, dict[str, Any]] = {}
+
+    def get(self, tenant: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.data.get(tenant))
+
+    def update(self, tenant: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        record = copy.deepcopy(self.data.get(tenant) or {"tenant": tenant, "steps": {}})
+        change(record)
+        self.data[tenant] = record
+        return copy.deepcopy(record)
+
+
+def runner(records: MemoryRecords, events: list[StepEvent], digest: str = "d1") -> StepRunner:
+    return StepRunner(records, "tax-bureau", digest, events.append)  # type: ignore[arg-type]
+
+
+def test_a_failed_step_is_named_recorded_and_stops_the_run() -> None:
+    records, events, ran = MemoryRecords(), [], []
+    first = runner(records, events)
+    first.run("stack", lambda: ran.append("stack") or "up")
+
+    def broken() -> str:
+        raise RuntimeError("OpenBao sealed")
+
+    with pytest.raises(StepFailed) as failed:
+        first.run("vault", broken)
+    assert failed.value.step == "vault" and "step 'vault' failed: OpenBao sealed" in str(failed.value)
+    assert records.data["tax-bureau"]["steps"]["vault"]["status"] == "failed"
+    assert [(e.step, e.status) for e in events] == [("stack", "running"), ("stack", "done"), ("vault", "running"),
+                                                    ("vault", "failed")]
+
+
+def test_a_rerun_resumes_at_the_failed_step() -> None:
+    records, events, ran = MemoryRecords(), [], []
+    records.data["tax-bureau"] = {"steps": {"stack": {"status": "done", "plan": "d1", "at": "t", "detail": "up"},
+                                            "vault": {"status": "failed", "plan": "d1", "at": "t"}}}
+    again = runner(records, events)
+    again.run("stack", lambda: ran.append("stack") or "up")
+    again.run("vault", lambda: ran.append("vault") or "applied")
+    assert ran == ["vault"]
+    assert [(e.step, e.status) for e in events][0] == ("stack", "skipped")
+    assert records.data["tax-bureau"]["steps"]["vault"]["status"] == "done"
+
+
+def test_a_changed_plan_runs_every_step_again_and_always_means_always() -> None:
+    records, events, ran = MemoryRecords(), [], []
+    records.data["tax-bureau"] = {"steps": {"stack": {"status": "done", "plan": "d1", "at": "t"},
+                                            "gate": {"status": "done", "plan": "d2", "at": "t"}}}
+    changed = runner(records, events, digest="d2")
+    changed.run("stack", lambda: ran.append("stack") or "up")
+    changed.run("gate", lambda: ran.append("gate") or "scanned", always=True)
+    assert ran == ["stack", "gate"]
+
+
+def _plan(allocated_at: str, new: bool) -> Any:
+    request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
+    allocation = Allocation("tax-bureau", IPv4Network("10.100.0.0/24"), request.name_en, request.name_zh, "o@x.y",
+                            allocated_at, new=new)
+    return make_plan(request, allocation, PLATFORM)
+
+
+def test_the_plan_fingerprint_ignores_when_the_block_was_found_but_not_what_is_built() -> None:
+    first, found_again = _plan("2026-12-07T01:00:00+00:00", True), _plan("2026-12-07T01:00:00+00:00", False)
+    assert plan_digest(first) == plan_digest(found_again)
+    assert plan_digest(replace(first, cidr="10.100.1.0/24")) != plan_digest(first)
+
+
+def test_the_openbao_entry_comes_from_the_request_and_round_trips() -> None:
+    request = load_request(REPO_ROOT / "tenants" / "health-comm.yaml", PLATFORM)
+    entry = tenant_entry(request, ["127.0.0.1/32"], DEFAULT_DESIRED)
+    assert (entry.id, entry.domains, entry.pipeline_cidrs) == ("health-comm", ["health-comm.egov.example"],
+                                                               ["127.0.0.1/32"])
+    assert entry.department == "Municipal Health Commission (市卫生健康委员会)" and not entry.offboarded
+    back = entry_from_document(entry.model_dump(mode="json"), offboarded=True)
+    assert back.offboarded and back.model_dump(exclude={"offboarded"}) == entry.model_dump(exclude={"offboarded"})
+
+
+def test_a_pipeline_cidr_outside_the_private_pools_is_refused() -> None:
+    request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
+    with pytest.raises((ValueError, DesiredStateError)):
+        tenant_entry(request, ["0.0.0.0/0"], DEFAULT_DESIRED)
