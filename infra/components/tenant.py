@@ -194,7 +194,8 @@ class Tenant(pulumi.ComponentResource):
             arn = f"arn:{partition}:s3:::{bucket.name}"
             policy = archive_policy(arn) if archive else secure_transport_only(arn)
             self.buckets[bucket.data_class] = Bucket(
-                bucket.name, bucket=bucket.name, policy=policy_json(policy), sse_algorithm="aws:kms", kms_key_id=self.key.arn,
+                bucket.name, bucket=bucket.name, policy=policy_json(policy), sse_algorithm="aws:kms",
+                kms_key_id=self.key.arn,
                 bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
                 block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
                 tags={**base, "egov:data-class": bucket.data_class}, opts=child, **extra)

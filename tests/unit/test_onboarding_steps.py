@@ -41,14 +41,22 @@ class MemoryRecords:
         return copy.deepcopy(record)
 
 
+def work(ran: list[str], step: str, outcome: str) -> Callable[[], str]:
+    """A step's work that notes it ran."""
+    def run() -> str:
+        ran.append(step)
+        return outcome
+    return run
+
+
 def runner(records: MemoryRecords, events: list[StepEvent], digest: str = "d1") -> StepRunner:
     return StepRunner(records, "tax-bureau", digest, events.append)  # type: ignore[arg-type]
 
 
 def test_a_failed_step_is_named_recorded_and_stops_the_run() -> None:
-    records, events, ran = MemoryRecords(), [], []
+    records, events, ran = MemoryRecords(), list[StepEvent](), list[str]()
     first = runner(records, events)
-    first.run("stack", lambda: ran.append("stack") or "up")
+    first.run("stack", work(ran, "stack", "up"))
 
     def broken() -> str:
         raise RuntimeError("OpenBao sealed")
@@ -62,24 +70,24 @@ def test_a_failed_step_is_named_recorded_and_stops_the_run() -> None:
 
 
 def test_a_rerun_resumes_at_the_failed_step() -> None:
-    records, events, ran = MemoryRecords(), [], []
+    records, events, ran = MemoryRecords(), list[StepEvent](), list[str]()
     records.data["tax-bureau"] = {"steps": {"stack": {"status": "done", "plan": "d1", "at": "t", "detail": "up"},
                                             "vault": {"status": "failed", "plan": "d1", "at": "t"}}}
     again = runner(records, events)
-    again.run("stack", lambda: ran.append("stack") or "up")
-    again.run("vault", lambda: ran.append("vault") or "applied")
+    again.run("stack", work(ran, "stack", "up"))
+    again.run("vault", work(ran, "vault", "applied"))
     assert ran == ["vault"]
-    assert [(e.step, e.status) for e in events][0] == ("stack", "skipped")
+    assert [(e.step, e.status) for e in events] == [("stack", "skipped"), ("vault", "running"), ("vault", "done")]
     assert records.data["tax-bureau"]["steps"]["vault"]["status"] == "done"
 
 
 def test_a_changed_plan_runs_every_step_again_and_always_means_always() -> None:
-    records, events, ran = MemoryRecords(), [], []
+    records, events, ran = MemoryRecords(), list[StepEvent](), list[str]()
     records.data["tax-bureau"] = {"steps": {"stack": {"status": "done", "plan": "d1", "at": "t"},
                                             "gate": {"status": "done", "plan": "d2", "at": "t"}}}
     changed = runner(records, events, digest="d2")
-    changed.run("stack", lambda: ran.append("stack") or "up")
-    changed.run("gate", lambda: ran.append("gate") or "scanned", always=True)
+    changed.run("stack", work(ran, "stack", "up"))
+    changed.run("gate", work(ran, "gate", "scanned"), always=True)
     assert ran == ["stack", "gate"]
 
 
