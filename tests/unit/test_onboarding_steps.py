@@ -118,3 +118,24 @@ def test_a_pipeline_cidr_outside_the_private_pools_is_refused() -> None:
     request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
     with pytest.raises((ValueError, DesiredStateError)):
         tenant_entry(request, ["0.0.0.0/0"], DEFAULT_DESIRED)
+
+
+def test_a_tenant_stacks_state_findings_belong_to_that_tenant() -> None:
+    """A tenant's scan judges its own stack, not another department's (found by the onboarding test: B's report
+    listed A's stack as platform evidence)."""
+    from compliance.checks.state_no_plaintext_secrets.check import check as plaintext
+    from compliance.checks.state_secrets_provider_vault_transit.check import check as provider
+    from compliance.evidence.state import stack_tenant
+
+    tenant_stack = {"resources": [{"type": "pulumi:pulumi:Stack", "inputs": {}},
+                                  {"type": "egov:ec2:Vpc", "inputs": {"tags": {"egov:tenant": "tax-bureau"}}}]}
+    assert stack_tenant(tenant_stack) == "tax-bureau"
+    assert stack_tenant({"resources": [{"type": "egov:ec2:Vpc", "inputs": {"tags": {"egov:zone": "shared"}}}]}) == ""
+    stacks = [{"name": "tenant-tax-bureau", "tenant": "tax-bureau", "plaintext_secret_paths": [],
+               "secrets_provider": {"url": "hashivault://pulumi-secrets"}},
+              {"name": "core", "tenant": "", "plaintext_secret_paths": [],
+               "secrets_provider": {"url": "hashivault://pulumi-secrets"}}]
+    evidence = {"state": {"global": {"stacks": stacks}}}
+    for check in (plaintext, provider):
+        assert [(r.resource, r.tags) for r in check(evidence)] == [
+            ("stack:tenant-tax-bureau", {"egov:tenant": "tax-bureau"}), ("stack:core", None)]

@@ -13,4 +13,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
         shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
         detail = (f"stack {stack['name']} holds secrets in plaintext at {shown}" if paths else
                   f"stack {stack['name']}: no plaintext secret in {stack.get('resources', 0)} resources")
-        yield Result(f"stack:{stack['name']}", not paths, detail, resource_type="PulumiStack")
+        yield Result(f"stack:{stack['name']}", not paths, detail, resource_type="PulumiStack",
+                     tags={"egov:tenant": stack["tenant"]} if stack.get("tenant") else None)

@@ -16,4 +16,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
         detail = (f"stack {stack['name']} encrypts secrets with OpenBao transit ({url})" if ok else
                   f"stack {stack['name']} encrypts secrets with {url or provider.get('type') or 'nothing'}, "
                   "not OpenBao transit")
-        yield Result(f"stack:{stack['name']}", ok, detail, resource_type="PulumiStack")
+        yield Result(f"stack:{stack['name']}", ok, detail, resource_type="PulumiStack",
+                     tags={"egov:tenant": stack["tenant"]} if stack.get("tenant") else None)
