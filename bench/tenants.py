@@ -125,9 +125,9 @@ def onboarding() -> None:
     with tempfile.TemporaryDirectory(prefix="egov-bench-onboarding-") as temp:
         work = Path(temp)
         local = LocalEnvironment(LocalPaths(work / "egov"))
-        local.up()
         stacks: list[Stack] = []
         try:
+            local.up()
             env = {**os.environ, **local.env(), "COLUMNS": "200"}
             for name, kind in (("bench-core", "core"), ("bench-bridge", "bridge")):
                 stack = Stack(name, env=env, config_file=work / f"Pulumi.{name}.yaml")
@@ -142,6 +142,7 @@ def onboarding() -> None:
             core.up()
             bridge.up()
             rows.append(("platform: core + bridge `up` (not onboarding; for scale)", time.perf_counter() - start))
+            print(rows[-1], file=sys.stderr, flush=True)
             applied = subprocess.run([sys.executable, "-c", "from infra.cli.main import app; app()", "vault", "apply",
                                       "--yes"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
             if applied.returncode != 0:
@@ -149,10 +150,12 @@ def onboarding() -> None:
             options = ["--core-stack", core.name, "--bridge-stack", bridge.name, "--bridge-config-file",
                        str(bridge.config_path), "--account-id", "123456789012", "--format", formats]
             rows.append(("1 tenant, `egov tenant apply` end to end", _apply_all(env, work, ["one-00"], 1, options)))
+            print(rows[-1], file=sys.stderr, flush=True)
             for parallel in parallels:
                 tenants = [f"n{parallel}-{index:02d}" for index in range(count)]
                 seconds = _apply_all(env, work, tenants, parallel, options)
                 rows.append((f"{count} tenants, {parallel} at a time (wall)", seconds))
+                print(rows[-1], file=sys.stderr, flush=True)
         finally:
             for stack in reversed(stacks):
                 stack.run("destroy", "--yes", "--skip-preview", check=False)

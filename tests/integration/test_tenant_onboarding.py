@@ -229,6 +229,17 @@ def test_bad_request_leaves_nothing_provisioned(platform: Platform) -> None:
     tagged = platform.client("ec2").describe_vpcs(Filters=[{"Name": "tag:egov:tenant", "Values": ["bad-request"]}])
     assert tagged["Vpcs"] == []
 
+    # valid, but its block overlaps the tax bureau's: refused at the ledger, nothing provisioned
+    overlapping = request_copy(platform.tmp, "overlap", network={"prefix": 24, "cidr": "10.100.0.0/24"})
+    done = platform.apply(overlapping)
+    assert done.returncode == 1
+    message = " ".join(done.stderr.split())
+    assert ("step 'allocate' failed: network.cidr 10.100.0.0/24 overlaps 10.100.0.0/24, held by department "
+            "'tax-bureau'; drop network.cidr to have a free block allocated") in message, message
+    assert "nothing was allocated or provisioned" in message
+    assert "overlap" not in platform.tenants()
+    assert not platform.tenant_stack("overlap").exists()
+
 
 # -- SIGKILL of the engine under apply, then offboarding --------------------------------------------------
 
@@ -288,6 +299,9 @@ def test_offboarding_keeps_the_archive_and_the_keys_only(platform: Platform) -> 
     transit = platform.root(f"tenants/{tenant}").secrets.transit
     old = transit.encrypt_data(tenant, "b2xkIHNlY3JldA==", mount_point="transit")["data"]["ciphertext"]
     pipeline = approle_token(platform, tenant)
+    admin = platform.root(f"tenants/{tenant}")
+    role_id = admin.auth.approle.read_role_id("pipeline")["data"]["role_id"]
+    secret_id = admin.auth.approle.generate_secret_id("pipeline")["data"]["secret_id"]
 
     done = platform.egov("tenant", "destroy", tenant, *platform.stack_options(), "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -310,7 +324,6 @@ def test_offboarding_keeps_the_archive_and_the_keys_only(platform: Platform) -> 
     # old ciphertext still decrypts; new encryption is refused to the tenant's policy; the AppRole login fails
     plain = transit.decrypt_data(tenant, old, mount_point="transit")["data"]["plaintext"]
     assert plain == "b2xkIHNlY3JldA=="
-    admin = platform.root(f"tenants/{tenant}")
     policy_token = admin.auth.token.create(policies=["pipeline"], no_default_policy=True, ttl="5m")["auth"][
         "client_token"]
     restricted = platform.root(f"tenants/{tenant}")
@@ -320,11 +333,13 @@ def test_offboarding_keeps_the_archive_and_the_keys_only(platform: Platform) -> 
         restricted.secrets.transit.encrypt_data(tenant, "bmV3", mount_point="transit")
     with pytest.raises(hvac.exceptions.Forbidden):
         pipeline.secrets.kv.v2.read_secret_version("db", mount_point="kv", raise_on_deleted_version=True)
-    with pytest.raises((hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden)):
+    with pytest.raises(hvac.exceptions.InvalidPath):  # the role is gone, its secret-ids with it
         admin.auth.approle.read_role_id("pipeline")
+    with pytest.raises(hvac.exceptions.Forbidden):  # tokens it issued are revoked
+        pipeline.auth.token.lookup_self()
     login = platform.root(f"tenants/{tenant}")
     login.token = None
     with pytest.raises((hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden)):
-        login.auth.approle.login(role_id="any", secret_id="any")
+        login.auth.approle.login(role_id=role_id, secret_id=secret_id)
     again = platform.egov("tenant", "destroy", tenant, *platform.stack_options(), "--yes")
     assert again.returncode == 0, again.stderr
