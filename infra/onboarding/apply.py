@@ -3,12 +3,14 @@
 Steps, in order (each named in progress and on failure; a re-run resumes, see ``steps.py``):
 
 validate -> allocate (CIDR ledger) -> stack (tenant stack ``up`` with the policy pack) -> vault (the tenant's
-namespace, transit key, KV, PKI role, AppRole) -> hosts (baseline of its hosts) -> flows (its flows through the
-bridge) -> gate (the tenant-scoped compliance scan) -> report (JSON, HTML, PDF) -> admission.
+namespace, transit key, KV, PKI role, AppRole) -> hosts (baseline of its hosts) -> flows (which of its flows
+are open and which wait for admission) -> gate (the tenant-scoped compliance scan) -> report (JSON, HTML,
+PDF) -> admission.
 
-A tenant that fails the gate stays provisioned but "not admitted": its stack keeps ``admitted=false``, so its
-flows to and from the extranet stay closed, and a re-run scans again. A tenant that passes gets
-``admitted=true`` and one more ``up`` that opens its extranet flows.
+A tenant that fails the gate stays provisioned but "not admitted": its stack keeps ``admitted=false`` and its
+flows stay closed on the bridge (``close_tenant_flows``), so nothing reaches it from the extranet, and a re-run
+scans again. A tenant that passes gets ``admitted=true`` (one more ``up`` of its stack: its extranet routes
+and rules) and its flows opened on the bridge (``open_tenant_flows``, which serves admitted tenants only).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
 from infra.config import load_platform
 from infra.config.tenant_request import TenantRequest, load_request
 from infra.engine import Stack
-from infra.onboarding.bridge_admission import open_tenant_flows
+from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
 from infra.onboarding.record import ADMITTED, NOT_ADMITTED, OFFBOARDED, PROVISIONING, Record, Records, now
 from infra.onboarding.settings import Settings, digest, stack_name
 from infra.onboarding.steps import StepEvent, StepFailed, StepReporter, StepRunner
@@ -125,7 +127,8 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
     runner.run("report", lambda: _report(settings, plan, scan, runner, progress),
                always="gate" in scan)
     passed = bool((runner.record.get("last_scan") or {}).get("passed"))
-    runner.run("admission", lambda: _admission(stack, passed, runner, progress), always="gate" in scan)
+    runner.run("admission", lambda: _admission(settings, stack, plan, passed, runner, progress),
+               always="gate" in scan)
     report_dir = (runner.record.get("last_scan") or {}).get("folder")
     outcome = Outcome(request.id, str(runner.record.get("state")), plan.cidr,
                       Path(report_dir) if report_dir else None, runner.record)
@@ -177,8 +180,10 @@ def _hosts(plan: TenantPlan) -> str:
 
 
 def _flows(settings: Settings, plan: TenantPlan) -> str:
-    open_tenant_flows(settings.bridge(), plan)
-    return f"{len(plan.flows)} flow(s) handed to the bridge ({settings.bridge_stack})"
+    # Within the platform (shared zone) the tenant stack opened them; the extranet's wait for the gate.
+    waiting = [flow for flow in plan.flows if flow.peer == "extranet"]
+    return (f"{len(plan.flows) - len(waiting)} flow(s) open through the transit gateway; {len(waiting)} to or from "
+            f"the extranet wait for admission (bridge {settings.bridge_stack})")
 
 
 def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult], runner: StepRunner,
@@ -229,14 +234,21 @@ def _report(settings: Settings, plan: TenantPlan, scan: dict[str, ScanResult], r
     return "onboarding report: " + ", ".join(path.name for path in files) + f" in {folder}"
 
 
-def _admission(stack: Stack, passed: bool, runner: StepRunner, progress: Any) -> str:
+def _admission(settings: Settings, stack: Stack, plan: TenantPlan, passed: bool, runner: StepRunner,
+               progress: Any) -> str:
     if not passed:
-        stack.set_config("admitted", "false")
+        progress(f"closing the flows of {plan.tenant} on the bridge")
+        close_tenant_flows(settings.bridge(), plan.tenant)
+        if _config(stack).get("admitted") != "false":  # admitted before, failing now: close its extranet side too
+            stack.set_config("admitted", "false")
+            stack.up()
         runner.update(lambda record: record.__setitem__("state", NOT_ADMITTED))
         return "not admitted: admitted=false stays, flows to and from the extranet stay closed"
     if _config(stack).get("admitted") != "true":
         stack.set_config("admitted", "true")
-        progress(f"pulumi up {stack.name} (admitted: opening its extranet flows)")
+        progress(f"pulumi up {stack.name} (admitted: opening its extranet routes and rules)")
         stack.up()
+    progress(f"opening the flows of {plan.tenant} on the bridge")
+    open_tenant_flows(settings.bridge(), plan)
     runner.update(lambda record: record.__setitem__("state", ADMITTED))
-    return "admitted: its flows to and from the extranet are open"
+    return "admitted: its flows to and from the extranet are open (tenant stack and bridge)"
