@@ -139,3 +139,43 @@ def test_a_tenant_stacks_state_findings_belong_to_that_tenant() -> None:
     for check in (plaintext, provider):
         assert [(r.resource, r.tags) for r in check(evidence)] == [
             ("stack:tenant-tax-bureau", {"egov:tenant": "tax-bureau"}), ("stack:core", None)]
+
+
+class FakeStack:
+    """Just what admission uses of a Stack: its config and whether `up` ran."""
+
+    name = "tenant-tax-bureau"
+
+    def __init__(self, admitted: str) -> None:
+        self.config = {"admitted": admitted}
+        self.ups = 0
+
+    def set_config(self, key: str, value: str) -> None:
+        self.config[key] = value
+
+    def up(self) -> None:
+        self.ups += 1
+
+
+@pytest.mark.parametrize(("passed", "was", "ups", "bridge", "state"), [
+    (True, "false", 1, "open", "admitted"),     # first admission: extranet routes added, bridge opened
+    (True, "true", 0, "open", "admitted"),      # re-admission: nothing to add to the stack
+    (False, "false", 0, "close", "not admitted"),  # never admitted: nothing opened, bridge kept closed
+    (False, "true", 1, "close", "not admitted"),   # admitted before, failing now: extranet side removed
+])
+def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pytest.MonkeyPatch, passed: bool,
+                                                                 was: str, ups: int, bridge: str, state: str) -> None:
+    import infra.onboarding.apply as onboarding
+
+    calls: list[str] = []
+    monkeypatch.setattr(onboarding, "open_tenant_flows", lambda _bridge, plan: calls.append(f"open {plan.tenant}"))
+    monkeypatch.setattr(onboarding, "close_tenant_flows", lambda _bridge, tenant: calls.append(f"close {tenant}"))
+    stack = FakeStack(was)
+    monkeypatch.setattr(onboarding, "_config", lambda s: dict(s.config))
+    settings = type("S", (), {"bridge": lambda self: "bridge"})()
+    records = MemoryRecords()
+    steps = StepRunner(records, "tax-bureau", "d1", lambda _: None)  # type: ignore[arg-type]
+    onboarding._admission(settings, stack, _plan("t", False), passed, steps, lambda _: None)  # type: ignore[arg-type]
+    assert calls == [f"{bridge} tax-bureau"]
+    assert (stack.ups, stack.config["admitted"]) == (ups, "true" if passed else "false")
+    assert records.data["tax-bureau"]["state"] == state
