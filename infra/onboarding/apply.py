@@ -16,10 +16,12 @@ and rules) and its flows opened on the bridge (``open_tenant_flows``, which serv
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compliance.evidence.cloud import SourceUnreachable
 from compliance.reports import render
 from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
 from infra.config import load_platform
@@ -191,7 +193,7 @@ def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult
     options = ScanOptions(tenant=request.id, tenants_file=None, out_dir=settings.tenant_dir(request.id) / "scans",
                           endpoint=settings.env.get("AWS_ENDPOINT_URL"), platform_file=settings.platform_file,
                           vault_token=settings.vault.token)
-    result = run_scan(options, progress)
+    result = _scan(options, progress)
     scan["gate"] = result
     folder = write_folder(result, render(result, ["json"]))
     result.folder = folder
@@ -204,6 +206,24 @@ def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult
     runner.update(change)
     verdict = "passed" if result.gate.passed else f"FAILED ({len(result.gate.reasons)} reasons)"
     return f"tenant scan: gate {verdict}, conclusion {result.conclusion.level}; evidence in {folder}"
+
+
+STATE_READ_ATTEMPTS = 3
+
+
+def _scan(options: ScanOptions, progress: Any) -> ScanResult:
+    """The scan, read again when the state source met a checkpoint another runner was writing at that moment
+    (the file backend rewrites it in place, so `stack export` of another tenant's stack can read "EOF" while
+    that tenant's `up` runs): a few attempts, then the error stands and the gate reaches no verdict."""
+    for attempt in range(1, STATE_READ_ATTEMPTS + 1):
+        try:
+            return run_scan(options, progress)
+        except SourceUnreachable as exc:
+            if attempt == STATE_READ_ATTEMPTS or exc.source != "state" or "EOF" not in exc.reason:
+                raise
+            progress(f"the state was being written by another run ({exc}); reading again")
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _report(settings: Settings, plan: TenantPlan, scan: dict[str, ScanResult], runner: StepRunner,
