@@ -179,3 +179,26 @@ def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pyte
     assert calls == [f"{bridge} tax-bureau"]
     assert (stack.ups, stack.config["admitted"]) == (ups, "true" if passed else "false")
     assert records.data["tax-bureau"]["state"] == state
+
+
+def test_the_gate_reads_the_state_again_only_after_a_checkpoint_read_mid_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    import infra.onboarding.apply as onboarding
+    from compliance.evidence.cloud import SourceUnreachable
+
+    answers: list[object] = [SourceUnreachable("state", "file:///s", "error: EOF"), "result"]
+
+    def scan(_options: object, _progress: object) -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(onboarding, "run_scan", scan)
+    monkeypatch.setattr(onboarding.time, "sleep", lambda _: None)
+    assert onboarding._scan(object(), lambda _: None) == "result"  # type: ignore[arg-type]
+    answers[:] = [SourceUnreachable("vault", "https://127.0.0.1:8200", "sealed"), "result"]
+    with pytest.raises(SourceUnreachable, match="vault"):  # anything else stands: no verdict without evidence
+        onboarding._scan(object(), lambda _: None)  # type: ignore[arg-type]
+    answers[:] = [SourceUnreachable("state", "file:///s", "error: EOF")] * 3
+    with pytest.raises(SourceUnreachable, match="EOF"):
+        onboarding._scan(object(), lambda _: None)  # type: ignore[arg-type]
