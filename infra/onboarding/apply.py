@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from compliance.evidence.cloud import SourceUnreachable
 from compliance.reports import render
 from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
 from infra.config import load_platform
 from infra.config.tenant_request import TenantRequest, load_request
-from infra.engine import Stack
+from infra.engine import EngineError, Stack
 from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
 from infra.onboarding.record import ADMITTED, NOT_ADMITTED, OFFBOARDED, PROVISIONING, Record, Records, now
 from infra.onboarding.settings import Settings, digest, stack_name
@@ -36,6 +37,7 @@ from infra.recovery import recover
 from infra.tenants.ledger import Ledger, LedgerError
 from infra.tenants.plan import TenantPlan, make_plan
 
+T = TypeVar("T")
 STEPS = ("validate", "allocate", "stack", "vault", "hosts", "flows", "gate", "report", "admission")
 
 
@@ -143,7 +145,7 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
 
 
 def _stack_up(stack: Stack, settings: Settings, request: TenantRequest, progress: Any) -> str:
-    if not stack.exists():
+    if not _read_again_on_eof(stack.exists, progress):  # `stack ls` reads every stack's checkpoint
         stack.init(settings.secrets_provider)
     current = _config(stack)
     wanted = {"kind": "tenant", "planFile": str(settings.plan_file(request.id)), "coreStack": settings.core_stack,
@@ -209,6 +211,20 @@ def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult
 
 
 STATE_READ_ATTEMPTS = 3
+
+
+def _read_again_on_eof(read: Callable[[], T], progress: Any) -> T:
+    """``read`` again when it met a checkpoint another runner was rewriting in place ("error: EOF" from the file
+    backend); a few attempts, then the error stands."""
+    for attempt in range(1, STATE_READ_ATTEMPTS + 1):
+        try:
+            return read()
+        except EngineError as exc:
+            if attempt == STATE_READ_ATTEMPTS or "error: EOF" not in f"{exc.stdout}\n{exc.stderr}":
+                raise
+            progress("a stack's state was being written by another run; reading again")
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _scan(options: ScanOptions, progress: Any) -> ScanResult:
