@@ -202,3 +202,22 @@ def test_the_gate_reads_the_state_again_only_after_a_checkpoint_read_mid_write(m
     answers[:] = [SourceUnreachable("state", "file:///s", "error: EOF")] * 3
     with pytest.raises(SourceUnreachable, match="EOF"):
         onboarding._scan(object(), lambda _: None)  # type: ignore[arg-type]
+
+
+def test_stack_listing_is_read_again_only_after_a_checkpoint_read_mid_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    import infra.onboarding.apply as onboarding
+    from infra.engine import EngineError
+
+    monkeypatch.setattr(onboarding.time, "sleep", lambda _: None)
+    answers: list[object] = [EngineError(["pulumi", "stack", "ls"], 1, "", "error: EOF\n"), True]
+
+    def listing() -> bool:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return bool(answer)
+
+    assert onboarding._read_again_on_eof(listing, lambda _: None) is True
+    answers[:] = [EngineError(["pulumi", "stack", "ls"], 1, "", "error: no such backend\n"), True]
+    with pytest.raises(EngineError, match="no such backend"):
+        onboarding._read_again_on_eof(listing, lambda _: None)
