@@ -213,14 +213,20 @@ def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult
 STATE_READ_ATTEMPTS = 3
 
 
+def _mid_write(output: str) -> bool:
+    """The file backend's answers when a listing meets another runner's checkpoint write: the checkpoint read
+    half-written ("error: EOF"), or its temporary file gone between the listing and the lstat."""
+    return "error: EOF" in output or ("list bucket" in output and ".tmp: no such file or directory" in output)
+
+
 def _read_again_on_eof(read: Callable[[], T], progress: Any) -> T:
-    """``read`` again when it met a checkpoint another runner was rewriting in place ("error: EOF" from the file
-    backend); a few attempts, then the error stands."""
+    """``read`` again when it met a checkpoint another runner was rewriting (see ``_mid_write``); a few attempts,
+    then the error stands."""
     for attempt in range(1, STATE_READ_ATTEMPTS + 1):
         try:
             return read()
         except EngineError as exc:
-            if attempt == STATE_READ_ATTEMPTS or "error: EOF" not in f"{exc.stdout}\n{exc.stderr}":
+            if attempt == STATE_READ_ATTEMPTS or not _mid_write(f"{exc.stdout}\n{exc.stderr}"):
                 raise
             progress("a stack's state was being written by another run; reading again")
             time.sleep(2 * attempt)
