@@ -241,7 +241,7 @@ def _scan(options: ScanOptions, progress: Any) -> ScanResult:
         try:
             return run_scan(options, progress)
         except SourceUnreachable as exc:
-            if attempt == STATE_READ_ATTEMPTS or exc.source != "state" or "EOF" not in exc.reason:
+            if attempt == STATE_READ_ATTEMPTS or exc.source != "state" or not _mid_write(exc.reason):
                 raise
             progress(f"the state was being written by another run ({exc}); reading again")
             time.sleep(2 * attempt)
