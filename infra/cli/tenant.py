@@ -176,12 +176,14 @@ def _caller_account(env: dict[str, str]) -> str:
     return str(sts.get_caller_identity()["Account"])
 
 
-def _records(settings: Settings) -> Records:
+def _records(settings: Settings, *, ensure: bool = True) -> Records:
+    """The onboarding records, beside the ledger (``ensure``: create the mount first when it is missing)."""
     from infra.onboarding.record import Records
-    from infra.tenants.ledger import ensure_ledger
+    from infra.tenants.ledger import LEDGER_MOUNT, ensure_ledger
 
     admin = settings.vault.client()
-    ensure_ledger(admin)
+    if ensure and f"{LEDGER_MOUNT}/" not in (admin.sys.list_mounted_secrets_engines().get("data") or {}):
+        ensure_ledger(admin)
     return Records(admin)
 
 
@@ -204,6 +206,8 @@ def apply(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_
           pipeline_cidr: list[str] | None = PIPELINE_OPTION, formats: str = FORMAT_OPTION) -> None:
     """Onboard a department: validate, allocate, tenant stack, OpenBao, hosts, flows, the scan as the gate,
     the onboarding report, admission. Safe to run again: it resumes from the step that stopped it."""
+    import hvac.exceptions
+
     from infra.onboarding.apply import NotAdmitted, onboard
     from infra.onboarding.steps import StepFailed
     from infra.tenants.ledger import Ledger, LedgerError
@@ -214,9 +218,9 @@ def apply(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_
         from infra.config import load_platform
 
         pool = load_platform(platform_file).tenant_pool
-        records = _records(settings)
-        ledger = Ledger(_ledger_client(), pool) if pool is not None else None
-    except (ConfigError, LedgerError, OSError, RuntimeError, KeyError) as exc:
+        ledger = Ledger(_ledger_client(), pool) if pool is not None else None  # sets the ledger mount up if needed
+        records = _records(settings, ensure=False)
+    except (ConfigError, LedgerError, OSError, RuntimeError, KeyError, hvac.exceptions.VaultError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         console.print("nothing was allocated or provisioned", highlight=False)
         raise typer.Exit(1) from exc
