@@ -8,7 +8,12 @@ ledger's check-and-set costs under contention, on a real OpenBao (TLS, 127.0.0.1
   figure is the cost of CAS conflicts and retries.
 
 Run: ``.venv/bin/python bench/tenants.py [--ledger-only]`` (prints a Markdown table for bench/RESULTS.md).
-Onboarding (apply) is not built yet, so its figures (1 tenant, 20 with N in parallel) are not here.
+
+Onboarding: ``.venv/bin/python bench/tenants.py --onboarding [--count 20] [--parallel 1,4,8] [--format json,html,pdf]``
+brings up an embedded environment of its own (moto, OpenBao), deploys the platform (core + bridge,
+`egov vault apply`), then times `egov tenant apply` processes end to end (every step, the gate and the report
+included): one tenant alone, then ``count`` tenants with N running at once for each N. Every round onboards
+new departments (fresh ids, so nothing is skipped as done earlier), into the same growing cloud.
 """
 
 from __future__ import annotations
@@ -82,6 +87,84 @@ def _plans(env: dict[str, str], work: Path, count: int) -> float:
     return time.perf_counter() - start
 
 
+def _option(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def _apply_all(env: dict[str, str], work: Path, tenants: list[str], parallel: int, options: list[str]) -> float:
+    """Wall time of `egov tenant apply` for every tenant, ``parallel`` processes at a time."""
+    paths = []
+    for tenant in tenants:
+        path = work / f"{tenant}.yaml"
+        path.write_text(yaml.safe_dump(_request_data(tenant), allow_unicode=True))
+        paths.append(path)
+    start = time.perf_counter()
+    pending = list(paths)
+    running: list[tuple[Path, subprocess.Popen[str]]] = []
+    while pending or running:
+        while pending and len(running) < parallel:
+            path = pending.pop(0)
+            running.append((path, subprocess.Popen(
+                [sys.executable, "-c", "from infra.cli.main import app; app()", "tenant", "apply", str(path), *options],
+                env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+        path, runner = running.pop(0)
+        _, stderr = runner.communicate(timeout=3600)
+        if runner.returncode != 0:
+            raise SystemExit(f"egov tenant apply {path.name} failed: {stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def onboarding() -> None:
+    from infra.engine import Stack
+    from infra.local.environment import LocalEnvironment
+
+    count = int(_option("--count", "20"))
+    parallels = [int(n) for n in _option("--parallel", "1,4,8").split(",")]
+    formats = _option("--format", "json,html,pdf")
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="egov-bench-onboarding-") as temp:
+        work = Path(temp)
+        local = LocalEnvironment(LocalPaths(work / "egov"))
+        stacks: list[Stack] = []
+        try:
+            local.up()
+            env = {**os.environ, **local.env(), "COLUMNS": "200"}
+            for name, kind in (("bench-core", "core"), ("bench-bridge", "bridge")):
+                stack = Stack(name, env=env, config_file=work / f"Pulumi.{name}.yaml")
+                stack.init(local.secrets_provider)
+                stack.set_config("kind", kind)
+                stacks.append(stack)
+            core, bridge = stacks
+            core.set_config("archiveForceDestroy", "true")
+            core.set_config("accountId", "123456789012")
+            bridge.set_config("coreStack", core.name)
+            start = time.perf_counter()
+            core.up()
+            bridge.up()
+            rows.append(("platform: core + bridge `up` (not onboarding; for scale)", time.perf_counter() - start))
+            print(rows[-1], file=sys.stderr, flush=True)
+            applied = subprocess.run([sys.executable, "-c", "from infra.cli.main import app; app()", "vault", "apply",
+                                      "--yes"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+            if applied.returncode != 0:
+                raise SystemExit(f"egov vault apply failed: {applied.stderr}")
+            options = ["--core-stack", core.name, "--bridge-stack", bridge.name, "--bridge-config-file",
+                       str(bridge.config_path), "--account-id", "123456789012", "--format", formats]
+            rows.append(("1 tenant, `egov tenant apply` end to end", _apply_all(env, work, ["one-00"], 1, options)))
+            print(rows[-1], file=sys.stderr, flush=True)
+            for parallel in parallels:
+                tenants = [f"n{parallel}-{index:02d}" for index in range(count)]
+                seconds = _apply_all(env, work, tenants, parallel, options)
+                rows.append((f"{count} tenants, {parallel} at a time (wall)", seconds))
+                print(rows[-1], file=sys.stderr, flush=True)
+        finally:
+            for stack in reversed(stacks):
+                stack.run("destroy", "--yes", "--skip-preview", check=False)
+            local.down()
+    print(f"formats: {formats}\n| measure | seconds |\n|---|---:|")
+    for label, value in rows:
+        print(f"| {label} | {value:.1f} |", flush=True)
+
+
 def main() -> None:
     platform = load_platform(PLATFORM_FILE)
     assert platform.tenant_pool is not None
@@ -145,5 +228,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(REPO_ROOT))
     if "--worker" in sys.argv:
         worker()
+    elif "--onboarding" in sys.argv:
+        onboarding()
     else:
         main()

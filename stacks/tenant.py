@@ -4,7 +4,8 @@ Config: ``planFile`` (required: the plan JSON, the one the merge request showed)
 ``bridgeStack`` (their names or ``<org>/<project>/<stack>``: the transit gateway and the bridge's
 attachment come from them), ``accountId`` (the cloud account trusted to assume the department role),
 ``admitted`` (default false: the extranet stays closed until the compliance gate passes),
-``forceDestroy`` (default false; the archive bucket is never force-destroyed).
+``forceDestroy`` (default false; the archive bucket is never force-destroyed), ``offboarded`` (default false;
+true after `egov tenant destroy`: only the key, its alias and the archive bucket remain).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def build() -> None:
     platform = load_platform(config.get("platformFile") or PLATFORM_FILE)
     core = pulumi.StackReference(core_reference_name(config.require("coreStack")))
     bridge = pulumi.StackReference(core_reference_name(config.require("bridgeStack")))
+    offboarded = config.get_bool("offboarded") or False
     tenant = Tenant(
         plan,
         stack=pulumi.get_stack(),
@@ -49,12 +51,16 @@ def build() -> None:
         partition=partition_of(platform.region),
         admitted=config.get_bool("admitted") or False,
         force_destroy=config.get_bool("forceDestroy") or False,
+        offboarded=offboarded,
     )
     pulumi.export("tenant", plan.tenant)
     pulumi.export("cidr", plan.cidr)
+    pulumi.export("keyArn", tenant.key.arn)
+    pulumi.export("bucketNames", {data_class: bucket.bucket for data_class, bucket in tenant.buckets.items()})
+    pulumi.export("offboarded", offboarded)
+    if offboarded:
+        return
     pulumi.export("vpcId", tenant.vpc.vpc_id)
     pulumi.export("attachmentId", tenant.attachment_id)
     pulumi.export("tgwRouteTableId", tenant.transit_route_table.transit_gateway_route_table_id)
-    pulumi.export("keyArn", tenant.key.arn)
-    pulumi.export("bucketNames", {data_class: bucket.bucket for data_class, bucket in tenant.buckets.items()})
     pulumi.export("roleArn", tenant.role.arn)

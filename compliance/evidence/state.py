@@ -83,5 +83,16 @@ class StateCollector:
                 "secrets_provider": {"type": provider.get("type"), "url": (provider.get("state") or {}).get("url")},
                 "resources": len(deployment.get("resources") or ()),
                 "plaintext_secret_paths": paths,
+                "tenant": stack_tenant(deployment),
             })
         return {"backend": self.address, "global": {"stacks": found, "transit_routes": routes}, "errors": {}}
+
+
+def stack_tenant(deployment: Mapping[str, Any]) -> str:
+    """The department a stack belongs to (the ``egov:tenant`` tag its resources carry), "" for the platform's:
+    a tenant's scan then judges its own stack and not another department's."""
+    for resource in deployment.get("resources") or ():
+        tags = (resource.get("inputs") or {}).get("tags")
+        if isinstance(tags, Mapping) and isinstance(tags.get("egov:tenant"), str):
+            return str(tags["egov:tenant"])
+    return ""

@@ -1,4 +1,5 @@
-"""`egov tenant plan`: a department's request in, its validated plan out (printed, and as JSON for the pipeline).
+"""`egov tenant plan | apply | list | show | destroy`: a department's request in, its validated plan out
+(printed, and as JSON for the pipeline); its onboarding (``infra.onboarding``), state and offboarding.
 
 Parses, calls ``infra.config.tenant_request`` and ``infra.tenants``, renders. The ledger is used with a token
 holding only the ``tenant-ledger`` policy: ``EGOV_LEDGER_TOKEN`` (pipelines: from their OpenBao login), or,
@@ -24,9 +25,14 @@ from infra.config import PLATFORM_FILE, ConfigError
 if TYPE_CHECKING:
     import hvac
 
+    from infra.onboarding.record import Records
+    from infra.onboarding.settings import Settings
+    from infra.onboarding.steps import StepEvent
+
 LEDGER_TOKEN_VARIABLE = "EGOV_LEDGER_TOKEN"
 
-tenant_app = typer.Typer(help="Department onboarding: plan a tenant from its request (tenants/<id>.yaml).",
+tenant_app = typer.Typer(help="Department onboarding: plan, apply, list, show and destroy (offboard) tenants "
+                         "from their requests (tenants/<id>.yaml).",
                          no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
@@ -127,3 +133,227 @@ def _write_json(target: Path, document: dict[str, object]) -> None:
     partial = target.with_name(f".{target.name}.partial")
     partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     partial.replace(target)
+
+
+# ------------------------------------------------------------------------------------ apply, list, show, destroy
+
+CORE_OPTION = typer.Option("demo-core", "--core-stack", help="The core stack (transit gateway).")
+BRIDGE_OPTION = typer.Option("demo-bridge", "--bridge-stack", help="The bridge stack (its attachment, tenant flows).")
+BRIDGE_CONFIG_OPTION = typer.Option(None, "--bridge-config-file", help="The bridge stack's config file, if not "
+                                    "Pulumi.<stack>.yaml beside Pulumi.yaml.")
+ACCOUNT_OPTION = typer.Option(None, "--account-id", help="The account trusted to assume the department role "
+                              "(default: the caller's, from STS).")
+PIPELINE_OPTION = typer.Option(None, "--pipeline-cidr", help="Where the tenant's pipeline logs in from (AppRole "
+                               "bound CIDR; repeat). Default: 127.0.0.1/32 on the embedded OpenBao, else the "
+                               "management zone.")
+FORMAT_OPTION = typer.Option("json,html,pdf", "--format", help="Onboarding report formats: json, html, pdf.")
+
+
+def _settings(platform_file: Path, core_stack: str = "demo-core", bridge_stack: str = "demo-bridge",
+              bridge_config_file: Path | None = None, account_id: str | None = None,
+              pipeline_cidrs: list[str] | None = None, formats: str = "json,html,pdf") -> Settings:
+    """Where onboarding runs: the shell's environment (after `eval "$(egov local env)"`), completed by the
+    embedded environment's when it is there; the platform's OpenBao connection of `egov vault`."""
+    from infra.cli.vault_connection import vault_connection
+    from infra.config import load_platform
+    from infra.local.environment import LocalEnvironment
+    from infra.local.paths import LocalPaths
+    from infra.local.process import LocalEnvError
+    from infra.onboarding.settings import REPORT_FORMATS, Settings
+
+    local = LocalEnvironment()
+    try:
+        embedded = local.env()
+    except (LocalEnvError, OSError):
+        embedded = {}
+    env = {**embedded, **os.environ}
+    os.environ.update(env)  # the scan finds its sources configured here, as after `eval "$(egov local env)"`
+    conn = vault_connection(env)
+    if not pipeline_cidrs:
+        pipeline_cidrs = (["127.0.0.1/32"] if conn.source == "embedded"
+                          else [str(load_platform(platform_file).zones["management"].cidr)])
+    wanted = tuple(fmt.strip() for fmt in formats.split(",") if fmt.strip())
+    unknown = [fmt for fmt in wanted if fmt not in REPORT_FORMATS]
+    if unknown or "json" not in wanted:
+        raise typer.BadParameter(f"--format: {', '.join(unknown) or 'json is required'}; choose from "
+                                 f"{', '.join(REPORT_FORMATS)} (json always)")
+    return Settings(env=env, vault=conn, secrets_provider=local.secrets_provider, state_dir=LocalPaths.default().root,
+                    core_stack=core_stack, bridge_stack=bridge_stack, bridge_config_file=bridge_config_file,
+                    account_id=account_id or _caller_account(env), pipeline_cidrs=tuple(pipeline_cidrs),
+                    platform_file=platform_file, report_formats=wanted)
+
+
+def _caller_account(env: dict[str, str]) -> str:
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=env.get("AWS_ENDPOINT_URL"), region_name=env.get("AWS_DEFAULT_REGION"))
+    return str(sts.get_caller_identity()["Account"])
+
+
+def _records(settings: Settings, *, ensure: bool = True) -> Records:
+    """The onboarding records, beside the ledger (``ensure``: create the mount first when it is missing)."""
+    from infra.onboarding.record import Records
+    from infra.tenants.ledger import LEDGER_MOUNT, ensure_ledger
+
+    admin = settings.vault.client()
+    if ensure and f"{LEDGER_MOUNT}/" not in (admin.sys.list_mounted_secrets_engines().get("data") or {}):
+        ensure_ledger(admin)
+    return Records(admin)
+
+
+_MARKS = {"running": "[cyan]…[/]", "done": "[green]✓[/]", "skipped": "[dim]✓[/]", "failed": "[bold red]✗[/]"}
+
+
+def _print_step(event: StepEvent) -> None:
+    if event.status == "running":
+        console.print(f"{_MARKS['running']} {event.step}", highlight=False)
+        return
+    took = f" ({event.seconds:.1f} s)" if event.seconds else ""
+    console.print(f"{_MARKS[event.status]} {event.step}{took}: {escape(event.detail)}", highlight=False,
+                  soft_wrap=True)
+
+
+@tenant_app.command("apply")
+def apply(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_OPTION,
+          core_stack: str = CORE_OPTION, bridge_stack: str = BRIDGE_OPTION,
+          bridge_config_file: Path | None = BRIDGE_CONFIG_OPTION, account_id: str | None = ACCOUNT_OPTION,
+          pipeline_cidr: list[str] | None = PIPELINE_OPTION, formats: str = FORMAT_OPTION) -> None:
+    """Onboard a department: validate, allocate, tenant stack, OpenBao, hosts, flows, the scan as the gate,
+    the onboarding report, admission. Safe to run again: it resumes from the step that stopped it."""
+    import hvac.exceptions
+
+    from infra.onboarding.apply import NotAdmitted, onboard
+    from infra.onboarding.steps import StepFailed
+    from infra.tenants.ledger import Ledger, LedgerError
+
+    try:
+        settings = _settings(platform_file, core_stack, bridge_stack, bridge_config_file, account_id, pipeline_cidr,
+                             formats)
+        from infra.config import load_platform
+
+        pool = load_platform(platform_file).tenant_pool
+        ledger = Ledger(_ledger_client(), pool) if pool is not None else None  # sets the ledger mount up if needed
+        records = _records(settings, ensure=False)
+    except (ConfigError, LedgerError, OSError, RuntimeError, KeyError, hvac.exceptions.VaultError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        console.print("nothing was allocated or provisioned", highlight=False)
+        raise typer.Exit(1) from exc
+    if ledger is None:
+        console.print(f"[bold red]error:[/] {escape(str(platform_file))} declares no tenant_pool; nothing was "
+                      "allocated or provisioned", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    try:
+        with console.status("onboarding") as spinner:
+            outcome = onboard(request_file, settings, ledger, records, _print_step,
+                              lambda message: spinner.update(escape(str(message))))
+    except StepFailed as exc:
+        console.print(f"[bold red]error:[/] step '{exc.step}' failed: {escape(_why(exc.error))}", highlight=False,
+                      soft_wrap=True)
+        if exc.step in ("validate", "allocate"):
+            console.print("nothing was allocated or provisioned", highlight=False)
+        else:
+            console.print(f"fix the cause and run `egov tenant apply {escape(str(request_file))}` again: it resumes "
+                          f"at step '{exc.step}'", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except NotAdmitted as exc:
+        console.print(f"[bold red]not admitted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    out.print(f"tenant {escape(outcome.tenant)}: [bold green]{escape(outcome.state)}[/] ({escape(outcome.cidr)}); "
+              f"onboarding report in {escape(str(outcome.report_dir))}", highlight=False, soft_wrap=True)
+
+
+def _why(error: BaseException) -> str:
+    from infra.engine import EngineDied
+
+    if isinstance(error, EngineDied):
+        return error.what() + "; its lock and pending operations stay behind for the re-run to clear"
+    return str(error)
+
+
+@tenant_app.command("list")
+def list_tenants(platform_file: Path = PLATFORM_OPTION,
+                 as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """Every department: state (planned, provisioning, admitted, not admitted, offboarded), CIDR, last scan."""
+    from rich.table import Table
+
+    from infra.config import load_platform
+    from infra.onboarding.record import PLANNED
+    from infra.tenants.ledger import Ledger
+
+    try:
+        settings = _settings(platform_file)
+        records = _records(settings)
+        rows: dict[str, dict[str, object]] = {}
+        pool = load_platform(platform_file).tenant_pool
+        if pool is not None:
+            for tenant, allocation in Ledger(settings.vault.client(), pool).allocations().items():
+                rows[tenant] = {"tenant": tenant, "state": PLANNED, "cidr": str(allocation.cidr), "last_scan": None,
+                                "conclusion": None, "gate": None}
+        for tenant in records.tenants():
+            record = records.get(tenant) or {}
+            scan = record.get("last_scan") or {}
+            rows[tenant] = {"tenant": tenant, "state": record.get("state"), "cidr": record.get("cidr"),
+                            "last_scan": scan.get("at"), "conclusion": scan.get("conclusion"),
+                            "gate": None if not scan else ("passed" if scan.get("passed") else "failed")}
+    except Exception as exc:  # one line, never a traceback
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        out.print_json(json.dumps(sorted(rows.values(), key=lambda row: str(row["tenant"]))))
+        return
+    table = Table(title="tenants")
+    for column in ("tenant", "state", "CIDR", "last scan", "gate", "conclusion"):
+        table.add_column(column)
+    for tenant in sorted(rows):
+        row = rows[tenant]
+        table.add_row(*(escape(str(row[key] or "-")) for key in ("tenant", "state", "cidr", "last_scan", "gate",
+                                                                  "conclusion")))
+    out.print(table)
+
+
+@tenant_app.command("show")
+def show(tenant: str = typer.Argument(..., help="The department id."), platform_file: Path = PLATFORM_OPTION) -> None:
+    """One department's onboarding record: state, steps, last scan, report, what remains after offboarding."""
+    try:
+        record = _records(_settings(platform_file)).get(tenant)
+    except Exception as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    if record is None:
+        console.print(f"[bold red]error:[/] no onboarding record for tenant {escape(tenant)!r}", highlight=False)
+        raise typer.Exit(1)
+    shown = {key: value for key, value in record.items() if key not in ("plan", "vault_entry")}
+    out.print_json(json.dumps(shown, ensure_ascii=False))
+
+
+@tenant_app.command("destroy")
+def destroy(tenant: str = typer.Argument(..., help="The department id."), platform_file: Path = PLATFORM_OPTION,
+            core_stack: str = CORE_OPTION, bridge_stack: str = BRIDGE_OPTION,
+            bridge_config_file: Path | None = BRIDGE_CONFIG_OPTION,
+            yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
+    """Offboard a department: network and compute removed; archive bucket and keys kept (decrypt only) for its
+    retention period; AppRole revoked. Prints what remains and until when."""
+    from infra.onboarding.offboard import NotOnboarded, offboard
+    from infra.onboarding.steps import StepFailed
+
+    if not yes and not typer.confirm(f"offboard tenant {tenant}: remove its network and compute, revoke its "
+                                     "AppRole?"):
+        console.print("cancelled; nothing was changed")
+        raise typer.Exit(1)
+    try:
+        settings = _settings(platform_file, core_stack, bridge_stack, bridge_config_file, account_id="-")
+        with console.status("offboarding") as spinner:
+            remains = offboard(tenant, settings, _records(settings), _print_step,
+                               lambda message: spinner.update(escape(str(message))))
+    except StepFailed as exc:
+        console.print(f"[bold red]error:[/] step '{exc.step}' failed: {escape(_why(exc.error))}", highlight=False,
+                      soft_wrap=True)
+        console.print(f"fix the cause and run `egov tenant destroy {escape(tenant)}` again", highlight=False)
+        raise typer.Exit(1) from exc
+    except NotOnboarded as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    out.print(f"tenant {escape(tenant)} is offboarded. What remains, until {escape(remains.until)}:",
+              highlight=False)
+    for item in remains.items:
+        out.print(f"  - {escape(item)}", highlight=False, soft_wrap=True)

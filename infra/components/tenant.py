@@ -10,12 +10,15 @@
 * a customer-managed KMS key (yearly rotation) and its alias; one bucket per data class plus an archive
   bucket, all encrypted with it, versioned, public access blocked; the archive keeps objects for the
   request's retention (object lock); every bucket declares that retention (``egov:retention-days``, at least
-  180 days for the archive, which holds logs) and expires objects when it ends, and logs its access into
-  the archive (``AccessLogs/``, the archive's too; its policy grants the log delivery service that prefix only);
+  180 days for the archive, which holds logs) and expires objects when it ends, logs its access into
+  the archive (``AccessLogs/``, the archive's too), and refuses plain HTTP in its policy; the archive's
+  policy also lets the log delivery services write (flow logs, access logs);
 * a flow log of ALL traffic into the archive bucket; the department's IAM role (assumed with MFA only).
 
 Until the tenant is admitted (the compliance gate passed), its flows to and from the extranet stay closed:
-no extranet routes, no extranet rules. Resource names start with the tenant id, which the request
+no extranet routes, no extranet rules. Once offboarded (``egov tenant destroy``), only the key, its alias and
+the archive bucket are declared, so an ``up`` removes the network and everything else while the archive stays
+readable for the retention period. Resource names start with the tenant id, which the request
 validator has checked with ``fullmatch`` against a strict pattern.
 """
 
@@ -48,7 +51,7 @@ from infra.components.audit import (
     ACCESS_LOG_PREFIX,
     MIN_RETENTION_DAYS,
     RETENTION_TAG,
-    access_log_grant,
+    archive_policy,
     deny_insecure_transport,
     retention_lifecycle,
 )
@@ -57,6 +60,11 @@ from infra.tenants.plan import TenantPlan
 
 EXTRANET = "extranet"
 ATTACHMENT_TIER = "data"  # no service listens there; the transit gateway's interfaces live beside the databases
+
+
+def secure_transport_only(bucket_arn: str) -> dict[str, Any]:
+    """A bucket policy that refuses every request made over plain HTTP."""
+    return {"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]}
 
 
 class Tenant(pulumi.ComponentResource):
@@ -82,6 +90,7 @@ class Tenant(pulumi.ComponentResource):
         partition: str = "aws-cn",
         admitted: bool = False,
         force_destroy: bool = False,
+        offboarded: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("egov:components:Tenant", plan.tenant, None, opts)
@@ -92,6 +101,11 @@ class Tenant(pulumi.ComponentResource):
 
         def named(suffix: str, **extra: str) -> dict[str, str]:
             return {**base, **extra, "Name": f"egov-tenant-{tid}{'-' + suffix if suffix else ''}"}
+
+        if offboarded:
+            self._key_and_buckets(plan, base, child, force_destroy, partition, archive_only=True)
+            self.register_outputs({"keyArn": self.key.arn})
+            return
 
         open_peers = sorted({flow.peer for flow in plan.flows if admitted or flow.peer != EXTRANET})
         unknown = [peer for peer in open_peers if peer not in zone_cidrs]
@@ -155,31 +169,7 @@ class Tenant(pulumi.ComponentResource):
                         self._rule(f"{name}-out-{flow.peer}-{flow.protocol}-{port}", sg, "egress", flow.protocol,
                                    port, zone_cidrs[flow.peer], f"to {flow.peer}")
 
-        self.key = Key(f"{tid}-key", description=f"egov-cloud tenant {tid}: data key (customer managed, yearly "
-                       "rotation)", enable_key_rotation=True, pending_window_in_days=30,
-                       tags={**base, "egov:purpose": "tenant-data"}, opts=child)
-        Alias(f"{tid}-key-alias", name=plan.kms_key_alias, target_key_id=self.key.key_id, opts=child)
-        self.buckets = {}
-        log_bucket = next(b.name for b in plan.buckets if b.data_class == "archive")
-        # the archive first: the others log into it, so it must exist and grant the log delivery service
-        for bucket in sorted(plan.buckets, key=lambda b: b.data_class != "archive"):
-            archive = bucket.data_class == "archive"
-            keep = max(bucket.retention_days, MIN_RETENTION_DAYS) if archive else bucket.retention_days
-            extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
-                                      "retention_days": bucket.retention_days} if archive else {})
-            if archive:
-                arn = f"arn:{partition}:s3:::{bucket.name}"
-                extra["policy"] = policy_json({"Version": "2012-10-17", "Statement": [
-                    access_log_grant(arn), deny_insecure_transport(arn)]})
-            self.buckets[bucket.data_class] = Bucket(
-                bucket.name, bucket=bucket.name, sse_algorithm="aws:kms", kms_key_id=self.key.arn,
-                bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
-                block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
-                lifecycle_rules=retention_lifecycle(keep), logging_target_bucket=log_bucket,
-                logging_target_prefix=ACCESS_LOG_PREFIX,  # one prefix: each log line names its bucket
-                tags={**base, "egov:data-class": bucket.data_class, RETENTION_TAG: str(keep)},
-                opts=child if archive else pulumi.ResourceOptions(parent=self, depends_on=[self.buckets["archive"]]),
-                **extra)
+        self._key_and_buckets(plan, base, child, force_destroy, partition)
         FlowLog(f"{tid}-flow-log", resource_id=self.vpc.vpc_id, resource_type="VPC", traffic_type="ALL",
                 log_destination_type="s3", log_destination=self.buckets["archive"].arn, tags=named("flow-log"),
                 opts=child)
@@ -192,6 +182,37 @@ class Tenant(pulumi.ComponentResource):
                          tags=base, opts=child)
         self.register_outputs({"vpcId": self.vpc.vpc_id, "attachmentId": self.attachment_id,
                                "keyArn": self.key.arn, "roleArn": self.role.arn})
+
+    def _key_and_buckets(self, plan: TenantPlan, base: dict[str, str], child: pulumi.ResourceOptions,
+                         force_destroy: bool, partition: str, *, archive_only: bool = False) -> None:
+        """The tenant's KMS key, its alias and its buckets (only the archive once offboarded)."""
+        tid = plan.tenant
+        self.key = Key(f"{tid}-key", description=f"egov-cloud tenant {tid}: data key (customer managed, yearly "
+                       "rotation)", enable_key_rotation=True, pending_window_in_days=30,
+                       tags={**base, "egov:purpose": "tenant-data"}, opts=child)
+        Alias(f"{tid}-key-alias", name=plan.kms_key_alias, target_key_id=self.key.key_id, opts=child)
+        self.buckets = {}
+        log_bucket = next(b.name for b in plan.buckets if b.data_class == "archive")
+        # the archive first: the others log into it, so it must exist and grant the log delivery service
+        for bucket in sorted(plan.buckets, key=lambda b: b.data_class != "archive"):
+            if archive_only and bucket.data_class != "archive":
+                continue
+            archive = bucket.data_class == "archive"
+            keep = max(bucket.retention_days, MIN_RETENTION_DAYS) if archive else bucket.retention_days
+            extra: dict[str, Any] = ({"object_lock_enabled": True, "retention_mode": "GOVERNANCE",
+                                      "retention_days": bucket.retention_days} if archive else {})
+            arn = f"arn:{partition}:s3:::{bucket.name}"
+            policy = archive_policy(arn) if archive else secure_transport_only(arn)
+            self.buckets[bucket.data_class] = Bucket(
+                bucket.name, bucket=bucket.name, policy=policy_json(policy), sse_algorithm="aws:kms",
+                kms_key_id=self.key.arn,
+                bucket_key_enabled=True, versioning_enabled=True, block_public_acls=True, ignore_public_acls=True,
+                block_public_policy=True, restrict_public_buckets=True, force_destroy=force_destroy and not archive,
+                lifecycle_rules=retention_lifecycle(keep), logging_target_bucket=log_bucket,
+                logging_target_prefix=ACCESS_LOG_PREFIX,  # one prefix: each log line names its bucket
+                tags={**base, "egov:data-class": bucket.data_class, RETENTION_TAG: str(keep)},
+                opts=child if archive else pulumi.ResourceOptions(parent=self, depends_on=[self.buckets["archive"]]),
+                **extra)
 
     def _rule(self, name: str, group: SecurityGroup, kind: str, protocol: str, port: int, cidr: str,
               purpose: str) -> None:

@@ -1,1 +1,2 @@
-"""Onboarding steps that act on the platform's stacks for one tenant (called by `egov tenant apply|destroy`)."""
+"""Onboarding and offboarding of departments: `egov tenant apply | list | show | destroy` below the CLI, and
+the steps that act on the platform's stacks for one tenant (the bridge's admission of its flows)."""

@@ -51,7 +51,7 @@ def _mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
     pulumi_mocks(registered, outputs=_outputs, resource_id=_resource_id)
 
 
-def build(admitted: bool) -> None:
+def build(admitted: bool, offboarded: bool = False) -> None:
     from infra.components.tenant import Tenant
 
     request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
@@ -61,7 +61,7 @@ def build(admitted: bool) -> None:
 
     def program() -> None:
         Tenant(plan, stack="t1", zone_cidrs=ZONE_CIDRS, transit_gateway_id="tgw-1", bridge_attachment_id="att-bridge",
-               account_id="123456789012", admitted=admitted)
+               account_id="123456789012", admitted=admitted, offboarded=offboarded)
 
     pulumi.runtime.test(program)()
 
@@ -112,11 +112,17 @@ def test_buckets_encrypted_with_the_tenant_key_and_archive_locked() -> None:
     assert {b["tags"]["egov:retention-days"] for b in buckets.values()} == {"1095"}
     assert all(b["lifecycleRules"][0]["expirationDays"] == 1095 for b in buckets.values())
     policy = json.loads(archive["policy"])
-    [grant] = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
-    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    [grant] = [s for s in policy["Statement"]
+               if s["Effect"] == "Allow" and s["Principal"] == {"Service": "logging.s3.amazonaws.com"}]
     assert grant["Resource"] == "arn:aws-cn:s3:::egov-tax-bureau-archive/AccessLogs/*"
     [flow_log] = of_type("egov:ec2:FlowLog").values()
     assert (flow_log["logDestination"], flow_log["trafficType"]) == ("arn:aws-cn:x:::egov-tax-bureau-archive", "ALL")
+    for name, bucket in buckets.items():  # plain HTTP refused on every bucket
+        [deny] = [s for s in json.loads(bucket["policy"])["Statement"] if s["Effect"] == "Deny"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert deny["Resource"] == [f"arn:aws-cn:s3:::{name}", f"arn:aws-cn:s3:::{name}/*"]
+    writers = {s["Principal"]["Service"] for s in json.loads(archive["policy"])["Statement"] if s["Effect"] == "Allow"}
+    assert "delivery.logs.amazonaws.com" in writers
 
 
 def test_department_role_needs_mfa() -> None:
@@ -160,3 +166,12 @@ def test_tenant_stack_builds_from_the_plan_file(tmp_path: Any, monkeypatch: pyte
     assert [r["transitGatewayAttachmentId"] for r in of_type("egov:ec2:TransitGatewayRoute").values()] == ["att-b"]
     assert sorted(of_type("egov:ec2:Subnet")) == ["health-comm-app-a", "health-comm-app-b", "health-comm-data-a",
                                                   "health-comm-data-b"]
+
+
+def test_offboarded_tenant_declares_only_its_key_alias_and_archive() -> None:
+    build(admitted=True, offboarded=True)
+    assert sorted((a.typ, a.name) for a in registered if a.typ.startswith("egov:") and "components" not in a.typ) == [
+        ("egov:kms:Alias", "tax-bureau-key-alias"), ("egov:kms:Key", "tax-bureau-key"),
+        ("egov:s3:Bucket", "egov-tax-bureau-archive")]
+    archive = of_type("egov:s3:Bucket")["egov-tax-bureau-archive"]
+    assert (archive["objectLockEnabled"], archive["retentionDays"], archive["forceDestroy"]) == (True, 1095, False)

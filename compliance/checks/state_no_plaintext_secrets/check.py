@@ -16,4 +16,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
                        name=stack["name"], shown=shown) if paths else
                   text("stack {name}: no plaintext secret in {n} resources", "栈 {name}: {n} 个资源中没有明文机密",
                        name=stack["name"], n=stack.get("resources", 0)))
-        yield Result(f"stack:{stack['name']}", not paths, detail, resource_type="PulumiStack")
+        yield Result(f"stack:{stack['name']}", not paths, detail, resource_type="PulumiStack",
+                     tags={"egov:tenant": stack["tenant"]} if stack.get("tenant") else None)

@@ -19,4 +19,5 @@ def check(evidence: Evidence) -> Iterator[Result]:
                   text("stack {name} encrypts secrets with {how}, not OpenBao transit",
                        "栈 {name} 使用 {how} 加密机密, 而非 OpenBao transit", name=stack["name"],
                        how=url or provider.get("type") or "nothing"))
-        yield Result(f"stack:{stack['name']}", ok, detail, resource_type="PulumiStack")
+        yield Result(f"stack:{stack['name']}", ok, detail, resource_type="PulumiStack",
+                     tags={"egov:tenant": stack["tenant"]} if stack.get("tenant") else None)

@@ -1,0 +1,296 @@
+"""`egov tenant apply`: a department's request in, a provisioned, scanned environment and its report out.
+
+Steps, in order (each named in progress and on failure; a re-run resumes, see ``steps.py``):
+
+validate -> allocate (CIDR ledger) -> stack (tenant stack ``up`` with the policy pack) -> vault (the tenant's
+namespace, transit key, KV, PKI role, AppRole) -> hosts (baseline of its hosts) -> flows (which of its flows
+are open and which wait for admission) -> gate (the tenant-scoped compliance scan) -> report (JSON, HTML,
+PDF) -> admission.
+
+A tenant that fails the gate stays provisioned but "not admitted": its stack keeps ``admitted=false`` and its
+flows stay closed on the bridge (``close_tenant_flows``), so nothing reaches it from the extranet, and a re-run
+scans again. A tenant that passes gets ``admitted=true`` (one more ``up`` of its stack: its extranet routes
+and rules) and its flows opened on the bridge (``open_tenant_flows``, which serves admitted tenants only).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from compliance.evidence.cloud import SourceUnreachable
+from compliance.reports import render
+from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
+from infra.config import load_platform
+from infra.config.tenant_request import TenantRequest, load_request
+from infra.engine import EngineError, Stack
+from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
+from infra.onboarding.record import ADMITTED, NOT_ADMITTED, OFFBOARDED, PROVISIONING, Record, Records, now
+from infra.onboarding.settings import Settings, digest, stack_name
+from infra.onboarding.steps import StepEvent, StepFailed, StepReporter, StepRunner
+from infra.onboarding.vault_onboarding import apply_tenant, entry_document, tenant_entry
+from infra.recovery import recover
+from infra.tenants.ledger import Ledger, LedgerError
+from infra.tenants.plan import TenantPlan, make_plan
+
+T = TypeVar("T")
+STEPS = ("validate", "allocate", "stack", "vault", "hosts", "flows", "gate", "report", "admission")
+
+
+class NotAdmitted(Exception):
+    """The gate failed: the tenant is provisioned but not admitted (its extranet flows stay closed)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    tenant: str
+    state: str
+    cidr: str
+    report_dir: Path | None
+    record: Record
+
+
+def plan_digest(plan: TenantPlan) -> str:
+    document = plan.to_json()
+    for moving in ("allocation_new", "allocated_at"):  # the same plan, whether just allocated or found again
+        document.pop(moving, None)
+    return digest(document)
+
+
+def write_plan(target: Path, plan: TenantPlan) -> None:
+    """Written whole or not at all (the tenant stack reads it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(target)
+
+
+def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Records,
+            report: StepReporter, progress: Any = lambda _: None) -> Outcome:
+    """Run every step for one request; ``StepFailed`` names the step that stopped it, ``NotAdmitted`` when
+    the gate failed (everything else done)."""
+    report(StepEvent("validate", "running"))
+    try:
+        platform = load_platform(settings.platform_file)
+        request = load_request(request_file, platform)
+        if platform.tenant_pool is None:
+            raise LedgerError(f"{settings.platform_file} declares no tenant_pool: the platform team must add the "
+                              "block department networks are allocated from")
+        entry = tenant_entry(request, settings.pipeline_cidrs, settings.desired_file)
+    except Exception as exc:
+        report(StepEvent("validate", "failed", str(exc)))
+        raise StepFailed("validate", exc) from exc
+    report(StepEvent("validate", "done", f"{request_file}: department {request.id} ({request.name_en})"))
+    existing = records.get(request.id)
+    if existing and existing.get("state") == OFFBOARDED:
+        error = LedgerError(f"department {request.id} was offboarded on {existing.get('offboarded', {}).get('at')}; "
+                            "its archive and keys are kept for the retention period: a returning department "
+                            "submits a request under a new id")
+        report(StepEvent("allocate", "failed", str(error)))
+        raise StepFailed("allocate", error)
+
+    report(StepEvent("allocate", "running"))
+    try:
+        allocation = ledger.allocate(request)
+    except Exception as exc:
+        report(StepEvent("allocate", "failed", str(exc)))
+        raise StepFailed("allocate", exc) from exc
+    plan = make_plan(request, allocation, platform)
+    write_plan(settings.plan_file(request.id), plan)
+    fingerprint = plan_digest(plan)
+    runner = StepRunner(records, request.id, fingerprint, report)
+
+    def start(record: Record) -> None:
+        record.update(tenant=request.id, names=plan.names, cidr=plan.cidr, stack=stack_name(request.id),
+                      request=str(request_file), retention_days=request.retention_days, plan=plan.to_json(),
+                      vault_entry=entry_document(entry))
+        if record.get("state") not in (ADMITTED, NOT_ADMITTED) or record.get("plan_digest") != fingerprint:
+            record["state"] = PROVISIONING
+        record["plan_digest"] = fingerprint
+        steps = record.setdefault("steps", {})
+        steps["validate"] = {"status": "done", "at": now(), "detail": str(request_file), "plan": fingerprint}
+        steps["allocate"] = {"status": "done", "at": now(), "plan": fingerprint,
+                             "detail": f"{plan.cidr} ({'newly allocated' if allocation.new else 'allocated'} "
+                                       f"{allocation.allocated_at})"}
+
+    runner.update(start)
+    report(StepEvent("allocate", "done", runner.record["steps"]["allocate"]["detail"]))
+
+    stack = settings.tenant_stack(request.id)
+    runner.run("stack", lambda: _stack_up(stack, settings, request, progress))
+    runner.run("vault", lambda: _vault(settings, entry, progress))
+    runner.run("hosts", lambda: _hosts(plan))
+    runner.run("flows", lambda: _flows(settings, plan))
+    scan: dict[str, ScanResult] = {}
+    runner.run("gate", lambda: _gate(settings, request, scan, runner, progress),
+               always=runner.record.get("state") != ADMITTED)
+    runner.run("report", lambda: _report(settings, plan, scan, runner, progress),
+               always="gate" in scan)
+    passed = bool((runner.record.get("last_scan") or {}).get("passed"))
+    runner.run("admission", lambda: _admission(settings, stack, plan, passed, runner, progress),
+               always="gate" in scan)
+    report_dir = (runner.record.get("last_scan") or {}).get("folder")
+    outcome = Outcome(request.id, str(runner.record.get("state")), plan.cidr,
+                      Path(report_dir) if report_dir else None, runner.record)
+    if not passed:
+        reasons = (runner.record.get("last_scan") or {}).get("reasons") or []
+        raise NotAdmitted(f"tenant {request.id} is provisioned but NOT admitted: the compliance gate failed ("
+                          f"{len(reasons)} reasons: {'; '.join(reasons[:5])}); its flows to and from the extranet "
+                          "stay closed. Fix the findings and run `egov tenant apply` again: it scans again")
+    return outcome
+
+
+def _stack_up(stack: Stack, settings: Settings, request: TenantRequest, progress: Any) -> str:
+    if not _read_again_on_eof(stack.exists, progress):  # `stack ls` reads every stack's checkpoint
+        stack.init(settings.secrets_provider)
+    current = _config(stack)
+    wanted = {"kind": "tenant", "planFile": str(settings.plan_file(request.id)), "coreStack": settings.core_stack,
+              "bridgeStack": settings.bridge_stack, "accountId": settings.account_id,
+              "platformFile": str(settings.platform_file), **settings.extra_config}
+    if "admitted" not in current:
+        wanted["admitted"] = "false"  # until the gate passes
+    changed = {key: value for key, value in wanted.items() if current.get(key) != value}
+    if changed:
+        stack.run("config", "set-all", *(arg for key, value in changed.items()
+                                         for arg in ("--plaintext", f"{key}={value}")))
+    notes = recover(stack, progress=progress).lines()  # a run killed mid-way leaves a lock and pending creates
+    progress(f"pulumi up {stack.name}")
+    stack.up()
+    return f"stack {stack.name} is up" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _config(stack: Stack) -> dict[str, str]:
+    proc = stack.run("config", "--json", check=False)
+    if proc.returncode != 0:
+        return {}
+    values = json.loads(proc.stdout or "{}")
+    return {key.split(":", 1)[-1]: str(item.get("value", "")).lower() if isinstance(item.get("value"), bool)
+            else str(item.get("value", "")) for key, item in values.items()}
+
+
+def _vault(settings: Settings, entry: Any, progress: Any) -> str:
+    changes = apply_tenant(settings.vault, entry, settings.desired_file, progress)
+    return (f"OpenBao namespace {entry.namespace}: {changes} change(s) (transit key, KV, PKI role, AppRole)"
+            if changes else f"OpenBao namespace {entry.namespace}: as declared (no changes)")
+
+
+def _hosts(plan: TenantPlan) -> str:
+    # The tenant stack declares no instances yet (hosts in stacks arrive with issue 10 phase 2): nothing to harden.
+    return f"no hosts declared in stack {stack_name(plan.tenant)}: no baseline to apply"
+
+
+def _flows(settings: Settings, plan: TenantPlan) -> str:
+    # Within the platform (shared zone) the tenant stack opened them; the extranet's wait for the gate.
+    waiting = [flow for flow in plan.flows if flow.peer == "extranet"]
+    return (f"{len(plan.flows) - len(waiting)} flow(s) open through the transit gateway; {len(waiting)} to or from "
+            f"the extranet wait for admission (bridge {settings.bridge_stack})")
+
+
+def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult], runner: StepRunner,
+          progress: Any) -> str:
+    options = ScanOptions(tenant=request.id, tenants_file=None, out_dir=settings.tenant_dir(request.id) / "scans",
+                          endpoint=settings.env.get("AWS_ENDPOINT_URL"), platform_file=settings.platform_file,
+                          vault_token=settings.vault.token)
+    result = _scan(options, progress)
+    scan["gate"] = result
+    folder = write_folder(result, render(result, ["json"]))
+    result.folder = folder
+
+    def change(record: Record) -> None:
+        record["last_scan"] = {"at": result.finished, "folder": str(folder), "passed": result.gate.passed,
+                               "reasons": list(result.gate.reasons), "conclusion": result.conclusion.level,
+                               "score": result.conclusion.score}
+
+    runner.update(change)
+    verdict = "passed" if result.gate.passed else f"FAILED ({len(result.gate.reasons)} reasons)"
+    return f"tenant scan: gate {verdict}, conclusion {result.conclusion.level}; evidence in {folder}"
+
+
+STATE_READ_ATTEMPTS = 3
+
+
+def _mid_write(output: str) -> bool:
+    """The file backend's answers when a listing meets another runner's checkpoint write: the checkpoint read
+    half-written ("error: EOF"), or its temporary file gone between the listing and the lstat."""
+    return "error: EOF" in output or ("list bucket" in output and ".tmp: no such file or directory" in output)
+
+
+def _read_again_on_eof(read: Callable[[], T], progress: Any) -> T:
+    """``read`` again when it met a checkpoint another runner was rewriting (see ``_mid_write``); a few attempts,
+    then the error stands."""
+    for attempt in range(1, STATE_READ_ATTEMPTS + 1):
+        try:
+            return read()
+        except EngineError as exc:
+            if attempt == STATE_READ_ATTEMPTS or not _mid_write(f"{exc.stdout}\n{exc.stderr}"):
+                raise
+            progress("a stack's state was being written by another run; reading again")
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _scan(options: ScanOptions, progress: Any) -> ScanResult:
+    """The scan, read again when the state source met a checkpoint another runner was writing at that moment
+    (the file backend rewrites it in place, so `stack export` of another tenant's stack can read "EOF" while
+    that tenant's `up` runs): a few attempts, then the error stands and the gate reaches no verdict."""
+    for attempt in range(1, STATE_READ_ATTEMPTS + 1):
+        try:
+            return run_scan(options, progress)
+        except SourceUnreachable as exc:
+            if attempt == STATE_READ_ATTEMPTS or exc.source != "state" or not _mid_write(exc.reason):
+                raise
+            progress(f"the state was being written by another run ({exc}); reading again")
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _report(settings: Settings, plan: TenantPlan, scan: dict[str, ScanResult], runner: StepRunner,
+            progress: Any) -> str:
+    from compliance.report import write_reports
+
+    last = runner.record.get("last_scan") or {}
+    folder = Path(str(last.get("folder")))
+    written: list[Path] = []
+    rendered = [fmt for fmt in settings.report_formats if fmt in ("html", "pdf")]
+    if rendered:
+        progress("rendering the onboarding report")
+        written = write_reports(folder, rendered)
+    document = {
+        "tenant": plan.tenant, "names": plan.names, "mlps_level": plan.mlps_level, "cidr": plan.cidr,
+        "stack": stack_name(plan.tenant), "vault": plan.vault, "flows": [flow.__dict__ for flow in plan.flows],
+        "steps": {name: {key: value for key, value in entry.items() if key != "plan"}
+                  for name, entry in (runner.record.get("steps") or {}).items()},
+        "gate": {"passed": last.get("passed"), "reasons": last.get("reasons")},
+        "conclusion": {"level": last.get("conclusion"), "estimated_score": last.get("score")},
+        "admitted": bool(last.get("passed")),
+        "scan_report": str(folder / "report.json"),
+    }
+    target = folder / "onboarding.json"
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    files = [target, *written]
+    runner.update(lambda record: record.__setitem__("report", [str(path) for path in files]))
+    return "onboarding report: " + ", ".join(path.name for path in files) + f" in {folder}"
+
+
+def _admission(settings: Settings, stack: Stack, plan: TenantPlan, passed: bool, runner: StepRunner,
+               progress: Any) -> str:
+    if not passed:
+        progress(f"closing the flows of {plan.tenant} on the bridge")
+        close_tenant_flows(settings.bridge(), plan.tenant)
+        if _config(stack).get("admitted") != "false":  # admitted before, failing now: close its extranet side too
+            stack.set_config("admitted", "false")
+            stack.up()
+        runner.update(lambda record: record.__setitem__("state", NOT_ADMITTED))
+        return "not admitted: admitted=false stays, flows to and from the extranet stay closed"
+    if _config(stack).get("admitted") != "true":
+        stack.set_config("admitted", "true")
+        progress(f"pulumi up {stack.name} (admitted: opening its extranet routes and rules)")
+        stack.up()
+    progress(f"opening the flows of {plan.tenant} on the bridge")
+    open_tenant_flows(settings.bridge(), plan)
+    runner.update(lambda record: record.__setitem__("state", ADMITTED))
+    return "admitted: its flows to and from the extranet are open (tenant stack and bridge)"
