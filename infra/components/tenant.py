@@ -32,6 +32,8 @@ import pulumi
 from pulumi_egov.ec2 import (
     DefaultSecurityGroupLockdown,
     FlowLog,
+    NetworkAcl,
+    NetworkAclEntry,
     RouteTable,
     RouteTableAssociation,
     SecurityGroup,
@@ -59,6 +61,9 @@ from infra.components.inputs import Reference, id_list, policy_json, route
 from infra.tenants.plan import TenantPlan
 
 EXTRANET = "extranet"
+SHARED = "shared"
+# Network ACL rule numbers, fixed per peer so that admission (which adds the extranet) renumbers nothing.
+ACL_RULES = {"own": 100, EXTRANET: 110, SHARED: 120}
 ATTACHMENT_TIER = "data"  # no service listens there; the transit gateway's interfaces live beside the databases
 
 
@@ -143,6 +148,7 @@ class Tenant(pulumi.ComponentResource):
         for name, subnet in self.subnets.items():
             RouteTableAssociation(f"{name}-rt-assoc", subnet_id=subnet.subnet_id,
                                   route_table_id=route_table.route_table_id, opts=child)
+        self._network_acl(tid, plan.cidr, {peer: zone_cidrs[peer] for peer in open_peers}, named, child)
         DefaultSecurityGroupLockdown(f"{tid}-default-sg-lockdown",
                                      security_group_id=self.vpc.default_security_group_id, opts=child)
 
@@ -213,6 +219,22 @@ class Tenant(pulumi.ComponentResource):
                 tags={**base, "egov:data-class": bucket.data_class, RETENTION_TAG: str(keep)},
                 opts=child if archive else pulumi.ResourceOptions(parent=self, depends_on=[self.buckets["archive"]]),
                 **extra)
+
+    def _network_acl(self, tid: str, own_cidr: str, peers: dict[str, str], named: Any,
+                     child: pulumi.ResourceOptions) -> None:
+        """The subnets' network ACL, so that none stays on the VPC's default ACL (which admits everything from
+        anywhere): all traffic with the tenant's own block and with the zones its open flows name, nothing else.
+        Ports are the security groups' job; the ACL keeps every other network (the Internet first) out."""
+        acl = NetworkAcl(f"{tid}-acl", vpc_id=self.vpc.vpc_id,
+                         subnet_ids=id_list([subnet.subnet_id for subnet in self.subnets.values()]),
+                         tags=named("acl"), opts=child)
+        for peer, cidr in {"own": own_cidr, **peers}.items():
+            if peer not in ACL_RULES:
+                raise ValueError(f"Tenant {tid}: no network ACL rule number for zone {peer}")
+            for egress in (False, True):
+                NetworkAclEntry(f"{tid}-acl-{'egress' if egress else 'ingress'}-{peer}",
+                                network_acl_id=acl.network_acl_id, rule_number=ACL_RULES[peer], egress=egress,
+                                protocol="-1", rule_action="allow", cidr_block=cidr, opts=child)
 
     def _rule(self, name: str, group: SecurityGroup, kind: str, protocol: str, port: int, cidr: str,
               purpose: str) -> None:

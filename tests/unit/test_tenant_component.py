@@ -97,6 +97,24 @@ def test_admitted_tenant_routes_to_extranet_and_shared_and_nowhere_else() -> Non
     assert rules["tax-bureau-tax-db-out-shared-udp-53"] == ("egress", "10.50.0.0/16", 53)
 
 
+def _acl_entries() -> set[tuple[int, bool, str]]:
+    return {(e["ruleNumber"], e["egress"], e["cidrBlock"]) for e in of_type("egov:ec2:NetworkAclEntry").values()}
+
+
+def test_every_subnet_on_the_tenant_acl_which_admits_only_its_block_and_open_zones() -> None:
+    """From tenants/tax-bureau.yaml: flows with the extranet and shared zones; block 10.100.7.0/24 given above."""
+    build(admitted=False)
+    [acl] = of_type("egov:ec2:NetworkAcl").values()
+    assert sorted(acl["subnetIds"]) == sorted(f"id-{name}" for name in of_type("egov:ec2:Subnet"))
+    both = {False, True}
+    assert _acl_entries() == {(100, e, "10.100.7.0/24") for e in both} | {(120, e, "10.50.0.0/16") for e in both}
+    registered.clear()
+    build(admitted=True)  # admission adds the extranet and renumbers nothing
+    assert _acl_entries() == ({(100, e, "10.100.7.0/24") for e in both} | {(120, e, "10.50.0.0/16") for e in both}
+                              | {(110, e, "10.20.0.0/16") for e in both})
+    assert all(e["ruleAction"] == "allow" for e in of_type("egov:ec2:NetworkAclEntry").values())
+
+
 def test_buckets_encrypted_with_the_tenant_key_and_archive_locked() -> None:
     build(admitted=False)
     buckets = of_type("egov:s3:Bucket")
