@@ -26,6 +26,7 @@ from infra.vault.policies import DEFAULT_DESIRED, kept_rendered_dir
 
 CORE_STACK = "demo-core"
 BRIDGE_STACK = "demo-bridge"
+BRIDGE_ACL_QUOTA = 40
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,10 @@ def run_demo(env: LocalEnvironment, progress: Callable[[str], None],
     allowlist = load_flows(FLOWS_FILE, platform)
     env.up(progress)
     core = _deploy(env, CORE_STACK, {"kind": "core", "archiveForceDestroy": "true"}, progress, report)
-    bridge = _deploy(env, BRIDGE_STACK, {"kind": "bridge", "coreStack": CORE_STACK}, progress, report)
+    # The embedded cloud stands for an account whose network-ACL quota was raised to the cloud's maximum (40
+    # entries per direction): at the default 20, flows.yaml leaves room for about one department's flows.
+    bridge_config = {"kind": "bridge", "coreStack": CORE_STACK, "aclEntryLimit": str(BRIDGE_ACL_QUOTA)}
+    bridge = _deploy(env, BRIDGE_STACK, bridge_config, progress, report)
     vault_changes = _apply_vault(env, progress)
     core_outputs, bridge_outputs = core.outputs(), bridge.outputs()
     vpc_ids = {**core_outputs.get("vpcIds", {}), "bridge": bridge_outputs.get("vpcId", "")}

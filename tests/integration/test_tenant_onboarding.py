@@ -99,6 +99,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         core.set_config("keyDeletionWindowDays", "7")
         core.set_config("accountId", MOTO_ACCOUNT)
         bridge.set_config("coreStack", core.name)
+        bridge.set_config("aclEntryLimit", "40")  # two departments do not fit the default 20 (README: plan for scale)
         core.up()
         bridge.up()
         deployed = Platform(env, core, bridge, tmp)
