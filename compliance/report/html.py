@@ -57,6 +57,8 @@ document.getElementById('lang-switch').addEventListener('click',function(){
 egovLang(document.documentElement.getAttribute('data-lang')==='zh'?'en':'zh');});
 """
 
+FINDINGS_SHOWN = 20  # per clause; the evidence bundle lists them all
+
 
 def esc(value: Any) -> str:
     return html.escape(str(value if value is not None else ""), quote=True)
@@ -165,9 +167,13 @@ def _clause_block(item: Mapping[str, Any], bundle: Mapping[str, Any], remediatio
              f'<p>{both("结论", "Verdict")}: {result_label(item["result"])} · '
              f'<a href="#evidence-{esc(item["id"])}">{both("证据包", "evidence bundle")}</a></p>']
     if failing:
+        hidden = len(failing) - FINDINGS_SHOWN
+        note = both(f"另有 {hidden} 项未在此列出, 见证据包", f"{hidden} more: see the evidence bundle")
+        more = f'<li class="more">{note}</li>' if hidden > 0 else ""
         parts.append('<ul class="findings">' + "".join(
             f'<li class="finding">{esc(f["check"])} {esc(f["resource"])}: '
-            f'{both(f.get("detail_zh") or f["detail"], f["detail"])}</li>' for f in failing[:20]) + "</ul>")
+            f'{both(f.get("detail_zh") or f["detail"], f["detail"])}</li>' for f in failing[:FINDINGS_SHOWN])
+            + more + "</ul>")
     if remediation and item["result"] in ("不符合", "部分符合"):
         parts.append(f'<p>{both("整改建议", "Remediation")}:</p><ul>'
                      + "".join(f'<li class="remediation">{esc(check)}: {both(zh or en, en)}</li>'

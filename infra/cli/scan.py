@@ -66,13 +66,15 @@ def scan(
     if fail_on not in FAIL_ON:
         console.print(f"[bold red]error:[/] --fail-on: {fail_on!r} is not high, medium or any")
         raise typer.Exit(EXIT_CANNOT_RUN)
+    sources = _split(source, SOURCES, "--source") if source else None
     options = ScanOptions(
         tenant=tenant, level=level, standards=_split(standard, STANDARDS, "--standard"),
-        sources=_split(source, SOURCES, "--source") if source else None, endpoint=endpoint,
+        sources=sources, endpoint=endpoint,
         regions=[r.strip() for r in region.split(",") if r.strip()],
         fail_on=fail_on,  # type: ignore[arg-type]
         out_dir=Path(out_dir), waivers_file=Path(waivers), evidence_dir=Path(evidence) if evidence else None,
-        platform_file=Path(platform), vault_token=_embedded_vault_token(), host_source=VerifiedHosts(),
+        platform_file=Path(platform), host_source=VerifiedHosts(),
+        vault_token=_embedded_vault_token() if sources is None or "vault" in sources else None,
         pack_records=_policy_records(),
     )
     result, folder = collect_and_write(options, formats)
