@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,20 @@ _TAKES_POLICY_PACK = frozenset({"up", "preview"})
 POLICY_PACK_DIR = PROJECT_DIR / "policies" / "pack"
 
 
+_ERROR_LINE = re.compile(r"^[ \t]*error: .*$", re.MULTILINE)
+DETAIL_CHARS = 4000
+
+
+def failure_detail(stdout: str, stderr: str) -> str:
+    """The end of the engine's output, led by its ``error:`` lines that the end does not hold. When a resource
+    fails, the engine stops the program, and a program interrupted mid-way (more often on a loaded machine)
+    prints tracebacks that push the resource's own error out of the tail."""
+    tail = (stderr.strip() or stdout.strip())[-DETAIL_CHARS:]
+    missing = dict.fromkeys(line.strip()[:1000] for line in _ERROR_LINE.findall(f"{stdout}\n{stderr}"))
+    lead = [line for line in missing if line not in tail][:20]
+    return "\n".join([*lead, "...", tail]) if lead else tail
+
+
 class EngineError(RuntimeError):
     """The Pulumi CLI failed; the message carries its command and output."""
 
@@ -40,8 +55,7 @@ class EngineError(RuntimeError):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        detail = (stderr.strip() or stdout.strip())[-4000:]
-        super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{detail}")
+        super().__init__(f"`{' '.join(command)}` failed with exit code {returncode}:\n{failure_detail(stdout, stderr)}")
 
 
 # The commands that run the engine over the stack's resources and end with a summary (Resources:, Duration:).

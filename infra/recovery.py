@@ -1,6 +1,10 @@
 """Bring a stack back in line with the cloud after an interrupted or failed run.
 
-First the stack's lock: a run killed outright (SIGKILL, a cancelled CI job, a reboot) leaves its lock
+First the state itself: a ``file://`` store written before egov asked fileblob for ``metadata=skip`` can
+hold a sidecar a killed run left empty, which makes the stack unreadable (``error: EOF``); it is deleted
+(see ``infra.state_backend.FileBackend``).
+
+Then the stack's lock: a run killed outright (SIGKILL, a cancelled CI job, a reboot) leaves its lock
 behind, and every later command of the stack stops on it. A lock of a process of this host that no longer
 runs is removed; any other lock is left alone and named (see ``infra.stack_locks``).
 
@@ -28,6 +32,7 @@ from infra.provider.kms import KEY_TYPE
 from infra.provider.recovery import Leftover, delete_leftovers, find_leftovers
 from infra.provider.tags import OWNER_TAG
 from infra.stack_locks import LockError, LockFinding, UnsupportedBackend, inspect_locks, lock_store, refusal
+from infra.state_backend import BackendURLError, FileBackend, parse_backend_url
 
 
 def _clients(stack: Stack) -> ClientFactory:
@@ -45,6 +50,15 @@ def _clients(stack: Stack) -> ClientFactory:
         profile_name=stack.env.get("AWS_PROFILE"),
     )
     return ClientFactory(resolved, session=session)
+
+
+def broken_state_sidecars(stack: Stack) -> list[str]:
+    """The file backend's broken sidecars (none for another backend, or without a backend URL)."""
+    try:
+        backend = parse_backend_url(stack.backend_url or "")
+    except BackendURLError:
+        return []
+    return [str(path) for path in backend.broken_sidecars()] if isinstance(backend, FileBackend) else []
 
 
 def stack_lock_findings(stack: Stack) -> list[LockFinding]:
@@ -90,11 +104,14 @@ class Recovery:
     leftovers: list[Leftover] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)  # resources whose lost create was completed by import
     notes: list[str] = field(default_factory=list)  # what could not be checked
+    sidecars: list[str] = field(default_factory=list)  # broken fileblob sidecars (paths) that made the state unreadable
 
     def lines(self, *, dry_run: bool = False) -> list[str]:
         """One line per thing done, for the operator."""
-        verb = "would remove" if dry_run else "removed"
         found = [f"stack {self.stack}: {note}" for note in self.notes]
+        found += [f"stack {self.stack}: {'would delete' if dry_run else 'deleted'} the broken state sidecar {path}"
+                  " (left empty by a killed run)" for path in self.sidecars]
+        verb = "would remove" if dry_run else "removed"
         found += [f"stack {self.stack}: {verb} {finding.describe()}" for finding in self.locks]
         if self.pending_creates:
             found.append(f"stack {self.stack}: {'would clear' if dry_run else 'cleared'} "
@@ -146,8 +163,13 @@ def _complete_creates(stack: Stack, ids: dict[str, str]) -> None:
 
 def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
             progress: Callable[[str], None] = lambda _: None) -> Recovery:
-    """Remove stale locks, settle pending creates and delete leftovers; says what it found."""
+    """Remove broken state sidecars and stale locks, settle pending creates and delete leftovers; says what it
+    found."""
     notes: list[str] = []
+    sidecars = broken_state_sidecars(stack)
+    if not dry_run:
+        for sidecar in sidecars:
+            os.unlink(sidecar)
     try:
         locks = clear_stale_locks(stack, break_lock=break_lock, dry_run=dry_run, progress=progress)
     except UnsupportedBackend as exc:
@@ -169,4 +191,5 @@ def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
     if leftovers and not dry_run:
         delete_leftovers(leftovers, clients, progress)
     return Recovery(stack.name, locks, len(pending) - len(adopted), leftovers,
-                    [f"{KEY_TYPE} {key_id} (created for {urn})" for urn, key_id in sorted(adopted.items())], notes)
+                    [f"{KEY_TYPE} {key_id} (created for {urn})" for urn, key_id in sorted(adopted.items())], notes,
+                    [str(path) for path in sidecars])

@@ -14,6 +14,7 @@ them from the standard AWS environment (``AWS_ACCESS_KEY_ID``... or ``AWS_PROFIL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,15 +84,37 @@ class S3Backend:
         return session.client("s3", endpoint_url=self.endpoint or None, config=config)
 
 
+FILEBLOB_SIDECAR = ".attrs"
+
+
 @dataclass(frozen=True)
 class FileBackend:
-    """A ``file://`` backend: a directory."""
+    """A ``file://`` backend: a directory.
+
+    Its URL asks gocloud.dev's fileblob for ``metadata=skip``. By default fileblob keeps a ``<key>.attrs``
+    sidecar beside every checkpoint and lock and rewrites it in place (``os.Create``, then the JSON), while
+    the checkpoint itself is written to a temporary file and renamed. An engine killed between the two, or a
+    reader arriving at that moment, meets an empty sidecar, and from then on every read of the stack fails
+    with ``error: EOF`` (``failed to load checkpoint: EOF``). The sidecar holds only a content type and an
+    MD5 that nothing checks on read, so egov does without it."""
 
     root: Path
 
     @property
     def url(self) -> str:
-        return f"file://{self.root}"
+        return f"file://{self.root}?metadata=skip"
+
+    def broken_sidecars(self) -> list[Path]:
+        """The sidecars an older run left empty or cut short (a store written before ``metadata=skip``):
+        fileblob still reads a sidecar that exists, so one broken file makes its stack unreadable, and
+        deleting it loses nothing."""
+        broken = []
+        for sidecar in sorted(self.root.rglob(f"*{FILEBLOB_SIDECAR}")) if self.root.is_dir() else []:
+            try:
+                json.loads(sidecar.read_bytes() or b"!")
+            except (ValueError, OSError):
+                broken.append(sidecar)
+        return broken
 
 
 def parse_backend_url(url: str) -> FileBackend | S3Backend:

@@ -19,7 +19,7 @@ from infra.engine import engine_version
 from infra.local.paths import LocalPaths
 from infra.local.process import LocalEnvError
 from infra.local.status import PartStatus
-from infra.state_backend import S3Backend
+from infra.state_backend import FileBackend, S3Backend
 
 BACKEND_KINDS = ("file", "s3")
 DEFAULT_KIND = "file"
@@ -74,7 +74,7 @@ def backend_url(paths: LocalPaths, cloud_env: Mapping[str, str] | None = None) -
     """PULUMI_BACKEND_URL for this ``.egov``; ``cloud_env`` (the embedded cloud's environment) for s3."""
     choice = BackendChoice.load(paths)
     if choice.kind == "file":
-        return f"file://{paths.pulumi_state}"
+        return FileBackend(paths.pulumi_state).url
     if cloud_env is None:
         raise LocalEnvError("the s3 backend needs the embedded cloud's address (pass its environment)")
     return s3_backend(choice.bucket, cloud_env).url
@@ -201,7 +201,7 @@ def select_backend(paths: LocalPaths, kind: str | None, cloud_env: Mapping[str, 
 
 def describe(paths: LocalPaths, choice: BackendChoice, cloud_env: Mapping[str, str]) -> str:
     if choice.kind == "file":
-        return f"file://{paths.pulumi_state}"
+        return FileBackend(paths.pulumi_state).url
     return s3_backend(choice.bucket, cloud_env).url
 
 

@@ -214,8 +214,10 @@ STATE_READ_ATTEMPTS = 3
 
 
 def _mid_write(output: str) -> bool:
-    """The file backend's answers when a listing meets another runner's checkpoint write: the checkpoint read
-    half-written ("error: EOF"), or its temporary file gone between the listing and the lstat."""
+    """The file backend's answers when a listing meets another runner's checkpoint write: its fileblob sidecar
+    read while rewritten in place ("error: EOF"; only with a ``file://`` URL of the operator's own without
+    ``metadata=skip``, see ``infra.state_backend.FileBackend``), or its temporary file gone between the
+    listing and the lstat."""
     return "error: EOF" in output or ("list bucket" in output and ".tmp: no such file or directory" in output)
 
 
@@ -235,8 +237,8 @@ def _read_again_on_eof(read: Callable[[], T], progress: Any) -> T:
 
 def _scan(options: ScanOptions, progress: Any) -> ScanResult:
     """The scan, read again when the state source met a checkpoint another runner was writing at that moment
-    (the file backend rewrites it in place, so `stack export` of another tenant's stack can read "EOF" while
-    that tenant's `up` runs): a few attempts, then the error stands and the gate reaches no verdict."""
+    (see ``_mid_write``: `stack export` of another tenant's stack can meet that tenant's `up` writing): a few
+    attempts, then the error stands and the gate reaches no verdict."""
     for attempt in range(1, STATE_READ_ATTEMPTS + 1):
         try:
             return run_scan(options, progress)

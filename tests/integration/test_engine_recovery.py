@@ -315,6 +315,26 @@ def test_another_hosts_lock_is_broken_only_with_break_lock(stack_factory: Callab
     assert len(ec2.describe_vpcs(Filters=[{"Name": "tag:egov:stack", "Values": [stack.name]}])["Vpcs"]) == 3
 
 
+def test_a_state_sidecar_left_empty_is_deleted_by_recover_and_egov_writes_none(
+        stack_factory: Callable[..., Stack], local_env: LocalEnvironment) -> None:
+    stack = stack_factory()
+    stack.up()
+    state = local_env.paths.pulumi_state / ".pulumi"
+    assert list(state.rglob("*.attrs")) == []  # metadata=skip: no sidecar is rewritten in place
+    [checkpoint] = state.rglob(f"stacks/*/{stack.name}.json")
+    sidecar = checkpoint.with_name(checkpoint.name + ".attrs")
+    sidecar.write_bytes(b"")  # as fileblob's default leaves it when killed between its Create and its JSON
+    unreadable = stack.run("stack", "output", "--json", check=False)
+    assert unreadable.returncode != 0 and "failed to load checkpoint: EOF" in unreadable.stderr
+
+    home = home_of(local_env)
+    recovered = egov("recover", "--stack", stack.name, "--config-file", str(stack.config_file), home=home)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert f"deleted the broken state sidecar {sidecar}" in " ".join(recovered.stdout.split())
+    assert not sidecar.exists()
+    stack.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+
 # -- stack config where Pulumi looks for it ----------------------------------------------------------
 
 

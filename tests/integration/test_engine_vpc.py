@@ -117,5 +117,5 @@ def test_invalid_cidr_is_refused_before_any_call(stack_factory: Callable[..., St
     stack.set_config("vpcCidr", "10.10.0.1/16")
     with pytest.raises(EngineError) as caught:
         stack.up()
-    assert "cidrBlock" in str(caught.value)
+    assert "cidrBlock" in str(caught.value), caught.value.stdout + caught.value.stderr
     assert our_vpcs(ec2, stack) == []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.engine import EngineDied, _died
+from infra.engine import DETAIL_CHARS, EngineDied, EngineError, _died
 from infra.repository import REPO_ROOT
 
 PROGRESS = ("Updating (demo-core):\n +  egov:ec2:Vpc core-shared creating (0s)\n"
@@ -71,3 +71,26 @@ def test_the_repository_root_is_computed_in_one_place() -> None:
 
 def test_the_root_helper_is_the_checkout_this_test_runs_from() -> None:
     assert Path(__file__).resolve().is_relative_to(REPO_ROOT)
+
+
+RESOURCE_ERROR = ("error: egov:ec2:Vpc resource 'foundation': property cidrBlock value {10.10.0.1/16} has a problem: "
+                  "cidrBlock '10.10.0.1/16' has host bits set (0.0.0.1)")
+
+
+def test_the_resource_error_leads_when_an_interrupted_programs_traceback_fills_the_tail() -> None:
+    # The shape of a real `pulumi up` on a loaded machine: the resource's error, then the program's traceback
+    # from being stopped mid-way, longer than the tail the message keeps.
+    traceback = "".join(f"    pulumi:pulumi:Stack creating (1s)   File \"x.py\", line {n}, in f\n" for n in range(200))
+    stdout = (f"Updating (t1):\n    egov:ec2:Vpc foundation  {RESOURCE_ERROR}\n{traceback}KeyboardInterrupt\n"
+              f"Diagnostics:\n  egov:ec2:Vpc (foundation):\n    {RESOURCE_ERROR}\n\n  pulumi:pulumi:Stack (t1):\n"
+              f"{traceback}\nResources:\n    + 1 created\n    1 errored\n")
+    message = str(EngineError(["pulumi", "up"], 255, stdout, ""))
+    assert message.splitlines()[1] == RESOURCE_ERROR
+    assert message.count(RESOURCE_ERROR) == 1  # named once, though the output names it twice
+    assert message.rstrip().endswith("1 errored") and len(message) < DETAIL_CHARS + 1200
+
+
+def test_a_short_output_is_kept_whole_and_not_repeated() -> None:
+    stdout = f"Diagnostics:\n    {RESOURCE_ERROR}\nResources:\n    1 errored\n"
+    message = str(EngineError(["pulumi", "up"], 255, stdout, ""))
+    assert message.split(":\n", 1)[1] == stdout.strip()

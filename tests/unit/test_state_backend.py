@@ -55,9 +55,26 @@ def test_tls_only_policy_denies_plain_http_on_bucket_and_objects() -> None:
     assert set(statement["Resource"]) == {"arn:aws:s3:::b", "arn:aws:s3:::b/*"}
 
 
+def test_egov_file_urls_read_back_and_write_no_sidecar(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path)
+    assert parse_backend_url(backend.url) == backend
+    assert "metadata=skip" in backend.url  # fileblob's sidecar is rewritten in place: a kill leaves it empty
+
+
+def test_only_broken_sidecars_are_named(tmp_path: Path) -> None:
+    stacks = tmp_path / ".pulumi" / "stacks" / "egov-cloud"
+    stacks.mkdir(parents=True)
+    (stacks / "a.json.attrs").write_text('{"user.content_type": "application/json"}\n')
+    (stacks / "b.json.attrs").write_bytes(b"")  # Create ran, the JSON never came: every read says "EOF"
+    (stacks / "c.json.attrs").write_text('{"user.content_ty')
+    (stacks / "d.json").write_bytes(b"")  # not a sidecar
+    assert FileBackend(tmp_path).broken_sidecars() == [stacks / "b.json.attrs", stacks / "c.json.attrs"]
+    assert FileBackend(tmp_path / "absent").broken_sidecars() == []
+
+
 def test_file_is_the_default_and_the_choice_is_remembered(tmp_path: Path) -> None:
     paths = LocalPaths(tmp_path)
-    assert backend_url(paths, CLOUD) == f"file://{paths.pulumi_state}"
+    assert backend_url(paths, CLOUD) == f"file://{paths.pulumi_state}?metadata=skip"
     BackendChoice("s3", "egov-pulumi-state").save(paths)
     assert json.loads(paths.backend_choice.read_text()) == {"kind": "s3", "bucket": "egov-pulumi-state"}
     assert backend_url(paths, CLOUD).startswith("s3://egov-pulumi-state?endpoint=http%3A%2F%2F127.0.0.1%3A41234")
@@ -83,7 +100,7 @@ def test_moving_a_file_backend_with_stacks_to_s3_is_refused_before_any_bucket(tm
     with pytest.raises(LocalEnvError) as refused:
         select_backend(paths, "s3", CLOUD)
     message = str(refused.value)
-    assert f"keeps its Pulumi state in file (file://{paths.pulumi_state}) with 2 stack(s): demo-bridge, demo-core" \
-        in message
+    assert (f"keeps its Pulumi state in file (file://{paths.pulumi_state}?metadata=skip) with 2 stack(s): "
+            "demo-bridge, demo-core") in message
     assert "switching to s3 would leave them behind" in message and "another EGOV_HOME" in message
     assert not paths.backend_choice.exists()
