@@ -19,7 +19,7 @@ from infra.vault import policies as pol
 from infra.vault.apply import apply_plan, make_plan
 from infra.vault.errors import PlanRefused
 from infra.vault.live import Connection
-from infra.vault.model import DesiredState, Tenant, load_desired
+from infra.vault.model import PIPELINE_MANAGER, DesiredState, Tenant, load_desired
 
 TENANT_DOMAIN = "{tenant}.egov.example"
 
@@ -39,6 +39,7 @@ def tenant_entry(request: TenantRequest, pipeline_cidrs: Sequence[str], desired_
         "domains": [TENANT_DOMAIN.format(tenant=request.id)],
         "pipeline_cidrs": list(pipeline_cidrs),
         "kv_cas_required": True,
+        "managed_by": PIPELINE_MANAGER,
     })
     DesiredState(version=1, platform=declared.platform, tenants=[*declared.tenants, entry])
     return entry

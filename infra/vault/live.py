@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from infra.vault.breakglass import BREAK_GLASS_VARIABLE, break_glass_reason
 from infra.vault.errors import NamespaceSealed, VaultOpsError, VaultUnavailable
-from infra.vault.model import NamespaceSeal
+from infra.vault.model import PIPELINE_MANAGER, NamespaceSeal
 from infra.vault.plan import Action, Finding, in_namespace
 from infra.vault.resources import Resource
 from infra.vault.seal import KEYS_DIR_VARIABLE, KeyShareStore, create_sealable, read_seal_status
@@ -440,13 +440,22 @@ class Observer:
         return findings
 
     def unmanaged_tenants(self, parent: str, declared: set[str]) -> list[Finding]:
-        """Tenant namespaces that exist but are no longer declared: never deleted, always reported."""
+        """Tenant namespaces that exist but are no longer declared: never deleted, always reported. A namespace
+        whose metadata says a department's request declared it (``egov tenant apply``) is the pipeline's, not
+        unmanaged: its declaration is its onboarding record."""
         listing = self.conn.call("LIST", parent, "sys/namespaces")
         keys = [str(k).rstrip("/") for k in ((listing or {}).get("data") or {}).get("keys", [])]
-        return [Finding("warning", f"namespace {parent}/{name}", "exists but is not declared in the desired state",
-                        "apply never deletes a tenant: declare it again with `offboarded: true` and run "
-                        "`egov vault offboard` to keep its keys for decryption only")
-                for name in sorted(set(keys) - declared)]
+        findings = []
+        for name in sorted(set(keys) - declared):
+            metadata = ((self.conn.call("GET", parent, f"sys/namespaces/{name}") or {}).get("data") or {}).get(
+                "custom_metadata") or {}
+            if metadata.get("managed_by") == PIPELINE_MANAGER:
+                continue
+            findings.append(Finding(
+                "warning", f"namespace {parent}/{name}", "exists but is not declared in the desired state",
+                "apply never deletes a tenant: declare it again with `offboarded: true` and run "
+                "`egov vault offboard` to keep its keys for decryption only"))
+        return findings
 
 
 # ------------------------------------------------------------------------------------ writing

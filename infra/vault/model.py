@@ -267,6 +267,10 @@ def _rotation_period(value: int) -> int:
     return value
 
 
+PIPELINE_MANAGER = "egov tenant apply"
+"""``Tenant.managed_by`` of a tenant a department's request declared (see there)."""
+
+
 class Tenant(_Strict):
     """One department: its namespace, KV, transit key, issuing CA, certificate role and pipeline AppRole."""
 
@@ -289,6 +293,10 @@ class Tenant(_Strict):
     # Chosen when the namespace is created, never afterwards.
     sealable: bool = False
     namespace_seal: NamespaceSeal | None = None  # default: platform.namespace_seal
+    # Who declares it: this file (`egov vault apply`), or a department's request (`egov tenant apply`, which
+    # keeps the declaration in the tenant's onboarding record). Written into the namespace's metadata, so
+    # `egov vault plan`, which reads only this file, does not call a pipeline's tenant unmanaged.
+    managed_by: Literal["egov vault apply", "egov tenant apply"] = "egov vault apply"
 
     @field_validator("id")
     @classmethod

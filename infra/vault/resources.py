@@ -208,7 +208,7 @@ def _tenant(state: DesiredState, tenant: Tenant, url_base: str) -> list[Resource
     ns_res = Resource("namespace", TENANTS_NAMESPACE, f"sys/namespaces/{tenant.id}", settings={
         "custom_metadata": {
             "department": tenant.department,
-            "managed_by": "egov vault apply",
+            "managed_by": tenant.managed_by,
             "offboarded": "true" if tenant.offboarded else "false",
         },
     }, immutable={"sealable": tenant.sealable}, create_only=_seal_create_only(state, tenant),

@@ -217,6 +217,19 @@ def test_rerunning_apply_changes_nothing(platform: Platform) -> None:
     assert {r["urn"]: r.get("id") for r in stack.export()["deployment"]["resources"]} == before
 
 
+def test_vault_plan_knows_the_pipelines_tenants_and_still_names_a_stray_namespace(platform: Platform) -> None:
+    root = platform.root("tenants")
+    root.adapter.request("POST", "/v1/sys/namespaces/stray", json={})  # made by hand, declared nowhere
+    try:
+        planned = platform.egov("vault", "plan")
+    finally:
+        root.adapter.request("DELETE", "/v1/sys/namespaces/stray")
+    said = " ".join((planned.stdout + planned.stderr).split())
+    assert "namespace tenants/stray: exists but is not declared" in said, said
+    for tenant in (TAX, HEALTH):  # onboarded from their requests: the pipeline declares them, not tenants.yaml
+        assert f"namespace tenants/{tenant}:" not in said
+
+
 def test_bad_request_leaves_nothing_provisioned(platform: Platform) -> None:
     bad = request_copy(platform.tmp, "bad-request", flows=[
         {"source": "tenant", "destination": "intranet", "protocol": "tcp", "ports": [443], "purpose": "nowhere"}])
