@@ -13,7 +13,9 @@ engine's own `refresh --clear-pending-creates`), and resources the cloud made wh
 response never arrived (found by the provider's owner tag and deleted). KMS keys are the exception:
 a key is never deleted by a sweep (it may already protect data), so a key tagged with the URN of a
 pending create is imported into that resource (`refresh --import-pending-creates`) instead of being
-left behind as a twin. Afterwards `pulumi up` creates whatever is missing exactly once.
+left behind as a twin. A KMS alias carries no tags: one is swept when a pending create of the stack
+names it and it points at a key of the stack. Afterwards `pulumi up` creates whatever is missing exactly
+once.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import boto3
 
 from infra.engine import Stack
 from infra.provider.clients import ClientFactory, ProviderConfig
+from infra.provider.kms import ALIAS_TYPE, KEY_TYPE
 from infra.provider.kms import GONE_STATES as KEY_GONE_STATES
-from infra.provider.kms import KEY_TYPE
 from infra.provider.recovery import Leftover, delete_leftovers, find_leftovers
 from infra.provider.tags import OWNER_TAG
 from infra.stack_locks import LockError, LockFinding, UnsupportedBackend, inspect_locks, lock_store, refusal
@@ -140,6 +142,24 @@ def adoptable_keys(clients: ClientFactory, pending_urns: set[str]) -> dict[str, 
     return {urn: ids[0] for urn, ids in found.items() if len(ids) == 1}
 
 
+def lost_aliases(clients: ClientFactory, pending: dict[str, str], urn_prefix: str) -> list[Leftover]:
+    """Aliases a killed run created but never recorded: named by a pending create of this stack (alias name ->
+    URN) and pointing at a key this stack's provider made. An alias carries no tags, so both are needed
+    before one is deleted; the next `up` creates it again, and without this it fails with AlreadyExists."""
+    kms = clients.client("kms")
+    lost = []
+    for page in kms.get_paginator("list_aliases").paginate():
+        for alias in page.get("Aliases", []):
+            name, target = str(alias.get("AliasName", "")), alias.get("TargetKeyId")
+            if name not in pending or not target:
+                continue
+            tags = kms.list_resource_tags(KeyId=target).get("Tags", [])
+            owner = next((str(t.get("TagValue", "")) for t in tags if t.get("TagKey") == OWNER_TAG), "")
+            if owner.startswith(urn_prefix):
+                lost.append(Leftover(ALIAS_TYPE, name, pending[name]))
+    return lost
+
+
 def _complete_creates(stack: Stack, ids: dict[str, str]) -> None:
     """Record pending creates as created with the given ids (URN -> id); the refresh that follows reads
     their outputs from the cloud, and the next `up` brings their settings in line with the program.
@@ -177,17 +197,21 @@ def recover(stack: Stack, *, dry_run: bool = False, break_lock: bool = False,
     deployment = stack.export().get("deployment", {})
     pending = [op for op in deployment.get("pending_operations") or [] if op.get("type") == "creating"]
     clients = _clients(stack)
+    project = stack.project_name
     pending_keys = {str(op["resource"]["urn"]) for op in pending if op.get("resource", {}).get("type") == KEY_TYPE}
     adopted = adoptable_keys(clients, pending_keys) if pending_keys else {}
+    pending_aliases = {str((op["resource"].get("inputs") or {}).get("name")): str(op["resource"]["urn"])
+                       for op in pending if op.get("resource", {}).get("type") == ALIAS_TYPE}
+    aliases = lost_aliases(clients, pending_aliases, f"urn:pulumi:{stack.name}::{project}::") if pending_aliases \
+        else []
     if pending and not dry_run:
         progress(f"settling {len(pending)} pending create(s) in the state")
         if adopted:
             _complete_creates(stack, adopted)
         stack.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
         deployment = stack.export().get("deployment", {})
-    project = stack.project_name
     known = {str(r["id"]) for r in deployment.get("resources") or [] if r.get("id")}
-    leftovers = find_leftovers(f"urn:pulumi:{stack.name}::{project}::", known, clients)
+    leftovers = find_leftovers(f"urn:pulumi:{stack.name}::{project}::", known, clients) + aliases
     if leftovers and not dry_run:
         delete_leftovers(leftovers, clients, progress)
     return Recovery(stack.name, locks, len(pending) - len(adopted), leftovers,

@@ -26,8 +26,11 @@ from infra.provider.ec2_security import (
 )
 from infra.provider.ec2_subnets import SubnetHandler
 from infra.provider.handler import HandlerContext, ResourceHandler
+from infra.provider.kms import ALIAS_TYPE
 from infra.provider.provider import default_registry
-from infra.provider.recovery import delete_leftovers, find_leftovers
+from infra.provider.recovery import Leftover, delete_leftovers, find_leftovers
+from infra.provider.tags import OWNER_TAG
+from infra.recovery import lost_aliases
 from tests.integration.provider_checks import AZ_A, REGION, STACK, checked_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("moto_credentials")]
@@ -88,3 +91,27 @@ def test_leftovers_of_every_taggable_family_are_found(
     delete_leftovers(leftovers, clients, registry=registry)
     assert not [x for x in find_leftovers(prefix, [], clients, registry) if x.resource_id in made]
     assert moto_ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["Subnets"] == []
+
+
+def test_an_alias_from_a_lost_create_is_found_only_through_a_key_of_the_stack(
+    clients: ClientFactory, moto_aws: Callable[[str], Any]
+) -> None:
+    """An alias carries no tags: a killed run's alias is one a pending create names AND that points at a key
+    the stack's provider made (infra.recovery.lost_aliases); any other alias stays."""
+    kms = moto_aws("kms")
+    prefix = f"urn:pulumi:{STACK}::egov-cloud::"
+
+    def key(owner: str) -> str:
+        return str(kms.create_key(Tags=[{"TagKey": OWNER_TAG, "TagValue": owner}])["KeyMetadata"]["KeyId"])
+
+    ours, theirs = key(f"{prefix}egov:kms:Key::k"), key("urn:pulumi:other::egov-cloud::egov:kms:Key::k")
+    suffix = uuid.uuid4().hex[:8]
+    lost, foreign, unnamed = (f"alias/{name}-{suffix}" for name in ("lost", "foreign", "unnamed"))
+    for name, target in ((lost, ours), (foreign, theirs), (unnamed, ours)):
+        kms.create_alias(AliasName=name, TargetKeyId=target)
+    urn = f"{prefix}egov:kms:Alias::a"
+    found = lost_aliases(clients, {lost: urn, foreign: f"{urn}2"}, prefix)
+    assert found == [Leftover(ALIAS_TYPE, lost, urn)]
+    delete_leftovers(found, clients)
+    names = {alias["AliasName"] for alias in kms.list_aliases()["Aliases"]}
+    assert lost not in names and {foreign, unnamed} <= names
