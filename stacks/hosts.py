@@ -6,8 +6,11 @@ every availability zone. Which tier each host sits in follows the platform file'
 management zone's first tier holds the bastion, its second the log host; a zone's first tier its workload;
 the Internet zone's workload is the public front-end, in the first public tier, with a public address).
 
+A tenant stack declares one workload host of the department (``tenant_host``), in zone ``tenant-<id>``.
+
 Each stack exports its hosts as ``hosts``: ``[{name, role, zone, privateIp, instanceId, availabilityZone}]``,
-the addresses the cloud assigned; ``egov local hosts up`` builds the test hosts from both stacks' lists.
+the addresses the cloud assigned (a tenant's host adds ``network``, the tenant's block, since its zone is not in the
+platform file); ``egov local hosts up`` builds the test hosts from the stacks' lists.
 Config ``hostImageId`` (both stacks) names the image; the default is the embedded cloud's Amazon Linux 2.
 """
 
@@ -21,8 +24,11 @@ import pulumi
 
 from infra.components.host import DEFAULT_IMAGE_ID, Host
 from infra.components.inputs import Reference
+from infra.components.tenant import Tenant
 from infra.components.zone_network import DEFAULT_PUBLIC_TIERS, ZoneNetwork
 from infra.config import Platform
+from infra.config.tenant_request import tenant_zone
+from infra.tenants.plan import TenantPlan
 
 MANAGEMENT = "management"
 INTERNET = "internet"
@@ -97,6 +103,29 @@ def declare_hosts(
             tags=tags,
         ))
     return hosts
+
+
+def tenant_host(tenant: Tenant, plan: TenantPlan, *, stack: str) -> Host:
+    """The department's workload host ``<id>-1``: where its first planned host goes (the first app subnet, in the
+    first availability zone), in that service's security group, its root volume encrypted with the tenant's own
+    key, no public address. Its zone is ``tenant-<id>`` and its ``network`` the tenant's block."""
+    first = plan.hosts[0] if plan.hosts else None
+    subnet = first.subnet if first else plan.subnets[0].name
+    groups = [tenant.security_groups[f"{plan.tenant}-{first.service}"].group_id] if first else []
+    return Host(
+        f"{plan.tenant}-1",
+        stack=stack,
+        role="workload",
+        zone=tenant_zone(plan.tenant),
+        vpc_id=tenant.vpc.vpc_id,
+        subnet_id=tenant.subnets[subnet].subnet_id,
+        image_id=pulumi.Config().get("hostImageId") or DEFAULT_IMAGE_ID,
+        public_ip=False,
+        root_volume_kms_key_id=tenant.key.arn,
+        extra_security_group_ids=groups,
+        tags={"egov:tenant": plan.tenant, "egov:mlps-level": str(plan.mlps_level)},
+        network=plan.cidr,
+    )
 
 
 def export_hosts(hosts: Sequence[Host]) -> None:

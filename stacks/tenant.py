@@ -6,6 +6,9 @@ attachment come from them), ``accountId`` (the cloud account trusted to assume t
 ``admitted`` (default false: the extranet stays closed until the compliance gate passes),
 ``forceDestroy`` (default false; the archive bucket is never force-destroyed), ``offboarded`` (default false;
 true after `egov tenant destroy`: only the key, its alias and the archive bucket remain).
+
+Besides the ``Tenant`` component, the stack declares the department's workload host (``stacks/hosts.py``
+``tenant_host``) and exports it as ``hosts`` like the core and bridge stacks; an offboarded tenant has none.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from infra.components.tenant import Tenant
 from infra.config import PLATFORM_FILE, load_platform
 from infra.tenants.plan import TenantPlan
 from stacks.bridge import core_reference_name
+from stacks.hosts import export_hosts, tenant_host
 
 
 def load_plan(path: str) -> TenantPlan:
@@ -64,3 +68,4 @@ def build() -> None:
     pulumi.export("attachmentId", tenant.attachment_id)
     pulumi.export("tgwRouteTableId", tenant.transit_route_table.transit_gateway_route_table_id)
     pulumi.export("roleArn", tenant.role.arn)
+    export_hosts([tenant_host(tenant, plan, stack=pulumi.get_stack())])

@@ -8,7 +8,8 @@
   no public address outside the Internet zone and user data without secrets;
 * ``summary``: what the stacks export in their ``hosts`` output and ``egov local hosts up`` builds the test
   hosts from (``infra/hosts/inventory.hosts_from_outputs``): name, role, zone, the private IP the cloud
-  assigned, the instance id and the availability zone.
+  assigned, the instance id and the availability zone; and ``network`` (its VPC's block) when the zone is not
+  one of the platform file's (a tenant's host: the lab has no other way to know the tenant's network).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Host(pulumi.ComponentResource):
         extra_security_group_ids: Sequence[Reference] = (),
         public_ip: bool = False,
         tags: Mapping[str, str] | None = None,
+        network: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if role not in HOST_ROLES:
@@ -81,5 +83,6 @@ class Host(pulumi.ComponentResource):
         self.summary = pulumi.Output.all(
             self.instance.private_ip_address, self.instance.instance_id, self.instance.availability_zone
         ).apply(lambda values: {"name": name, "role": role, "zone": zone, "privateIp": values[0],
-                                "instanceId": values[1], "availabilityZone": values[2]})
+                                "instanceId": values[1], "availabilityZone": values[2],
+                                **({"network": network} if network else {})})
         self.register_outputs({"instanceId": self.instance.instance_id, "privateIp": self.instance.private_ip_address})

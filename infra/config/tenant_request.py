@@ -49,6 +49,15 @@ SMALLEST_PREFIX = 26  # 64 addresses: two AZs x two tiers of /28
 PLATFORM_MLPS_LEVEL = 3
 ROOT_FIELD = "<document>"  # the field named when the document itself is not a mapping
 
+TENANT_ZONE_PREFIX = "tenant-"
+
+
+def tenant_zone(tenant_id: str) -> str:
+    """The zone a tenant's hosts are in (their ``egov:zone`` tag, the ``hosts`` output, the lab's segment): the
+    tenant's own network, kept apart from the platform's zones by the prefix."""
+    return f"{TENANT_ZONE_PREFIX}{tenant_id}"
+
+
 ID_RE = re.compile(r"[a-z][a-z0-9-]{1,18}[a-z0-9]")
 NAME_ZH_RE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff08\uff09A-Za-z0-9 ()·]{1,60}")
 NAME_EN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,()'&-]{0,99}")

@@ -166,20 +166,26 @@ def test_plan_json_round_trips() -> None:
     assert TenantPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
 
 
-def test_tenant_stack_builds_from_the_plan_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def build_stack(tmp_path: Any, **extra: str) -> None:
+    """The tenant stack program over the health commission's plan, with ``extra`` config."""
     from stacks import tenant as tenant_stack
 
     plan_file = tmp_path / "health-comm.json"
     plan_file.write_text(json.dumps(_sample_plan().to_json()))
     project = pulumi.get_project()
-    for key, value in {"planFile": str(plan_file), "coreStack": "core", "bridgeStack": "bridge",
-                       "accountId": "123456789012"}.items():
+    config = {"planFile": str(plan_file), "coreStack": "core", "bridgeStack": "bridge", "accountId": "123456789012",
+              **extra}
+    for key, value in config.items():
         pulumi.runtime.set_config(f"{project}:{key}", value)
     try:
         pulumi.runtime.test(tenant_stack.build)()
     finally:
-        for key in ("planFile", "coreStack", "bridgeStack", "accountId"):
+        for key in config:
             pulumi.runtime.config.CONFIG.get().pop(f"{project}:{key}", None)
+
+
+def test_tenant_stack_builds_from_the_plan_file(tmp_path: Any) -> None:
+    build_stack(tmp_path)
     assert of_type("egov:ec2:Vpc")["health-comm-vpc"]["cidrBlock"] == "10.100.8.0/23"
     assert [r["transitGatewayAttachmentId"] for r in of_type("egov:ec2:TransitGatewayRoute").values()] == ["att-b"]
     assert sorted(of_type("egov:ec2:Subnet")) == ["health-comm-app-a", "health-comm-app-b", "health-comm-data-a",
@@ -193,3 +199,23 @@ def test_offboarded_tenant_declares_only_its_key_alias_and_archive() -> None:
         ("egov:s3:Bucket", "egov-tax-bureau-archive")]
     archive = of_type("egov:s3:Bucket")["egov-tax-bureau-archive"]
     assert (archive["objectLockEnabled"], archive["retentionDays"], archive["forceDestroy"]) == (True, 1095, False)
+
+
+def test_tenant_stack_declares_one_workload_host_in_its_first_subnet_under_its_own_key(tmp_path: Any) -> None:
+    build_stack(tmp_path)
+    # tenants/health-comm.yaml: its first service is the first host's; the first subnet is app, first AZ
+    first_service = load_request(REPO_ROOT / "tenants" / "health-comm.yaml", PLATFORM).services[0].name
+    [instance] = [a for a in registered if a.typ == "egov:ec2:Instance"]
+    assert instance.name == "health-comm-1"
+    assert instance.inputs["subnetId"] == "id-health-comm-app-a"
+    assert instance.inputs["rootVolumeKmsKeyId"] == "arn:aws-cn:x:::health-comm-key"
+    assert instance.inputs["associatePublicIpAddress"] is False
+    assert instance.inputs["securityGroupIds"] == ["id-health-comm-1-host-sg", f"id-health-comm-{first_service}"]
+    tags = instance.inputs["tags"]
+    assert (tags["egov:zone"], tags["egov:role"], tags["egov:tenant"]) == ("tenant-health-comm", "workload",
+                                                                          "health-comm")
+
+
+def test_offboarded_tenant_stack_keeps_no_host(tmp_path: Any) -> None:
+    build_stack(tmp_path, offboarded="true")
+    assert [a.name for a in registered if a.typ in ("egov:ec2:Instance", "egov:ec2:SecurityGroup")] == []
