@@ -1,7 +1,9 @@
 """The hosts' inventory: a model generated from the stacks' ``hosts`` outputs, never written by hand.
 
 Each host has a zone address (where its zone's traffic reaches it) and a management address on the
-out-of-band management segment (where Ansible and testinfra reach it).
+out-of-band management segment (where Ansible and testinfra reach it). A tenant's host is in zone
+``tenant-<id>``, which platform.yaml does not list, so it also carries ``network``: the tenant's block, as its
+stack exports it (the lab checks it lies in the platform's tenant pool, ``infra/hosts/lab_networks.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Host:
     mgmt_address: str = ""  # on the out-of-band management segment; set by the lab
     instance_id: str = ""  # the cloud instance it stands for (from the stack outputs)
     availability_zone: str = ""
+    network: str = ""  # the zone's block, given only for a zone platform.yaml does not list (a tenant's)
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -61,7 +64,8 @@ def platform_hosts(platform: Platform, workloads_per_zone: int = 1) -> list[Host
 
 def hosts_from_outputs(outputs: dict[str, Any], stack: str = "the stack") -> list[Host]:
     """The hosts a stack exports as ``hosts``: a list of ``{name, zone, role, privateIp}`` (the address the
-    cloud assigned), with ``instanceId`` and ``availabilityZone`` when the stack gives them."""
+    cloud assigned), with ``instanceId``, ``availabilityZone`` and ``network`` (a tenant's block) when the stack
+    gives them."""
     entries = outputs.get("hosts")
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{stack} exports no `hosts` output (a list of {{name, zone, role, privateIp}})")
@@ -78,9 +82,15 @@ def hosts_from_outputs(outputs: dict[str, Any], stack: str = "the stack") -> lis
         except ValueError as exc:
             raise ValueError(f"{stack}: output hosts[{index}] ({entry['name']}): privateIp {entry['privateIp']!r} "
                              "is not an IPv4 address") from exc
+        network = entry.get("network") or ""
+        try:
+            network = str(ipaddress.IPv4Network(network)) if network else ""
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{stack}: output hosts[{index}] ({entry['name']}): network {network!r} is not an IPv4 "
+                             "network (a block such as 10.100.0.0/24)") from exc
         hosts.append(Host(entry["name"], entry["zone"], entry["role"], entry["privateIp"],
                           instance_id=str(entry.get("instanceId") or ""),
-                          availability_zone=str(entry.get("availabilityZone") or "")))
+                          availability_zone=str(entry.get("availabilityZone") or ""), network=network))
     return hosts
 
 
@@ -107,7 +117,7 @@ def inventory_document(
     by_role = {h.role: h for h in hosts}
     groups: dict[str, dict[str, Any]] = {}
     for host in hosts:
-        for group in (f"zone_{host.zone}", f"role_{host.role}"):
+        for group in (group_name("zone", host.zone), group_name("role", host.role)):
             groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = None
     return {
         "all": {
@@ -129,12 +139,18 @@ def inventory_document(
                     "egov_role": host.role,
                     "egov_address": host.address,
                     **({"egov_instance_id": host.instance_id} if host.instance_id else {}),
+                    **({"egov_network": host.network} if host.network else {}),
                 }
                 for host in hosts
             },
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def group_name(kind: str, value: str) -> str:
+    """An Ansible group name (letters, digits, underscores): ``zone_extranet``, ``zone_tenant_tax_bureau``."""
+    return f"{kind}_{value}".replace("-", "_")
 
 
 def write_inventory(
@@ -155,6 +171,6 @@ def read_hosts(path: Path) -> list[Host]:
     entries = document["all"]["hosts"]
     return [
         Host(name, entry["egov_zone"], entry["egov_role"], entry["egov_address"], entry["ansible_host"],
-             instance_id=entry.get("egov_instance_id", ""))
+             instance_id=entry.get("egov_instance_id", ""), network=entry.get("egov_network", ""))
         for name, entry in entries.items()
     ]

@@ -3,11 +3,13 @@
 Layout (every name starts with a prefix derived from the environment's root directory, so two
 environments on one machine never collide):
 
-* a switch namespace holding one Linux bridge per segment: one per zone, plus the out-of-band
+* a switch namespace holding one Linux bridge per segment: one per zone, one per tenant whose hosts are
+  in the lab (zone ``tenant-<id>``, the tenant's block; checked in ``lab_networks.py``), plus the out-of-band
   management segment;
 * a namespace per host with a leg on its zone's segment and a leg on the management segment;
   the first gateway has a leg on every zone segment instead, and is the only cross-zone path (the
-  bridge stack declares a gateway per availability zone: the others stand by on the bridge segment);
+  bridge stack declares a gateway per availability zone: the others stand by on the bridge segment); every
+  other host routes the other zones and the tenant pool through the gateway's leg on its own segment;
 * one veth leg from the root namespace into the management segment (the controller's). The hosts'
   ports on that segment are isolated bridge ports: a host reaches the controller, never another host.
 
@@ -35,6 +37,7 @@ from infra.config import Platform
 from infra.hosts.connection import Connection
 from infra.hosts.image import HostImage, default_image_dir
 from infra.hosts.inventory import BRIDGE_ZONE, Host, write_inventory
+from infra.hosts.lab_networks import lab_networks
 from infra.local.process import LocalEnvError, pid_alive
 
 Progress = Callable[[str], None]
@@ -154,7 +157,10 @@ class Lab:
         return f"{self.prefix}-{MGMT}"
 
     def segment(self, zone: str) -> str:
-        return f"br-{zone}"[:15]
+        """The zone's bridge in the switch namespace; a name too long for a link (15 characters, e.g. a tenant's
+        zone) becomes a digest of it, so that two tenants never share a segment."""
+        name = f"br-{zone}"
+        return name if len(name) <= 15 else "br-" + hashlib.sha256(zone.encode()).hexdigest()[:12]
 
     # --- up ----------------------------------------------------------------------------------
     def up(self, hosts: list[Host], progress: Progress = lambda _m: None) -> list[Host]:
@@ -203,12 +209,8 @@ class Lab:
             raise LocalEnvError(f"host names must be unique: {names}")
         if len(hosts) > 200:
             raise LocalEnvError("at most 200 hosts fit the management segment")
-        networks = self.platform.networks()
+        lab_networks(self.platform, hosts)  # every host inside its zone's or its tenant's block
         for host in hosts:
-            if host.zone not in networks:
-                raise LocalEnvError(f"host {host.name}: zone {host.zone!r} is not in platform.yaml")
-            if ipaddress.ip_address(host.address) not in ipaddress.ip_network(str(networks[host.zone].cidr)):
-                raise LocalEnvError(f"host {host.name}: {host.address} is outside zone {host.zone}")
             if len(self.netns(host.name)) > 40 or not host.name.replace("-", "").isalnum():
                 raise LocalEnvError(f"host name {host.name!r}: letters, digits and dashes only, short")
         if not any(h.role == "gateway" for h in hosts):
@@ -226,8 +228,10 @@ class Lab:
                     raise LocalEnvError(f"the management segment {self.mgmt} overlaps the machine's route {dst}")
 
     def _wire(self, hosts: list[Host], state: LabState, progress: Progress) -> list[Host]:
-        networks = {name: ipaddress.ip_network(str(n.cidr)) for name, n in self.platform.networks().items()}
+        networks = lab_networks(self.platform, hosts)
         zones = sorted({h.zone for h in hosts} | {z for z in networks if z != BRIDGE_ZONE})
+        platform_networks = set(self.platform.networks())
+        tenant_pool = self.platform.tenant_pool if len(networks) > len(platform_networks) else None
         progress("wiring segments")
         self._add_netns(self.switch, state)
         for segment in [MGMT, *zones]:
@@ -262,11 +266,15 @@ class Lab:
                 own = networks[host.zone]
                 self._leg(ns, f"h{index}z0", host.zone, "eth0", f"{host.address}/{own.prefixlen}", host.address)
                 via = gateway_leg(own).ip
-                for name, network in networks.items():
-                    if name != host.zone:
-                        ip("-n", ns, "route", "add", str(network), "via", str(via))
+                # Every platform network but its own, and the tenants' pool (the host's own tenant block, if it
+                # is a tenant's, stays on-link: the more specific route wins), through the gateway.
+                routed = [str(networks[name]) for name in networks if name in platform_networks and name != host.zone]
+                if tenant_pool is not None:
+                    routed.append(str(tenant_pool))
+                for network in routed:
+                    ip("-n", ns, "route", "add", network, "via", str(via))
             placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
-                               host.availability_zone))
+                               host.availability_zone, host.network))
             state.hosts.append(placed[-1].to_dict())
             state.save(self.state_file)
         return placed

@@ -153,3 +153,62 @@ def test_hosts_from_both_stacks_gateways_first_and_names_unique() -> None:
         hosts_from_stacks({"core": core, "bridge": {}})
     with pytest.raises(ValueError, match="host bastion is exported by both stack core and stack again"):
         hosts_from_stacks({"core": core, "again": core})
+
+
+def test_a_tenant_host_carries_its_network_into_the_inventory(tmp_path: Path) -> None:
+    from infra.hosts.inventory import hosts_from_outputs, read_hosts, write_inventory
+
+    outputs = {"hosts": [{"name": "tax-bureau-1", "zone": "tenant-tax-bureau", "role": "workload",
+                          "privateIp": "10.100.0.4", "network": "10.100.0.0/24"}]}
+    [host] = hosts_from_outputs(outputs)
+    assert (host.zone, host.network) == ("tenant-tax-bureau", "10.100.0.0/24")
+    placed = Host(host.name, host.zone, host.role, host.address, "100.64.0.10", network=host.network)
+    inventory = write_inventory(tmp_path / "inventory.yml", [placed], tmp_path / "key", "100.64.0.0/24")
+    document = yaml.safe_load(inventory.read_text())
+    assert "zone_tenant_tax_bureau" in document["all"]["children"]  # Ansible group names take no dashes
+    assert document["all"]["hosts"]["tax-bureau-1"]["egov_network"] == "10.100.0.0/24"
+    assert read_hosts(inventory) == [placed]
+    with pytest.raises(ValueError, match=r"network '10.100.0.1/24' is not an IPv4 network"):
+        hosts_from_outputs({"hosts": [{**outputs["hosts"][0], "network": "10.100.0.1/24"}]})
+
+
+def test_lab_networks_admit_tenants_only_inside_the_pool_and_apart(platform) -> None:  # type: ignore[no-untyped-def]
+    from infra.hosts.lab_networks import lab_networks
+    from infra.local.process import LocalEnvError
+
+    # policies/platform.yaml: tenant_pool 10.100.0.0/16, shared 10.50.0.0/16
+    pool = ipaddress.ip_network("10.100.0.0/16")
+    assert ipaddress.ip_network(str(platform.tenant_pool)) == pool
+    shared = Host("shared-1", "shared", "workload", "10.50.0.4")
+    tax = Host("tax-bureau-1", "tenant-tax-bureau", "workload", "10.100.0.4", network="10.100.0.0/24")
+    health = Host("health-comm-1", "tenant-health-comm", "workload", "10.100.2.4", network="10.100.2.0/23")
+    networks = lab_networks(platform, [shared, tax, health])
+    assert networks["tenant-tax-bureau"] == ipaddress.ip_network("10.100.0.0/24")
+    assert networks["tenant-health-comm"] == ipaddress.ip_network("10.100.2.0/23")
+    assert networks["shared"] == ipaddress.ip_network("10.50.0.0/16")
+
+    def refused(host: Host, match: str, *others: Host) -> None:
+        with pytest.raises(LocalEnvError, match=match):
+            lab_networks(platform, [*others, host])
+
+    def xyz(address: str, network: str = "") -> Host:
+        return Host("xyz-1", "tenant-xyz", "workload", address, network=network)
+
+    refused(xyz("10.100.9.4"), "comes without its network")
+    refused(xyz("10.99.0.4", "10.99.0.0/24"), "outside the platform's tenant_pool")
+    refused(xyz("10.100.1.4", "10.100.0.0/24"), r"10.100.1.4 is outside zone")
+    refused(xyz("10.100.0.8", "10.100.0.0/23"), "overlaps tenant-tax-bureau", tax)
+    refused(Host("tax-bureau-2", "tenant-tax-bureau", "workload", "10.100.1.4", network="10.100.1.0/24"),
+            "one tenant has one block", tax)
+    refused(Host("x-1", "intranet", "workload", "10.100.0.4", network="10.100.0.0/24"), "not in platform.yaml")
+    refused(Host("x-1", "shared", "workload", "10.50.0.4", network="10.100.0.0/24"), "not zone shared's block")
+    refused(Host("x-1", "shared", "workload", "10.100.0.4"), r"10.100.0.4 is outside zone shared")
+
+
+def test_tenant_segments_get_distinct_link_names(tmp_path: Path, platform) -> None:  # type: ignore[no-untyped-def]
+    from infra.hosts.lab import Lab
+
+    lab = Lab(tmp_path, platform, image_dir=tmp_path / "image")
+    names = {lab.segment(zone) for zone in ("extranet", "tenant-tax-bureau", "tenant-tax-bureaux", "mgmt")}
+    assert len(names) == 4 and all(len(name) <= 15 for name in names)
+    assert lab.segment("extranet") == "br-extranet"
