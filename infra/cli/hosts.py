@@ -121,7 +121,7 @@ def _render_status(lab) -> bool:  # type: ignore[no-untyped-def]
     return bool(rows) and all(row.ssh for row in rows)
 
 
-def _admitted_tenants(bridge_stack: str | None):  # type: ignore[no-untyped-def]
+def _admitted_tenants(bridge_stack: str | None, config_file: str | None = None):  # type: ignore[no-untyped-def]
     """The admitted tenants of the bridge stack (the one source of their flows), or none without a bridge."""
     from infra.demo import BRIDGE_STACK
     from infra.engine import PROJECT_DIR, Stack
@@ -131,13 +131,20 @@ def _admitted_tenants(bridge_stack: str | None):  # type: ignore[no-untyped-def]
     name = bridge_stack or BRIDGE_STACK
     if bridge_stack is None and not (PROJECT_DIR / f"Pulumi.{name}.yaml").exists():
         return ()
-    stack = Stack(name, env=LocalEnvironment().env())
+    if config_file is not None and not Path(config_file).is_file():
+        raise FileNotFoundError(f"--bridge-config-file {config_file}: no such file (the bridge stack's config, "
+                                f"e.g. Pulumi.{name}.yaml)")
+    stack = Stack(name, env=LocalEnvironment().env(), config_file=Path(config_file) if config_file else None)
     try:
         return admitted_tenants(stack, load_platform(PLATFORM_FILE))
     except EngineError:
         if bridge_stack is not None:
             raise
         return ()  # the demo's bridge is not deployed here: no tenant is admitted on it (fewer accepts, never more)
+
+
+_BRIDGE_CONFIG_OPTION = typer.Option(None, "--bridge-config-file", help="The bridge stack's config file, when it "
+                                     "is not Pulumi.<stack>.yaml beside Pulumi.yaml (as `egov tenant apply` takes it).")
 
 
 @hosts_app.command("harden")
@@ -148,6 +155,7 @@ def hosts_harden(
     bridge_stack: str = typer.Option(None, "--bridge-stack", help="Add the admitted tenants' flows from this "
                                      "bridge stack's tenantFlows config (default: the demo's bridge stack, if it "
                                      "has been deployed on this machine)."),
+    bridge_config_file: str = _BRIDGE_CONFIG_OPTION,
 ) -> None:
     """Run playbooks/site.yml on the hosts (ansible-runner), one line per task and host."""
     from infra.hosts.harden import TaskEvent, harden
@@ -162,7 +170,7 @@ def hosts_harden(
                   highlight=False)
 
     with friendly_errors():
-        tenants = _admitted_tenants(bridge_stack)
+        tenants = _admitted_tenants(bridge_stack, bridge_config_file)
         result = harden(paths.root / "hosts", paths.root / "runs", check=check, limit=limit, on_event=show,
                         flows_file=Path(flows_file), tenants=tenants)
     table = Table(title=f"harden{' --check' if check else ''}: {result.status} (artifacts {result.run_dir})")
@@ -215,12 +223,18 @@ def hosts_verify(
 @hosts_app.command("probe")
 def hosts_probe(
     flows_file: str = typer.Option(str(FLOWS_FILE), "--flows-file", help="The flow allowlist the probes expect."),
+    bridge_stack: str = typer.Option(None, "--bridge-stack", help="Expect the admitted tenants' flows of this bridge "
+                                     "stack too, and no path between tenants' hosts (default: the demo's bridge "
+                                     "stack, if it has been deployed on this machine)."),
+    bridge_config_file: str = _BRIDGE_CONFIG_OPTION,
 ) -> None:
-    """Send real packets: every declared flow, undeclared ports, Internet -> extranet; evidence in .egov/evidence/."""
+    """Send real packets: every declared flow, undeclared ports, Internet -> extranet, tenant -> tenant; evidence in
+    .egov/evidence/."""
     from infra.hosts.probe import probe
 
     with friendly_errors(), console.status("sending probes"):
-        report = probe(_lab(), _paths().root / "evidence", flows_file=Path(flows_file))
+        tenants = _admitted_tenants(bridge_stack, bridge_config_file)
+        report = probe(_lab(), _paths().root / "evidence", flows_file=Path(flows_file), tenants=tenants)
     table = Table(title=f"probes through the bridge gateway (evidence {report.evidence})")
     for column in ("kind", "flow", "from", "to", "packet", "expected", "observed", "NFLOG lines"):
         table.add_column(column)

@@ -3,7 +3,10 @@
 What is sent: one connection per declared flow (source-zone host to destination-zone host, through the
 gateway), the same destination on an undeclared port, every Internet-zone host to every extranet host on
 every port the extranet serves, and a host to another zone's host over the management segment (which must
-not be a path). Expected outcomes are read from the flow file, not from the ruleset.
+not be a path). With admitted tenants (the bridge stack's ``tenantFlows``) and their hosts in the lab (zone
+``tenant-<id>``), each tenant flow is sent too, with an undeclared port, and every tenant host tries every
+other tenant's host (SSH and the tenants' TCP ports), which must be dropped: no flow names two tenants.
+Expected outcomes are read from the flow file and the tenants' entries, not from the ruleset.
 """
 
 from __future__ import annotations
@@ -13,23 +16,28 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.config import FLOWS_FILE, PLATFORM_FILE, Flow, load_flows, load_platform
+from infra.config.compiler import tenant_flows
+from infra.config.tenant_flows import AdmittedTenant
+from infra.config.tenant_request import TENANT_ZONE_PREFIX, tenant_zone
 from infra.hosts.harden import NFLOG_GROUP, HostsError
 from infra.hosts.inventory import Host
 from infra.hosts.lab import Lab
 from infra.local.paths import REPO_ROOT
 
 UNDECLARED_PORTS = (8081, 3306, 23, 9999)
+TENANT_PROBE_PORTS = (22, 443)  # sshd answers on every host; 443 is what departments serve most
 
 
 @dataclass
 class Probe:
-    kind: str  # declared, undeclared, internet-to-extranet, management-segment
+    kind: str  # declared, undeclared, internet-to-extranet, management-segment, tenant-to-tenant
     name: str
     source: str
     destination: str
@@ -56,15 +64,21 @@ class ProbeReport:
         return [p for p in self.probes if not p.as_expected]
 
 
-def plan_probes(hosts: list[Host], flows: list[Flow]) -> list[Probe]:
-    """What to send, and what must happen to it, from the flow allowlist alone."""
+def _zone(network: str) -> str:
+    """The lab zone of a compiler network: a zone's own name, or ``tenant-<id>`` for ``tenant.<id>``."""
+    return tenant_zone(network.removeprefix("tenant.")) if network.startswith("tenant.") else network
+
+
+def plan_probes(hosts: list[Host], flows: list[Flow], tenants: Sequence[AdmittedTenant] = ()) -> list[Probe]:
+    """What to send, and what must happen to it, from the flow allowlist and the admitted tenants' flows alone."""
     by_zone: dict[str, list[Host]] = {}
     for host in hosts:
         if host.role != "gateway":
             by_zone.setdefault(host.zone, []).append(host)
     probes: list[Probe] = []
+    flows = [*flows, *(flow for tenant in sorted(tenants, key=lambda t: t.slot) for flow in tenant_flows(tenant))]
     for flow in flows:
-        sources, destinations = by_zone.get(flow.source, []), by_zone.get(flow.destination, [])
+        sources, destinations = by_zone.get(_zone(flow.source), []), by_zone.get(_zone(flow.destination), [])
         if not sources or not destinations:
             continue
         src, dst = sources[0], destinations[0]
@@ -85,6 +99,7 @@ def plan_probes(hosts: list[Host], flows: list[Flow]) -> list[Probe]:
             for port in extranet_ports:
                 probes.append(Probe("internet-to-extranet", f"internet-to-extranet-{port}", src.name, dst.name,
                                     dst.address, "tcp", port, "dropped"))
+    probes += _tenant_to_tenant(by_zone, tenants)
     if by_zone.get("extranet") and by_zone.get("internet"):
         src, dst = by_zone["extranet"][0], by_zone["internet"][0]
         probes.append(Probe("management-segment", "no-lateral-path-on-management-segment", src.name, dst.name,
@@ -96,6 +111,16 @@ def plan_probes(hosts: list[Host], flows: list[Flow]) -> list[Probe]:
     return probes
 
 
+def _tenant_to_tenant(by_zone: dict[str, list[Host]], tenants: Sequence[AdmittedTenant]) -> list[Probe]:
+    """Each tenant's first host to every other tenant's, on SSH, 443 and every TCP port a tenant flow names."""
+    first = {zone: members[0] for zone, members in sorted(by_zone.items()) if zone.startswith(TENANT_ZONE_PREFIX)}
+    ports = sorted({*TENANT_PROBE_PORTS, *(int(port.start) for tenant in tenants for flow in tenant.flows
+                                          if flow.protocol == "tcp" for port in flow.ports)})
+    return [Probe("tenant-to-tenant", f"{zone}-to-{other}-{port}", src.name, dst.name, dst.address, "tcp", port,
+                  "dropped")
+            for zone, src in first.items() for other, dst in first.items() if other != zone for port in ports]
+
+
 def _declared_ports(flows: list[Flow], source: str, destination: str, protocol: str) -> set[int]:
     ports: set[int] = set()
     for flow in flows:
@@ -105,14 +130,16 @@ def _declared_ports(flows: list[Flow], source: str, destination: str, protocol: 
     return ports
 
 
-def probe(lab: Lab, evidence_root: Path, flows_file: Path = FLOWS_FILE,
-          platform_file: Path = PLATFORM_FILE) -> ProbeReport:
+def probe(lab: Lab, evidence_root: Path, flows_file: Path = FLOWS_FILE, platform_file: Path = PLATFORM_FILE,
+          tenants: Sequence[AdmittedTenant] = ()) -> ProbeReport:
+    """Send every planned probe (``plan_probes``) at once and record what happened, with the gateway's counters
+    and NFLOG lines; ``tenants`` are the admitted tenants whose flows the gateway was hardened with."""
     hosts = lab.hosts()
     if not hosts:
         raise HostsError("no test hosts: bring them up first (`egov local hosts up`)")
     platform = load_platform(platform_file)
     flows = load_flows(flows_file, platform).by_id()
-    probes = plan_probes(hosts, flows)
+    probes = plan_probes(hosts, flows, tenants)
     by_name = {h.name: h for h in hosts}
     gateway = next(h for h in hosts if h.role == "gateway")
     gateway_root = lab.root_of(gateway.name)
@@ -159,6 +186,7 @@ def probe(lab: Lab, evidence_root: Path, flows_file: Path = FLOWS_FILE,
     (evidence / "nflog.txt").write_text(log_text)
     (evidence / "probes.json").write_text(json.dumps({
         "flows_file": str(flows_file),
+        "tenants": [tenant.tenant for tenant in tenants],
         "gateway": gateway.name,
         "nflog_group": NFLOG_GROUP,
         "counter_deltas": counters,

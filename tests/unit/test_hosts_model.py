@@ -212,3 +212,29 @@ def test_tenant_segments_get_distinct_link_names(tmp_path: Path, platform) -> No
     names = {lab.segment(zone) for zone in ("extranet", "tenant-tax-bureau", "tenant-tax-bureaux", "mgmt")}
     assert len(names) == 4 and all(len(name) <= 15 for name in names)
     assert lab.segment("extranet") == "br-extranet"
+
+
+def test_probe_plan_sends_tenant_flows_and_tries_each_tenant_from_the_other(platform) -> None:  # type: ignore[no-untyped-def]
+    from infra.config.tenant_flows import parse_tenant_flows
+
+    # as tenants/tax-bureau.yaml and health-comm.yaml declare them (read by hand)
+    tenants = parse_tenant_flows({
+        "tax-bureau": {"slot": 0, "cidr": "10.100.0.0/24", "flows": [
+            {"direction": "inbound", "peer": "extranet", "protocol": "tcp", "ports": [8443], "purpose": "filing"},
+            {"direction": "outbound", "peer": "shared", "protocol": "tcp", "ports": [443], "purpose": "exchange"}]},
+        "health-comm": {"slot": 1, "cidr": "10.100.2.0/23", "flows": [
+            {"direction": "outbound", "peer": "shared", "protocol": "tcp", "ports": [443], "purpose": "exchange"}]},
+    }, platform)
+    hosts = [*platform_hosts(platform),
+             Host("tax-bureau-1", "tenant-tax-bureau", "workload", "10.100.0.4", network="10.100.0.0/24"),
+             Host("health-comm-1", "tenant-health-comm", "workload", "10.100.2.4", network="10.100.2.0/23")]
+    probes = plan_probes(hosts, load_flows(FLOWS_FILE, platform).by_id(), tenants)
+    declared = {(p.source, p.destination, p.port) for p in probes
+                if p.kind == "declared" and p.name.startswith("tenant.")}
+    assert declared == {("extranet-1", "tax-bureau-1", 8443), ("tax-bureau-1", "shared-1", 443),
+                        ("health-comm-1", "shared-1", 443)}
+    across = {(p.source, p.destination, p.port, p.expected) for p in probes if p.kind == "tenant-to-tenant"}
+    assert across == {(src, dst, port, "dropped") for src, dst in (("tax-bureau-1", "health-comm-1"),
+                                                                   ("health-comm-1", "tax-bureau-1"))
+                      for port in (22, 443, 8443)}
+    assert {p.port for p in probes if p.kind == "undeclared" and p.source == "tax-bureau-1"} == {8081}
