@@ -392,6 +392,13 @@ class Lab:
         return [Host(**entry) for entry in state.hosts] if state else []
 
 
+def lab_host_names(root: Path) -> list[str] | None:
+    """The names of the hosts in the lab of the environment at ``root`` (its state file, no process or network
+    call), or None when it has none up."""
+    state = LabState.load(root / "hosts" / "lab.json")
+    return [entry["name"] for entry in state.hosts] if state else None
+
+
 def _netns_empty(ns: str) -> bool:
     return not ip("netns", "pids", ns, check=False).stdout.strip()
 

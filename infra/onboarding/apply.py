@@ -3,9 +3,9 @@
 Steps, in order (each named in progress and on failure; a re-run resumes, see ``steps.py``):
 
 validate -> allocate (CIDR ledger) -> stack (tenant stack ``up`` with the policy pack) -> vault (the tenant's
-namespace, transit key, KV, PKI role, AppRole) -> hosts (baseline of its hosts) -> flows (which of its flows
-are open and which wait for admission) -> gate (the tenant-scoped compliance scan) -> report (JSON, HTML,
-PDF) -> admission.
+namespace, transit key, KV, PKI role, AppRole) -> hosts (the hosts its stack declares; with test hosts up,
+what to run for them) -> flows (which of its flows are open and which wait for admission) -> gate (the
+tenant-scoped compliance scan) -> report (JSON, HTML, PDF) -> admission.
 
 A tenant that fails the gate stays provisioned but "not admitted": its stack keeps ``admitted=false`` and its
 flows stay closed on the bridge (``close_tenant_flows``), so nothing reaches it from the extranet, and a re-run
@@ -28,10 +28,13 @@ from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
 from infra.config import load_platform
 from infra.config.tenant_request import TenantRequest, load_request
 from infra.engine import EngineError, Stack
+from infra.hosts.inventory import hosts_from_outputs
+from infra.hosts.lab import lab_host_names
 from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
 from infra.onboarding.record import ADMITTED, NOT_ADMITTED, OFFBOARDED, PROVISIONING, Record, Records, now
 from infra.onboarding.settings import Settings, digest, stack_name
 from infra.onboarding.steps import StepEvent, StepFailed, StepReporter, StepRunner
+from infra.onboarding.tenant_hosts import hosts_detail
 from infra.onboarding.vault_onboarding import apply_tenant, entry_document, tenant_entry
 from infra.recovery import recover
 from infra.tenants.ledger import Ledger, LedgerError
@@ -123,7 +126,7 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
     stack = settings.tenant_stack(request.id)
     runner.run("stack", lambda: _stack_up(stack, settings, request, progress))
     runner.run("vault", lambda: _vault(settings, entry, progress))
-    runner.run("hosts", lambda: _hosts(plan))
+    runner.run("hosts", lambda: _hosts(settings, stack))
     runner.run("flows", lambda: _flows(settings, plan))
     scan: dict[str, ScanResult] = {}
     runner.run("gate", lambda: _gate(settings, request, scan, runner, progress),
@@ -178,9 +181,14 @@ def _vault(settings: Settings, entry: Any, progress: Any) -> str:
             if changes else f"OpenBao namespace {entry.namespace}: as declared (no changes)")
 
 
-def _hosts(plan: TenantPlan) -> str:
-    # The tenant stack declares no instances yet (hosts in stacks arrive with issue 10 phase 2): nothing to harden.
-    return f"no hosts declared in stack {stack_name(plan.tenant)}: no baseline to apply"
+def _hosts(settings: Settings, stack: Stack) -> str:
+    """The hosts the tenant's stack exports, and what to run for them when this environment's lab is up
+    (``tenant_hosts.hosts_detail``); one `stack output` call, nothing else without a lab."""
+    outputs = stack.outputs()
+    hosts = hosts_from_outputs(outputs, f"stack {stack.name}") if outputs.get("hosts") else []
+    return hosts_detail(stack.name, hosts, lab_host_names(settings.state_dir), core_stack=settings.core_stack,
+                        bridge_stack=settings.bridge_stack,
+                        bridge_config_file=str(settings.bridge_config_file) if settings.bridge_config_file else None)
 
 
 def _flows(settings: Settings, plan: TenantPlan) -> str:

@@ -3,9 +3,11 @@
 evidence too and other modules' leftovers in a shared cloud would fail it.
 
 Two departments from their request files are onboarded and admitted; A cannot reach B (routes) nor read B's
-secrets (403); B's report holds only B's resources and the platform's; a re-run changes nothing; a SIGKILL of
-the engine under `apply` converges on the re-run with the cloud equal to the state; offboarding keeps exactly
-the archive and the keys; a bad request leaves nothing behind."""
+secrets (403); on test hosts built from the four stacks (as root), packets between A's and B's hosts are
+dropped at the bridge gateway while the flows A's request declares pass; B's report holds only B's resources
+and the platform's; a re-run changes nothing; a SIGKILL of the engine under `apply` converges on the re-run
+with the cloud equal to the state; offboarding keeps exactly the archive and the keys; a bad request leaves
+nothing behind."""
 
 from __future__ import annotations
 
@@ -25,9 +27,13 @@ import hvac.exceptions
 import pytest
 import yaml
 
+from infra.config import PLATFORM_FILE, load_platform
 from infra.engine import Stack
+from infra.hosts.lab import Lab
+from infra.hosts.probe import probe
 from infra.local.environment import LocalEnvironment
 from infra.local.paths import REPO_ROOT, LocalPaths
+from infra.onboarding.bridge_admission import admitted_tenants
 from tests.integration.moto_server import MOTO_ACCOUNT
 from tests.integration.test_engine_recovery import children, cloud_inventory, state_inventory, wait_for
 
@@ -205,6 +211,60 @@ def test_two_departments_are_onboarded_and_isolated(platform: Platform) -> None:
     assert set(owners) == {"", HEALTH}, owners
     tax_vpc = platform.tenant_stack(TAX).outputs()["vpcId"]
     assert not [f for f in report["findings"] if tax_vpc in f["resource"] or TAX in f["resource"]]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="test hosts need root (network namespaces and mounts)")
+def test_packets_between_departments_are_dropped_at_the_gateway(platform: Platform) -> None:
+    home = platform.env.paths.root
+    stacks = [platform.core.name, platform.bridge.name, *(f"tenant-{tenant}" for tenant in (TAX, HEALTH))]
+    lab = Lab(home, load_platform(PLATFORM_FILE))
+    up = platform.egov("local", "hosts", "up", *(arg for stack in stacks for arg in ("--stack", stack)))
+    try:
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        hosts = {host.name: host for host in lab.hosts()}
+        ec2 = platform.client("ec2")
+        tenant_hosts = {}
+        for tenant in (TAX, HEALTH):  # each department's host is its stack's instance, at the cloud's address
+            found = ec2.describe_instances(Filters=[{"Name": "tag:egov:tenant", "Values": [tenant]},
+                                                    {"Name": "instance-state-name", "Values": ["running"]}])
+            [instance] = [item for r in found["Reservations"] for item in r["Instances"]]
+            host = next(h for h in hosts.values() if h.instance_id == instance["InstanceId"])
+            assert host.address == instance["PrivateIpAddress"] and host.zone == f"tenant-{tenant}"
+            tenant_hosts[tenant] = host
+        gateway = next(h.name for h in hosts.values() if h.role == "gateway")
+        hardened = platform.egov("hosts", "harden", "--limit", gateway, "--bridge-stack", platform.bridge.name,
+                                 "--bridge-config-file", str(platform.bridge.config_path))
+        assert hardened.returncode == 0, hardened.stdout[-3000:] + hardened.stderr[-2000:]
+
+        report = probe(lab, home / "evidence", tenants=admitted_tenants(platform.bridge, load_platform(PLATFORM_FILE)))
+        # A -> B and B -> A: nothing passes, and the gateway's drop rule counted and logged it
+        across = [p for p in report.probes if p.kind == "tenant-to-tenant"]
+        tax, health = tenant_hosts[TAX].name, tenant_hosts[HEALTH].name
+        assert {(p.source, p.destination) for p in across} == {(tax, health), (health, tax)}
+        assert [(p.name, p.observed) for p in across if p.observed != "dropped"] == []
+        assert report.counters.get("not in the flow allowlist", 0) >= len(across)
+        for source in (tax, health):
+            assert any(p.nflog for p in across if p.source == source), f"no NFLOG line for a drop from {source}"
+        ssh = subprocess.run(["ip", "netns", "exec", lab.netns(tax), sys.executable, "-m", "infra.hosts.netprobe",
+                              "connect", "tcp", tenant_hosts[HEALTH].address, "22"], cwd=REPO_ROOT)
+        assert ssh.returncode == 1, "the tax bureau's host reached the health commission's sshd"
+
+        # every flow the tax bureau's request declares passes, in the direction it declares (it is admitted)
+        declared = yaml.safe_load((REPO_ROOT / "tenants" / f"{TAX}.yaml").read_text())["flows"]
+        passed = {(p.source, hosts[p.destination].zone if p.source == tax else hosts[p.source].zone, p.protocol,
+                   p.port) for p in report.probes if p.kind == "declared" and p.observed == "passed"
+                  and tax in (p.source, p.destination)}
+        for flow in declared:
+            peer = flow["destination"] if flow["source"] == "tenant" else flow["source"]
+            for port in flow["ports"]:
+                source = tax if flow["source"] == "tenant" else next(
+                    h.name for h in hosts.values() if h.zone == peer and h.role == "workload")
+                assert (source, peer, flow["protocol"], port) in passed, (flow, sorted(passed))
+    finally:
+        down = platform.egov("local", "hosts", "down")
+        assert down.returncode == 0, down.stderr
+        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert lab.prefix not in left and not (home / "hosts" / "lab.json").exists()
 
 
 def test_rerunning_apply_changes_nothing(platform: Platform) -> None:

@@ -221,3 +221,24 @@ def test_stack_listing_is_read_again_only_after_a_checkpoint_read_mid_write(monk
     answers[:] = [EngineError(["pulumi", "stack", "ls"], 1, "", "error: no such backend\n"), True]
     with pytest.raises(EngineError, match="no such backend"):
         onboarding._read_again_on_eof(listing, lambda _: None)
+
+
+def test_hosts_step_lists_the_declared_hosts_and_what_to_run_only_with_a_lab() -> None:
+    from infra.hosts.inventory import Host
+    from infra.onboarding.tenant_hosts import hosts_detail
+
+    host = Host("tax-bureau-1", "tenant-tax-bureau", "workload", "10.100.0.4", instance_id="i-1")
+    stacks = {"core_stack": "demo-core", "bridge_stack": "demo-bridge"}
+    assert hosts_detail("tenant-tax-bureau", [], None, **stacks) == (
+        "no hosts declared in stack tenant-tax-bureau: no baseline to apply")
+    without = hosts_detail("tenant-tax-bureau", [host], None, **stacks)
+    assert "tax-bureau-1 (workload, zone tenant-tax-bureau, 10.100.0.4, i-1)" in without
+    assert "no test hosts are up here" in without and "egov" not in without
+    lacking = hosts_detail("tenant-tax-bureau", [host], ["gateway-a", "bastion"], **stacks)
+    assert ("egov local hosts up --stack demo-core --stack demo-bridge --stack tenant-tax-bureau" in lacking
+            and "egov hosts harden --limit tax-bureau-1" in lacking)
+    inside = hosts_detail("tenant-tax-bureau", [host], ["gateway-a", "tax-bureau-1"], **stacks,
+                          bridge_config_file="/x/Pulumi.b.yaml")
+    assert "egov local hosts up" not in inside
+    assert ("egov hosts harden --limit role_gateway --bridge-stack demo-bridge --bridge-config-file "
+            "/x/Pulumi.b.yaml") in inside
