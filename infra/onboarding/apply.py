@@ -126,7 +126,7 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
     stack = settings.tenant_stack(request.id)
     runner.run("stack", lambda: _stack_up(stack, settings, request, progress))
     runner.run("vault", lambda: _vault(settings, entry, progress))
-    runner.run("hosts", lambda: _hosts(settings, stack))
+    runner.run("hosts", lambda: _hosts(settings, stack, progress))
     runner.run("flows", lambda: _flows(settings, plan))
     scan: dict[str, ScanResult] = {}
     runner.run("gate", lambda: _gate(settings, request, scan, runner, progress),
@@ -181,10 +181,11 @@ def _vault(settings: Settings, entry: Any, progress: Any) -> str:
             if changes else f"OpenBao namespace {entry.namespace}: as declared (no changes)")
 
 
-def _hosts(settings: Settings, stack: Stack) -> str:
+def _hosts(settings: Settings, stack: Stack, progress: Any) -> str:
     """The hosts the tenant's stack exports, and what to run for them when this environment's lab is up
-    (``tenant_hosts.hosts_detail``); one `stack output` call, nothing else without a lab."""
-    outputs = stack.outputs()
+    (``tenant_hosts.hosts_detail``); one `stack output` call (read again if it met another runner's write),
+    nothing else without a lab."""
+    outputs = _read_again_on_eof(stack.outputs, progress)
     hosts = hosts_from_outputs(outputs, f"stack {stack.name}") if outputs.get("hosts") else []
     return hosts_detail(stack.name, hosts, lab_host_names(settings.state_dir), core_stack=settings.core_stack,
                         bridge_stack=settings.bridge_stack,

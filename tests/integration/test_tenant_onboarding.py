@@ -369,6 +369,7 @@ def test_offboarding_keeps_the_archive_and_the_keys_only(platform: Platform) -> 
     stack = platform.tenant_stack(tenant)
     outputs = stack.outputs()
     vpc, key, archive = outputs["vpcId"], outputs["keyArn"], outputs["bucketNames"]["archive"]
+    assert [host["zone"] for host in outputs["hosts"]] == [f"tenant-{tenant}"]
     data_buckets = [name for kind, name in outputs["bucketNames"].items() if kind != "archive"]
     transit = platform.root(f"tenants/{tenant}").secrets.transit
     old = transit.encrypt_data(tenant, "b2xkIHNlY3JldA==", mount_point="transit")["data"]["ciphertext"]
@@ -391,6 +392,9 @@ def test_offboarding_keeps_the_archive_and_the_keys_only(platform: Platform) -> 
     for kind in ("describe_subnets", "describe_security_groups"):
         found = getattr(ec2, kind)(Filters=[{"Name": "tag:egov:tenant", "Values": [tenant]}])
         assert next(iter(v for k, v in found.items() if k != "ResponseMetadata")) == []
+    running = ec2.describe_instances(Filters=[{"Name": "tag:egov:tenant", "Values": [tenant]},
+                                              {"Name": "instance-state-name", "Values": ["pending", "running"]}])
+    assert running["Reservations"] == [] and "hosts" not in stack.outputs()  # its host went with the network
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert archive in buckets and not set(data_buckets) & buckets
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
