@@ -9,15 +9,22 @@ ledger's check-and-set costs under contention, on a real OpenBao (TLS, 127.0.0.1
 
 Run: ``.venv/bin/python bench/tenants.py [--ledger-only]`` (prints a Markdown table for bench/RESULTS.md).
 
-Onboarding: ``.venv/bin/python bench/tenants.py --onboarding [--count 20] [--parallel 1,4,8] [--format json,html,pdf]``
+Onboarding: ``.venv/bin/python bench/tenants.py --onboarding [--count 20] [--parallel 1,4,8] [--format json,html,pdf]
+[--flows none|sample]``
 brings up an embedded environment of its own (moto, OpenBao), deploys the platform (core + bridge,
 `egov vault apply`), then times `egov tenant apply` processes end to end (every step, the gate and the report
 included): one tenant alone, then ``count`` tenants with N running at once for each N. Every round onboards
 new departments (fresh ids, so nothing is skipped as done earlier), into the same growing cloud.
+
+The one tenant asks for the sample request's flows (tenants/tax-bureau.yaml), so its admission changes the
+bridge. The rounds of ``count`` ask for none unless ``--flows sample``: twenty departments with those flows do
+not fit one bridge's network-ACL quota (README, "Plan for scale"), and admission refuses the sixth or so. A
+bridge has 20 slots for departments, so every round runs on a platform (environment, core, bridge) of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -25,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +50,11 @@ SAMPLE = REPO_ROOT / "tenants" / "tax-bureau.yaml"
 RUNNERS = 20
 
 
-def _request_data(tenant: str) -> dict[str, Any]:
+def _request_data(tenant: str, *, flows: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = copy.deepcopy(yaml.safe_load(SAMPLE.read_text()))
     data.update(id=tenant, names={"zh": "测试部门", "en": f"Department {tenant}"})
+    if not flows:
+        data["flows"] = []
     return data
 
 
@@ -91,12 +101,13 @@ def _option(name: str, default: str) -> str:
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
-def _apply_all(env: dict[str, str], work: Path, tenants: list[str], parallel: int, options: list[str]) -> float:
+def _apply_all(env: dict[str, str], work: Path, tenants: list[str], parallel: int, options: list[str], *,
+               flows: bool = True) -> float:
     """Wall time of `egov tenant apply` for every tenant, ``parallel`` processes at a time."""
     paths = []
     for tenant in tenants:
         path = work / f"{tenant}.yaml"
-        path.write_text(yaml.safe_dump(_request_data(tenant), allow_unicode=True))
+        path.write_text(yaml.safe_dump(_request_data(tenant, flows=flows), allow_unicode=True))
         paths.append(path)
     start = time.perf_counter()
     pending = list(paths)
@@ -114,52 +125,65 @@ def _apply_all(env: dict[str, str], work: Path, tenants: list[str], parallel: in
     return time.perf_counter() - start
 
 
-def onboarding() -> None:
+@contextlib.contextmanager
+def _platform(work: Path, formats: str) -> Iterator[tuple[dict[str, str], list[str], float]]:
+    """A fresh embedded environment with core + bridge up and `egov vault apply` done: the environment, the
+    `egov tenant apply` options for it, and how long the two `up`s took. A bridge admits at most 20
+    departments (its slots), so each round gets a platform of its own."""
     from infra.engine import Stack
     from infra.local.environment import LocalEnvironment
 
+    local = LocalEnvironment(LocalPaths(work / "egov"))
+    stacks: list[Stack] = []
+    try:
+        local.up()
+        env = {**os.environ, **local.env(), "COLUMNS": "200"}
+        for name, kind in (("bench-core", "core"), ("bench-bridge", "bridge")):
+            stack = Stack(name, env=env, config_file=work / f"Pulumi.{name}.yaml")
+            stack.init(local.secrets_provider)
+            stack.set_config("kind", kind)
+            stacks.append(stack)
+        core, bridge = stacks
+        core.set_config("archiveForceDestroy", "true")
+        core.set_config("accountId", "123456789012")
+        bridge.set_config("coreStack", core.name)
+        start = time.perf_counter()
+        core.up()
+        bridge.up()
+        platform_seconds = time.perf_counter() - start
+        applied = subprocess.run([sys.executable, "-c", "from infra.cli.main import app; app()", "vault", "apply",
+                                  "--yes"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        if applied.returncode != 0:
+            raise SystemExit(f"egov vault apply failed: {applied.stderr}")
+        options = ["--core-stack", core.name, "--bridge-stack", bridge.name, "--bridge-config-file",
+                   str(bridge.config_path), "--account-id", "123456789012", "--format", formats]
+        yield env, options, platform_seconds
+    finally:
+        for stack in reversed(stacks):
+            stack.run("destroy", "--yes", "--skip-preview", check=False)
+        local.down()
+
+
+def onboarding() -> None:
     count = int(_option("--count", "20"))
     parallels = [int(n) for n in _option("--parallel", "1,4,8").split(",")]
     formats = _option("--format", "json,html,pdf")
+    flows_option = _option("--flows", "none")
+    if flows_option not in ("none", "sample"):
+        raise SystemExit(f"--flows {flows_option!r}: use none (the rounds' requests ask for no flows) or sample")
+    round_flows = flows_option == "sample"
     rows: list[tuple[str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="egov-bench-onboarding-") as temp:
-        work = Path(temp)
-        local = LocalEnvironment(LocalPaths(work / "egov"))
-        stacks: list[Stack] = []
-        try:
-            local.up()
-            env = {**os.environ, **local.env(), "COLUMNS": "200"}
-            for name, kind in (("bench-core", "core"), ("bench-bridge", "bridge")):
-                stack = Stack(name, env=env, config_file=work / f"Pulumi.{name}.yaml")
-                stack.init(local.secrets_provider)
-                stack.set_config("kind", kind)
-                stacks.append(stack)
-            core, bridge = stacks
-            core.set_config("archiveForceDestroy", "true")
-            core.set_config("accountId", "123456789012")
-            bridge.set_config("coreStack", core.name)
-            start = time.perf_counter()
-            core.up()
-            bridge.up()
-            rows.append(("platform: core + bridge `up` (not onboarding; for scale)", time.perf_counter() - start))
-            print(rows[-1], file=sys.stderr, flush=True)
-            applied = subprocess.run([sys.executable, "-c", "from infra.cli.main import app; app()", "vault", "apply",
-                                      "--yes"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-            if applied.returncode != 0:
-                raise SystemExit(f"egov vault apply failed: {applied.stderr}")
-            options = ["--core-stack", core.name, "--bridge-stack", bridge.name, "--bridge-config-file",
-                       str(bridge.config_path), "--account-id", "123456789012", "--format", formats]
-            rows.append(("1 tenant, `egov tenant apply` end to end", _apply_all(env, work, ["one-00"], 1, options)))
-            print(rows[-1], file=sys.stderr, flush=True)
-            for parallel in parallels:
-                tenants = [f"n{parallel}-{index:02d}" for index in range(count)]
-                seconds = _apply_all(env, work, tenants, parallel, options)
-                rows.append((f"{count} tenants, {parallel} at a time (wall)", seconds))
+    rounds = [("1 tenant, `egov tenant apply` end to end", ["one-00"], 1, True)]
+    rounds += [(f"{count} tenants, {parallel} at a time (wall)", [f"n{parallel}-{index:02d}" for index in range(count)],
+                parallel, round_flows) for parallel in parallels]
+    for label, tenants, parallel, flows in rounds:
+        with tempfile.TemporaryDirectory(prefix="egov-bench-onboarding-") as temp, \
+                _platform(Path(temp), formats) as (env, options, platform_seconds):
+            if not rows:
+                rows.append(("platform: core + bridge `up` (not onboarding; for scale)", platform_seconds))
                 print(rows[-1], file=sys.stderr, flush=True)
-        finally:
-            for stack in reversed(stacks):
-                stack.run("destroy", "--yes", "--skip-preview", check=False)
-            local.down()
+            rows.append((label, _apply_all(env, Path(temp), tenants, parallel, options, flows=flows)))
+            print(rows[-1], file=sys.stderr, flush=True)
     print(f"formats: {formats}\n| measure | seconds |\n|---|---:|")
     for label, value in rows:
         print(f"| {label} | {value:.1f} |", flush=True)
