@@ -7,6 +7,7 @@ tests run them without the engine and lets the scanner and the pack share :mod:`
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,8 +45,16 @@ class PolicyConfigError(ValueError):
 
 
 def platform_allowed_regions() -> list[str]:
-    """The allowlist every scan uses, from policies/platform.yaml (one source of truth)."""
-    return list(yaml.safe_load(PLATFORM_FILE.read_text())["allowed_regions"])
+    """The allowlist every scan uses, from policies/platform.yaml (one source of truth). Read once per version
+    of the file: the pack asks for every planned resource, and parsing the file each time was most of its
+    run time (bench/RESULTS.md, "Policy pack")."""
+    stat = PLATFORM_FILE.stat()
+    return list(_allowed_regions(str(PLATFORM_FILE), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _allowed_regions(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    return tuple(yaml.safe_load(Path(path).read_text())["allowed_regions"])
 
 
 @dataclass(frozen=True)
