@@ -1,4 +1,5 @@
-"""Files that hold secrets (keys, tokens, key shares): written 0600 from the first byte, atomically.
+"""Files that hold secrets (keys, tokens, key shares): written 0600 from the first byte, atomically; and
+directories in shared places (the temporary directory) that only this user can write.
 
 Shared by ``infra.local`` and ``infra.vault`` (which must not import each other's internals).
 """
@@ -6,6 +7,7 @@ Shared by ``infra.local`` and ``infra.vault`` (which must not import each other'
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -23,3 +25,27 @@ def write_private_file(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     tmp.replace(path)
+
+
+class UnsafeDirectory(RuntimeError):
+    """A directory egov would trust is not this user's alone (someone else made it, or others may write)."""
+
+
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only this user can write, made 0700 when missing. Under the shared temporary
+    directory another local user could have made it first (and then plant files or swap sockets in it), so
+    an existing one must be a real directory, owned by this user, without group or other write access;
+    anything else is refused rather than used."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.lstat()
+    problems = []
+    if not stat.S_ISDIR(info.st_mode):
+        problems.append("is not a directory (a symbolic link?)")
+    if info.st_uid != os.geteuid():
+        problems.append(f"belongs to uid {info.st_uid}, not to this user ({os.geteuid()})")
+    if info.st_mode & 0o022:
+        problems.append(f"is writable by others (mode {stat.S_IMODE(info.st_mode):o})")
+    if problems:
+        raise UnsafeDirectory(f"{path} {' and '.join(problems)}; egov will not use it: remove it (check who made "
+                              "it) and run again")
+    return path

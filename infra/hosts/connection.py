@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.files import private_directory
 from infra.hosts.inventory import Host
 
 
@@ -39,7 +40,7 @@ class Connection:
         shutil.rmtree(self.control_dir, ignore_errors=True)
 
     def options(self) -> list[str]:
-        self.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(self.control_dir)  # in the shared temporary directory: its sockets carry our sessions
         return [
             "-o", "BatchMode=yes",
             "-o", "IdentitiesOnly=yes",

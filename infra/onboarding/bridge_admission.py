@@ -11,7 +11,8 @@ Idempotent: the bridge exports the entries its last successful ``up`` applied (`
 when that already equals the config, nothing runs. A failed ``up`` leaves the config ahead of the output,
 so calling again runs ``up`` again (resumable). Calls for several tenants are serialised on this host by a
 lock named after the stack's config file (read, change, write and ``up`` happen under it); Pulumi's stack lock
-serialises the ``up`` itself between hosts.
+serialises the ``up`` itself between hosts. Calls waiting for the lock do not each run an ``up``: whoever holds
+it applies every pending change that passes the same checks in one (``bridge_queue``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from compliance.rules.pack import load_config
-from infra.config import FLOWS_FILE, PLATFORM_FILE, compile_bridge, load_flows, load_platform
+from infra.config import FLOWS_FILE, PLATFORM_FILE, ConfigError, compile_bridge, load_flows, load_platform
 from infra.config.compiler import ACL_ENTRY_LIMIT
 from infra.config.platform import Platform
 from infra.config.tenant_flows import CONFIG_KEY, MAX_SLOT, AdmittedTenant, parse_tenant_flows, raise_for
 from infra.engine import POLICY_PACK_DIR, Stack
+from infra.files import private_directory
+from infra.onboarding.bridge_queue import CLOSE, OPEN, pending_change, pending_changes, queue_directory
 from infra.tenants.plan import TenantPlan
 
 ACL_LIMIT_KEY = "aclEntryLimit"
@@ -63,47 +67,75 @@ def free_slot(entries: dict[str, Any], tenant: str) -> int:
 
 
 def open_tenant_flows(bridge: Stack, plan: TenantPlan, *, attachment_id: str | None = None,
-                      find_attachment: FindAttachment | None = None) -> None:
+                      find_attachment: FindAttachment | None = None) -> list[str]:
     """Add ``plan``'s tenant and its flows to the bridge and bring the bridge up (no ``up`` when nothing changes).
 
     The bridge's route back to the tenant's block goes through the tenant's transit-gateway attachment:
     ``attachment_id``, else the one ``find_attachment`` (default: the cloud, by the tenant's tag and block) finds.
+    Returns the tenants whose changes the ``up`` run here carried (see ``bridge_queue``), empty when none ran.
     """
-    with _locked(bridge):
-        entries = _entries(bridge)
-        if attachment_id is None:  # looked up every time: a re-created tenant network has a new attachment
-            attachment_id = (find_attachment or find_tenant_attachment)(bridge, plan)
-        wanted = {**entries, plan.tenant: bridge_entry(plan, free_slot(entries, plan.tenant), attachment_id)}
-        _converge(bridge, entries, wanted)
+    if attachment_id is None:  # looked up every time: a re-created tenant network has a new attachment
+        attachment_id = (find_attachment or find_tenant_attachment)(bridge, plan)
+    entry = bridge_entry(plan, 0, attachment_id)
+    del entry["slot"]  # given when applied: the lowest free one then
+    return _change(bridge, plan.tenant, OPEN, entry)
 
 
-def close_tenant_flows(bridge: Stack, tenant: str) -> None:
+def close_tenant_flows(bridge: Stack, tenant: str) -> list[str]:
     """Remove ``tenant``'s flows from the bridge and bring it up (no ``up`` when it has none there).
 
     Call it before the tenant's network is destroyed: the bridge's route back to the tenant's block points
-    at the tenant's attachment."""
-    with _locked(bridge):
-        entries = _entries(bridge)
-        wanted = {name: entry for name, entry in entries.items() if name != tenant}
-        _converge(bridge, entries, wanted)
+    at the tenant's attachment. Returns what ``open_tenant_flows`` returns."""
+    return _change(bridge, tenant, CLOSE, None)
 
 
 def admitted_tenants(bridge: Stack, platform: Platform) -> tuple[AdmittedTenant, ...]:
     """The admitted tenants in the bridge's config, validated (for `egov hosts harden`)."""
-    return parse_tenant_flows(_entries(bridge), platform)
+    return parse_tenant_flows(_entries(_config(bridge)), platform)
 
 
-def _converge(bridge: Stack, entries: dict[str, Any], wanted: dict[str, Any]) -> None:
-    config = _config(bridge)
-    platform, flows = _policy_inputs(bridge, config)
-    tenants = parse_tenant_flows(wanted, platform)  # a bad entry stops here, nothing written
-    compile_bridge(platform, flows, tenants=tenants, acl_entry_limit=_acl_limit(config))  # quotas too
-    if wanted != entries:
-        bridge.set_config(CONFIG_KEY, json.dumps(wanted, sort_keys=True, separators=(",", ":")))
-    applied = bridge.outputs().get(CONFIG_KEY)
-    if applied == wanted:
-        return
-    _with_pack(bridge).up()
+def _change(bridge: Stack, tenant: str, action: str, entry: dict[str, Any] | None) -> list[str]:
+    """Publish the change, take the lock, and apply it with whatever else is pending (``bridge_queue``)."""
+    lock = _lock_path(bridge)
+    with pending_change(queue_directory(lock), tenant, action, entry), _locked(lock):
+        config = _config(bridge)
+        entries = _entries(config)
+        platform, flows = _policy_inputs(bridge, config)
+        limit = _acl_limit(config)
+
+        def check(wanted: dict[str, Any]) -> None:
+            tenants = parse_tenant_flows(wanted, platform)  # a bad entry stops here, nothing written
+            compile_bridge(platform, flows, tenants=tenants, acl_entry_limit=limit)  # quotas too
+
+        wanted = _with_change(entries, tenant, action, entry)
+        check(wanted)  # the caller's own change: its refusal is the caller's error
+        carried = [tenant]
+        for other in pending_changes(queue_directory(lock)):
+            if other.tenant == tenant:
+                continue
+            try:
+                candidate = _with_change(wanted, other.tenant, other.action, other.entry)
+                if candidate != wanted:
+                    check(candidate)
+            except ConfigError:  # left for its own caller, who reports why
+                continue
+            if candidate == wanted:
+                continue
+            wanted = candidate
+            carried.append(other.tenant)
+        if wanted != entries:
+            bridge.set_config(CONFIG_KEY, json.dumps(wanted, sort_keys=True, separators=(",", ":")))
+        if bridge.outputs().get(CONFIG_KEY) == wanted:
+            return []
+        _with_pack(bridge).up()
+        return carried
+
+
+def _with_change(entries: dict[str, Any], tenant: str, action: str, entry: dict[str, Any] | None) -> dict[str, Any]:
+    if action == CLOSE:
+        return {name: value for name, value in entries.items() if name != tenant}
+    assert entry is not None
+    return {**entries, tenant: {"slot": free_slot(entries, tenant), **entry}}
 
 
 def _with_pack(bridge: Stack) -> Stack:
@@ -118,8 +150,8 @@ def _config(bridge: Stack) -> dict[str, Any]:
     return {key.split(":", 1)[-1]: item.get("value") for key, item in raw.items() if isinstance(item, dict)}
 
 
-def _entries(bridge: Stack) -> dict[str, Any]:
-    text = _config(bridge).get(CONFIG_KEY)
+def _entries(config: dict[str, Any]) -> dict[str, Any]:
+    text = config.get(CONFIG_KEY)
     if not text:
         return {}
     data = json.loads(text) if isinstance(text, str) else text
@@ -144,12 +176,16 @@ def _acl_limit(config: dict[str, Any]) -> int:
     return int(value) if isinstance(value, str) and value.isdigit() else ACL_ENTRY_LIMIT
 
 
-@contextmanager
-def _locked(bridge: Stack) -> Iterator[None]:
-    """Serialise read-change-write-up of the bridge's config on this host: a lock file named after the config
-    file (not the file itself, which the CLI replaces when it writes)."""
+def _lock_path(bridge: Stack) -> Path:
+    """A lock file named after the bridge's config file (not the file itself, which the CLI replaces when it
+    writes), in this user's own directory: the pending changes beside it decide what the bridge admits."""
     digest = hashlib.sha256(str(bridge.config_path.resolve()).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"egov-bridge-config-{digest}.lock"
+    return private_directory(Path(tempfile.gettempdir()) / f"egov-{os.geteuid()}") / f"bridge-config-{digest}.lock"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialise read-change-write-up of the bridge's config on this host."""
     with open(path, "a", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

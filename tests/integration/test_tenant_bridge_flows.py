@@ -1,8 +1,8 @@
 """Admitted tenants' flows on the deployed bridge (core + bridge through the real engine on the embedded cloud):
 ``open_tenant_flows`` adds exactly the tenant's flows on the bridge side (SG rules, NACL entries, transit
 routes), a second tenant leaves the first's untouched, an unchanged admission runs no ``up``, closing
-removes exactly what opening added, and the scanner's isolation checks pass with admitted tenants and fail
-on an Internet-to-extranet opening seeded with boto3.
+removes exactly what opening added, changes waiting behind the lock ride on one ``up``, and the scanner's
+isolation checks pass with admitted tenants and fail on an Internet-to-extranet opening seeded with boto3.
 
 The tenants' own side is a VPC and transit-gateway attachment made with plain boto3, tagged as the ``Tenant``
 component tags them: the bridge needs only their blocks and attachments (the tenant stack is the tenantops
@@ -24,7 +24,14 @@ from infra.config import PLATFORM_FILE, ConfigError, load_platform
 from infra.engine import Stack
 from infra.hosts.harden import compile_ruleset
 from infra.local.environment import LocalEnvironment
-from infra.onboarding.bridge_admission import admitted_tenants, close_tenant_flows, open_tenant_flows
+from infra.onboarding.bridge_admission import (
+    _lock_path,
+    admitted_tenants,
+    bridge_entry,
+    close_tenant_flows,
+    open_tenant_flows,
+)
+from infra.onboarding.bridge_queue import CLOSE, OPEN, pending_change, queue_directory
 from infra.repository import REPO_ROOT
 from infra.tenants.allocation import Allocation
 from infra.tenants.plan import TenantPlan, make_plan
@@ -86,6 +93,11 @@ def snapshot(ec2: Any, core: Stack, bridge: Stack) -> Snapshot:
                 if e["RuleNumber"] < 32767},
         "routes": routes,
     }
+
+
+def without_rule_ids(found: Snapshot) -> Snapshot:
+    """A snapshot to compare with one taken before the rules were re-created (their ids are new)."""
+    return {**found, "sg": {rule[:-1] for rule in found["sg"]}}
 
 
 def added(after: Snapshot, before: Snapshot) -> Snapshot:
@@ -231,4 +243,18 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     history = updates(bridge)
     close_tenant_flows(bridge, "health-comm")  # already closed: no update
     assert updates(bridge) == history
+
+    # 7. admissions waiting behind the lock ride on one update: health-comm's change is published (as its runner
+    #    does before it takes the lock), then tax-bureau's call applies both; health-comm's own call finds it done
+    queue = queue_directory(_lock_path(bridge))
+    entry = bridge_entry(plan_of("health-comm"), 0, tenants["health-comm"][1])
+    del entry["slot"]
+    with pending_change(queue, "health-comm", OPEN, entry):
+        assert open_tenant_flows(bridge, plan_of("tax-bureau")) == ["tax-bureau", "health-comm"]
+        assert open_tenant_flows(bridge, plan_of("health-comm")) == []
+    assert updates(bridge) == history + 1
+    assert without_rule_ids(snapshot(ec2, core, bridge)) == without_rule_ids(with_both)  # same slots, same numbers
+    with pending_change(queue, "tax-bureau", CLOSE, None):
+        assert close_tenant_flows(bridge, "health-comm") == ["health-comm", "tax-bureau"]
+    assert updates(bridge) == history + 2 and snapshot(ec2, core, bridge) == base
 
