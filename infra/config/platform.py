@@ -25,6 +25,7 @@ MANAGEMENT = "management"
 SHARED = "shared"
 REQUIRED_ZONES = (EXTRANET, INTERNET, MANAGEMENT, SHARED)
 BRIDGE = "bridge"
+TENANT_ZONE_PREFIX = "tenant-"  # a tenant's own network in host inventories and the lab: no platform zone
 INSPECTION_TIER = "inspection"
 DEFAULT_ALLOWED_REGIONS = ("cn-north-1", "cn-northwest-1")
 ZONE_NAME_MAX = 20
@@ -238,6 +239,13 @@ def _check_zone_names(zones: Mapping[Any, Any], out: Collector) -> None:
         invalid = name_problem(str(name), "zone name", ZONE_NAME_MAX)
         if invalid is not None:
             out.add(("zones", str(name)), invalid.message, invalid.hint)
+        elif str(name).startswith(TENANT_ZONE_PREFIX):
+            out.add(
+                ("zones", str(name)),
+                f"zone names starting '{TENANT_ZONE_PREFIX}' are reserved: a department's hosts are in zone "
+                f"'{TENANT_ZONE_PREFIX}<tenant id>', so this zone's hosts and a tenant's would share a segment",
+                f"rename it, e.g. '{str(name).removeprefix(TENANT_ZONE_PREFIX)}-zone'",
+            )
 
 
 def _check_subnets(

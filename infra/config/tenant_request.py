@@ -27,7 +27,7 @@ from typing import Any
 import jsonschema
 
 from infra.config.fields import parse_cidr
-from infra.config.platform import EXTRANET, INTERNET, SHARED, Platform
+from infra.config.platform import EXTRANET, INTERNET, SHARED, TENANT_ZONE_PREFIX, Platform
 from infra.config.problems import (
     Collector,
     ConfigError,
@@ -49,7 +49,6 @@ SMALLEST_PREFIX = 26  # 64 addresses: two AZs x two tiers of /28
 PLATFORM_MLPS_LEVEL = 3
 ROOT_FIELD = "<document>"  # the field named when the document itself is not a mapping
 
-TENANT_ZONE_PREFIX = "tenant-"
 
 
 def tenant_zone(tenant_id: str) -> str:

@@ -410,6 +410,22 @@ def test_bad_zone_name() -> None:
     )
 
 
+def test_zone_named_like_a_tenants_network_is_reserved() -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["zones"]["tenant-tax"] = {
+            "cidr": "10.70.0.0/16",
+            "subnets": {"app": {"cn-north-1a": "10.70.0.0/24", "cn-north-1b": "10.70.1.0/24"}},
+        }
+
+    assert only_problem(doc(change)) == Problem(
+        FILE,
+        "zones.tenant-tax",
+        "zone names starting 'tenant-' are reserved: a department's hosts are in zone 'tenant-<tenant id>', so "
+        "this zone's hosts and a tenant's would share a segment",
+        "rename it, e.g. 'tax-zone'",
+    )
+
+
 def test_internet_gateway_only_in_the_internet_zone() -> None:
     assert only_problem(doc(lambda d: zone("extranet", d).update(internet_gateway=True))) == Problem(
         FILE,
