@@ -134,13 +134,15 @@ def _admitted_tenants(bridge_stack: str | None, config_file: str | None = None):
     if config_file is not None and not Path(config_file).is_file():
         raise FileNotFoundError(f"--bridge-config-file {config_file}: no such file (the bridge stack's config, "
                                 f"e.g. Pulumi.{name}.yaml)")
-    stack = Stack(name, env=LocalEnvironment().env(), config_file=Path(config_file) if config_file else None)
     try:
+        stack = Stack(name, env=LocalEnvironment().env(), config_file=Path(config_file) if config_file else None)
         return admitted_tenants(stack, load_platform(PLATFORM_FILE))
-    except EngineError:
+    except (EngineError, LocalEnvError):
         if bridge_stack is not None:
             raise
-        return ()  # the demo's bridge is not deployed here: no tenant is admitted on it (fewer accepts, never more)
+        # the demo's bridge is not deployed in this environment (or it was never started): no tenant is admitted
+        # on it (fewer accepts, never more)
+        return ()
 
 
 _BRIDGE_CONFIG_OPTION = typer.Option(None, "--bridge-config-file", help="The bridge stack's config file, when it "

@@ -20,6 +20,7 @@ state file recorded.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import ipaddress
@@ -29,11 +30,13 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from infra.config import Platform
+from infra.config.platform import TENANT_ZONE_PREFIX
 from infra.hosts.connection import Connection
 from infra.hosts.image import HostImage, default_image_dir
 from infra.hosts.inventory import BRIDGE_ZONE, Host, write_inventory
@@ -171,9 +174,13 @@ class Lab:
         self._check_hosts(hosts)
         lower = self.image.ensure(progress)
         self.ensure_key()
+        with self.locked():
+            return self._up(hosts, lower, progress)
+
+    def _up(self, hosts: list[Host], lower: Path, progress: Progress) -> list[Host]:
         if self.state_file.exists():
             progress("removing the previous lab")
-            self.down()
+            self._down()
         self._check_mgmt_free()
         state = LabState(self.prefix, str(self.mgmt), self.root_link)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -186,7 +193,7 @@ class Lab:
                 state.save(self.state_file)
             self._wait_ssh(placed)
         except BaseException:
-            self.down()
+            self._down()
             raise
         self._write_known_hosts(placed)
         write_inventory(self.inventory, placed, self.key, str(self.mgmt))
@@ -263,21 +270,150 @@ class Lab:
                     leg = gateway_leg(networks[zone])
                     self._leg(ns, f"h{index}z{number + 1}", zone, f"eth{number + 1}", str(leg), str(leg.ip))
             else:
-                own = networks[host.zone]
-                self._leg(ns, f"h{index}z0", host.zone, "eth0", f"{host.address}/{own.prefixlen}", host.address)
-                via = gateway_leg(own).ip
-                # Every platform network but its own, and the tenants' pool (the host's own tenant block, if it
-                # is a tenant's, stays on-link: the more specific route wins), through the gateway.
-                routed = [str(networks[name]) for name in networks if name in platform_networks and name != host.zone]
-                if tenant_pool is not None:
-                    routed.append(str(tenant_pool))
-                for network in routed:
-                    ip("-n", ns, "route", "add", network, "via", str(via))
+                self._zone_leg(host, index, networks, tenant_pool)
             placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
                                host.availability_zone, host.network))
             state.hosts.append(placed[-1].to_dict())
             state.save(self.state_file)
         return placed
+
+    def _zone_leg(self, host: Host, index: int, networks: dict[str, Any], tenant_pool: Any) -> None:
+        """A host's leg on its zone's segment, and its routes: every platform network but its own, and the
+        tenants' pool (the host's own tenant block, if it is a tenant's, stays on-link: the more specific route
+        wins), through the gateway."""
+        ns = self.netns(host.name)
+        own = networks[host.zone]
+        self._leg(ns, f"h{index}z0", host.zone, "eth0", f"{host.address}/{own.prefixlen}", host.address)
+        via = gateway_leg(own).ip
+        platform_networks = set(self.platform.networks())
+        routed = [str(networks[name]) for name in networks if name in platform_networks and name != host.zone]
+        if tenant_pool is not None:
+            routed.append(str(tenant_pool))
+        for network in routed:
+            ip("-n", ns, "route", "add", network, "via", str(via))
+
+    # --- add: a department's hosts into a running lab ---------------------------------------------
+    def add(self, hosts: list[Host], progress: Progress = lambda _m: None) -> list[Host]:
+        """Put tenants' ``hosts`` into the running lab (the onboarding ``hosts`` step): a segment per new
+        tenant, a leg on it for the forwarding gateway, each host on its segment and the management segment,
+        and the tenant pool routed through the gateway from every platform host. Hosts already in the lab are
+        left as they are. Returns the added hosts with their management addresses. A failure removes what it
+        made (the lab stays as it was); platform hosts come only from `egov local hosts up`."""
+        if os.geteuid() != 0:
+            raise LocalEnvError("the test hosts need root (network namespaces, mounts); run as root")
+        with self.locked():
+            state = LabState.load(self.state_file)
+            if state is None:
+                raise LocalEnvError(f"no test hosts are up in {self.dir}: `egov local hosts up` first")
+            present = [Host(**entry) for entry in state.hosts]
+            by_name = {host.name: host for host in present}
+            new = []
+            for host in hosts:
+                known = by_name.get(host.name)
+                if known is None:
+                    new.append(host)
+                elif (known.zone, known.address, known.network) != (host.zone, host.address, host.network):
+                    raise LocalEnvError(f"host {host.name} is in the lab as {known.zone} {known.address}, its stack "
+                                        f"now says {host.zone} {host.address}: rebuild the lab (`egov local hosts up`)")
+            if not new:
+                return []
+            for host in new:
+                if not host.zone.startswith(TENANT_ZONE_PREFIX) or host.role == "gateway":
+                    raise LocalEnvError(f"host {host.name} (zone {host.zone}, role {host.role}) is a platform host: "
+                                        "only departments' hosts are added to a running lab; rebuild it instead")
+            self._check_hosts(present + new)
+            lower = self.image.ensure(progress)
+            networks = lab_networks(self.platform, present + new)
+            before = LabState(**json.loads(json.dumps(asdict(state))))
+            made_links: list[str] = []
+            try:
+                placed = self._add_wired(present, new, networks, state, made_links, progress)
+                for host in placed:
+                    progress(f"starting {host.name}")
+                    state.pids[host.name] = self._start(host, lower)
+                    state.save(self.state_file)
+                self._wait_ssh(placed)
+            except BaseException:
+                self._undo(state, before, made_links)
+                raise
+            everyone = present + placed
+            self._write_known_hosts(everyone)
+            write_inventory(self.inventory, everyone, self.key, str(self.mgmt))
+            Connection.for_hosts_dir(self.dir).write_ssh_config(self.dir / "ssh" / "config", everyone)
+            return placed
+
+    def _add_wired(self, present: list[Host], new: list[Host], networks: dict[str, Any], state: LabState,
+                   made_links: list[str], progress: Progress) -> list[Host]:
+        forwarder = next((h for h in present if h.role == "gateway"), None)
+        if forwarder is None:
+            raise LocalEnvError("the lab has no gateway host: rebuild it (`egov local hosts up`)")
+        forwarder_ns = self.netns(forwarder.name)
+        pool = self.platform.tenant_pool
+        progress("wiring the new segments")
+        for zone in sorted({h.zone for h in new} - {h.zone for h in present}):
+            bridge = self.segment(zone)
+            ip("-n", self.switch, "link", "add", bridge, "type", "bridge")
+            made_links.append(bridge)
+            ip("-n", self.switch, "link", "set", bridge, "up")
+            legs = [link["ifname"] for link in json.loads(ip("-n", forwarder_ns, "-j", "link", "show").stdout)]
+            number = 1 + max((int(name[3:]) for name in legs if name[:3] == "eth" and name[3:].isdigit()),
+                             default=0)
+            leg = gateway_leg(networks[zone])
+            tag = f"h{self._index(forwarder)}z{number}"
+            made_links.append(f"{self.prefix}{tag}"[:15])
+            self._leg(forwarder_ns, tag, zone, f"eth{number}", str(leg), str(leg.ip))
+        if pool is not None:  # a lab built without tenants routed no tenant block anywhere
+            for host in present:
+                if host.role != "gateway" and host.zone in self.platform.networks():
+                    via = gateway_leg(networks[host.zone]).ip
+                    ip("-n", self.netns(host.name), "route", "replace", str(pool), "via", str(via))
+        placed = []
+        next_index = 1 + max(self._index(host) for host in present)
+        for offset, host in enumerate(new):
+            index = next_index + offset
+            ns = self.netns(host.name)
+            self._add_netns(ns, state)
+            ip("-n", ns, "link", "set", "lo", "up")
+            mgmt = str(self.mgmt.network_address + 10 + index)
+            self._leg(ns, f"h{index}m", MGMT, "mgmt0", f"{mgmt}/{self.mgmt.prefixlen}", mgmt, isolated=True)
+            self._zone_leg(host, index, networks, pool)
+            placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
+                               host.availability_zone, host.network))
+            state.hosts.append(placed[-1].to_dict())
+            state.save(self.state_file)
+        return placed
+
+    def _index(self, host: Host) -> int:
+        """The host's number in the lab (its management address and its links' names derive from it)."""
+        return int(ipaddress.ip_address(host.mgmt_address)) - int(self.mgmt.network_address) - 10
+
+    def _undo(self, state: LabState, before: LabState, made_links: list[str]) -> None:
+        """Remove what a failed ``add`` made: its hosts' processes and namespaces, its segments and legs."""
+        added = [ns for ns in state.namespaces if ns not in before.namespaces]
+        for name, pid in state.pids.items():
+            if name not in before.pids and _is_our_unshare(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        for ns in added:
+            _wait(functools.partial(_netns_empty, ns), 10.0)
+            ip("netns", "del", ns, check=False)
+        for link in reversed(made_links):
+            ip("-n", self.switch, "link", "del", link, check=False)
+        for name in (entry["name"] for entry in state.hosts if entry not in before.hosts):
+            shutil.rmtree(self.dir / "run" / name, ignore_errors=True)
+        before.save(self.state_file)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise changes to this lab (adding hosts, hardening the gateways for a new set of tenants) between
+        onboarding runs on this machine."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / "lab.lock", "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _add_netns(self, ns: str, state: LabState) -> None:
         ip("netns", "add", ns)
@@ -339,6 +475,12 @@ class Lab:
     # --- down and status ---------------------------------------------------------------------
     def down(self, progress: Progress = lambda _m: None) -> None:
         """Stop the hosts we started (by recorded PID), delete our namespaces and link, and the hosts' state."""
+        if not self.state_file.exists():
+            return
+        with self.locked():
+            self._down(progress)
+
+    def _down(self, progress: Progress = lambda _m: None) -> None:
         state = LabState.load(self.state_file)
         if state is None:
             return

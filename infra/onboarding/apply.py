@@ -28,13 +28,20 @@ from compliance.scan import ScanOptions, ScanResult, run_scan, write_folder
 from infra.config import load_platform
 from infra.config.tenant_request import TenantRequest, load_request
 from infra.engine import EngineError, Stack
-from infra.hosts.inventory import hosts_from_outputs
+from infra.hosts.inventory import Host, hosts_from_outputs
 from infra.hosts.lab import lab_host_names
 from infra.onboarding.bridge_admission import close_tenant_flows, open_tenant_flows
 from infra.onboarding.record import ADMITTED, NOT_ADMITTED, OFFBOARDED, PROVISIONING, Record, Records, now
 from infra.onboarding.settings import Settings, digest, stack_name
 from infra.onboarding.steps import StepEvent, StepFailed, StepReporter, StepRunner
-from infra.onboarding.tenant_hosts import hosts_detail
+from infra.onboarding.tenant_hosts import (
+    baseline_in_lab,
+    can_harden_here,
+    gateways_for_admitted,
+    hosts_detail,
+    lab_lacks,
+    tenant_in_lab,
+)
 from infra.onboarding.vault_onboarding import apply_tenant, entry_document, tenant_entry
 from infra.recovery import recover
 from infra.tenants.ledger import Ledger, LedgerError
@@ -126,7 +133,9 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
     stack = settings.tenant_stack(request.id)
     runner.run("stack", lambda: _stack_up(stack, settings, request, progress))
     runner.run("vault", lambda: _vault(settings, entry, progress))
-    runner.run("hosts", lambda: _hosts(settings, stack, progress))
+    already_admitted = runner.record.get("state") == ADMITTED
+    runner.run("hosts", lambda: _hosts(settings, stack, already_admitted, progress),
+               always=_lab_lacks_hosts(settings, stack, progress))
     runner.run("flows", lambda: _flows(settings, plan))
     scan: dict[str, ScanResult] = {}
     runner.run("gate", lambda: _gate(settings, request, scan, runner, progress),
@@ -181,15 +190,36 @@ def _vault(settings: Settings, entry: Any, progress: Any) -> str:
             if changes else f"OpenBao namespace {entry.namespace}: as declared (no changes)")
 
 
-def _hosts(settings: Settings, stack: Stack, progress: Any) -> str:
-    """The hosts the tenant's stack exports, and what to run for them when this environment's lab is up
-    (``tenant_hosts.hosts_detail``); one `stack output` call (read again if it met another runner's write),
-    nothing else without a lab."""
-    outputs = _read_again_on_eof(stack.outputs, progress)
-    hosts = hosts_from_outputs(outputs, f"stack {stack.name}") if outputs.get("hosts") else []
+def _hosts(settings: Settings, stack: Stack, admitted: bool, progress: Any) -> str:
+    """The hosts the tenant's stack exports (one `stack output` call, read again if it met another runner's
+    write). With this environment's lab up and root: into the lab with the baseline, and the gateways' ruleset
+    again when the tenant was admitted before (admission does it otherwise); else what to run for them
+    (``tenant_hosts``)."""
+    hosts = _declared_hosts(stack, progress)
+    if hosts and can_harden_here(settings.state_dir):
+        detail = baseline_in_lab(settings.state_dir, stack.name, hosts, progress)
+        if admitted:
+            detail += "; " + gateways_for_admitted(settings.state_dir, settings.bridge(), progress)
+        return detail
     return hosts_detail(stack.name, hosts, lab_host_names(settings.state_dir), core_stack=settings.core_stack,
                         bridge_stack=settings.bridge_stack,
                         bridge_config_file=str(settings.bridge_config_file) if settings.bridge_config_file else None)
+
+
+def _declared_hosts(stack: Stack, progress: Any) -> list[Host]:
+    outputs = _read_again_on_eof(stack.outputs, progress)
+    return hosts_from_outputs(outputs, f"stack {stack.name}") if outputs.get("hosts") else []
+
+
+def _lab_lacks_hosts(settings: Settings, stack: Stack, progress: Any) -> bool:
+    """The hosts step runs again, though done, when a lab is up here and lacks the tenant's hosts (a lab built
+    after the first run); no engine call without a lab."""
+    if not can_harden_here(settings.state_dir) or not stack.config_path.exists():
+        return False
+    try:
+        return lab_lacks(settings.state_dir, _declared_hosts(stack, progress))
+    except EngineError:  # no stack yet: its step comes first
+        return False
 
 
 def _flows(settings: Settings, plan: TenantPlan) -> str:
@@ -296,12 +326,29 @@ def _admission(settings: Settings, stack: Stack, plan: TenantPlan, passed: bool,
             stack.set_config("admitted", "false")
             stack.up()
         runner.update(lambda record: record.__setitem__("state", NOT_ADMITTED))
-        return "not admitted: admitted=false stays, flows to and from the extranet stay closed"
+        return "not admitted: admitted=false stays, flows to and from the extranet stay closed" + \
+            _gateways(settings, plan, progress)
     if _config(stack).get("admitted") != "true":
         stack.set_config("admitted", "true")
         progress(f"pulumi up {stack.name} (admitted: opening its extranet routes and rules)")
         stack.up()
     progress(f"opening the flows of {plan.tenant} on the bridge")
-    open_tenant_flows(settings.bridge(), plan)
+    carried = open_tenant_flows(settings.bridge(), plan)
     runner.update(lambda record: record.__setitem__("state", ADMITTED))
-    return "admitted: its flows to and from the extranet are open (tenant stack and bridge)"
+    return ("admitted: its flows to and from the extranet are open (tenant stack and bridge)" + _bridge_note(carried)
+            + _gateways(settings, plan, progress))
+
+
+def _gateways(settings: Settings, plan: TenantPlan, progress: Any = lambda _m: None) -> str:
+    """The lab's gateways get the bridge's admitted tenants again when the tenant's hosts are in the lab."""
+    if not can_harden_here(settings.state_dir) or not tenant_in_lab(settings.state_dir, plan.tenant):
+        return ""
+    return "; " + gateways_for_admitted(settings.state_dir, settings.bridge(), progress)
+
+
+def _bridge_note(carried: list[str]) -> str:
+    """Which departments the bridge `up` run here carried; none ran when another run's `up` already had it."""
+    if not carried:
+        return "; the bridge already had them (no bridge `up` here)"
+    others = carried[1:]
+    return f"; one bridge `up` also carried {', '.join(others)}" if others else ""
