@@ -297,8 +297,9 @@ class Lab:
         """Put tenants' ``hosts`` into the running lab (the onboarding ``hosts`` step): a segment per new
         tenant, a leg on it for the forwarding gateway, each host on its segment and the management segment,
         and the tenant pool routed through the gateway from every platform host. Hosts already in the lab are
-        left as they are. Returns the added hosts with their management addresses. A failure removes what it
-        made (the lab stays as it was); platform hosts come only from `egov local hosts up`."""
+        left as they are. Returns the added hosts with their management addresses. A failure removes the hosts,
+        segments and legs it made; the platform hosts' route to the tenant pool stays (it leads to the gateway,
+        which forwards declared flows only). Platform hosts come only from `egov local hosts up`."""
         if os.geteuid() != 0:
             raise LocalEnvError("the test hosts need root (network namespaces, mounts); run as root")
         with self.locked():

@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import replace
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,15 +165,20 @@ class FakeStack:
     (False, "true", 1, "close", "not admitted"),   # admitted before, failing now: extranet side removed
 ])
 def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pytest.MonkeyPatch, passed: bool,
-                                                                 was: str, ups: int, bridge: str, state: str) -> None:
+                                                                 was: str, ups: int, bridge: str, state: str,
+                                                                 tmp_path: Path) -> None:
     import infra.onboarding.apply as onboarding
 
     calls: list[str] = []
-    monkeypatch.setattr(onboarding, "open_tenant_flows", lambda _bridge, plan: calls.append(f"open {plan.tenant}"))
+    def opened(_bridge: object, plan: Any) -> list[str]:
+        calls.append(f"open {plan.tenant}")
+        return [plan.tenant]
+
+    monkeypatch.setattr(onboarding, "open_tenant_flows", opened)
     monkeypatch.setattr(onboarding, "close_tenant_flows", lambda _bridge, tenant: calls.append(f"close {tenant}"))
     stack = FakeStack(was)
     monkeypatch.setattr(onboarding, "_config", lambda s: dict(s.config))
-    settings = type("S", (), {"bridge": lambda self: "bridge"})()
+    settings = type("S", (), {"bridge": lambda self: "bridge", "state_dir": tmp_path})()  # no test hosts there
     records = MemoryRecords()
     steps = StepRunner(records, "tax-bureau", "d1", lambda _: None)  # type: ignore[arg-type]
     onboarding._admission(settings, stack, _plan("t", False), passed, steps, lambda _: None)  # type: ignore[arg-type]
