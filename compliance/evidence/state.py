@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from compliance.evidence.cloud import SourceUnreachable
@@ -22,6 +24,7 @@ cloud's own answer leaves it out (moto's search_transit_gateway_routes does)."""
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of an encrypted secret value
 SECRET_NAMES = ("password", "passphrase", "secret", "secretkey", "secretaccesskey", "token", "privatekey",
                 "apikey", "clientsecret")
+EXPORTS_AT_ONCE = 4
 PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 
@@ -49,13 +52,15 @@ class StateCollector:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.env = dict(os.environ if environ is None else environ)
         self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     @property
     def address(self) -> str:
         return self.env.get("PULUMI_BACKEND_URL", "(the CLI's current login)")
 
     def _run(self, *args: str, stack: str = "_list") -> str:
-        self.calls[f"pulumi {' '.join(args[:2])}"] = self.calls.get(f"pulumi {' '.join(args[:2])}", 0) + 1
+        with self._lock:
+            self.calls[f"pulumi {' '.join(args[:2])}"] = self.calls.get(f"pulumi {' '.join(args[:2])}", 0) + 1
         try:
             return Stack(stack, env=self.env).run(*args, stack_flag=stack != "_list").stdout
         except (EngineError, FileNotFoundError, OSError) as exc:
@@ -66,10 +71,16 @@ class StateCollector:
         stacks = json.loads(self._run("stack", "ls", "--json", "--all") or "[]")
         found = []
         routes: list[dict[str, str]] = []
-        for entry in stacks:
-            name = str(entry["name"])
+        names = [str(entry["name"]) for entry in stacks]
+
+        def export(name: str) -> dict[str, Any]:
             progress(f"state: exporting {name}")
-            deployment = json.loads(self._run("stack", "export", stack=name)).get("deployment") or {}
+            return json.loads(self._run("stack", "export", stack=name)).get("deployment") or {}
+
+        # one CLI process per stack, a few at a time: a tenant's gate reads every stack of the backend
+        with ThreadPoolExecutor(max_workers=EXPORTS_AT_ONCE) as pool:
+            deployments = list(pool.map(export, names))
+        for name, deployment in zip(names, deployments, strict=True):
             provider = deployment.get("secrets_providers") or {}
             paths = [f"{r.get('urn')}:{p}" for r in deployment.get("resources") or ()
                      for p in plaintext_secrets({"inputs": r.get("inputs"), "outputs": r.get("outputs")})]
