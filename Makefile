@@ -49,7 +49,7 @@ demo: setup
 	$(EGOV) demo
 
 test: setup
-	$(PY) -m pytest -q -rs
+	$(PY) -m pytest -q -rs --durations=30
 
 unit: setup
 	$(PY) -m pytest -q tests/unit
