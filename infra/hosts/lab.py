@@ -187,18 +187,26 @@ class Lab:
         state.save(self.state_file)  # saved before anything is made, so a failure half-way is cleaned up by down
         try:
             placed = self._wire(hosts, state, progress)
-            for host in placed:
-                progress(f"starting {host.name}")
-                state.pids[host.name] = self._start(host, lower)
-                state.save(self.state_file)
-            self._wait_ssh(placed)
+            self._start_all(placed, state, lower, progress)
         except BaseException:
             self._down()
             raise
-        self._write_known_hosts(placed)
-        write_inventory(self.inventory, placed, self.key, str(self.mgmt))
-        Connection.for_hosts_dir(self.dir).write_ssh_config(self.dir / "ssh" / "config", placed)
+        self._publish(placed)
         return placed
+
+    def _start_all(self, hosts: list[Host], state: LabState, lower: Path, progress: Progress) -> None:
+        """Start each host's sshd (its PID recorded as it starts) and wait until every one answers."""
+        for host in hosts:
+            progress(f"starting {host.name}")
+            state.pids[host.name] = self._start(host, lower)
+            state.save(self.state_file)
+        self._wait_ssh(hosts)
+
+    def _publish(self, hosts: list[Host]) -> None:
+        """What Ansible and testinfra read: the hosts' pinned keys, the inventory and an ssh_config."""
+        self._write_known_hosts(hosts)
+        write_inventory(self.inventory, hosts, self.key, str(self.mgmt))
+        Connection.for_hosts_dir(self.dir).write_ssh_config(self.dir / "ssh" / "config", hosts)
 
     def _write_known_hosts(self, hosts: list[Host]) -> None:
         """Pin each host's freshly made keys (read from its own root, not learnt over the network)."""
@@ -255,12 +263,8 @@ class Lab:
         forwarder = next(h.name for h in hosts if h.role == "gateway")
         for index, host in enumerate(hosts):
             ns = self.netns(host.name)
-            self._add_netns(ns, state)
-            ip("-n", ns, "link", "set", "lo", "up")
-            mgmt = str(self.mgmt.network_address + 10 + index)
             # Only the management services (time, logs) are reachable from other hosts over this segment.
-            isolated = host.role not in ("bastion", "loghost")
-            self._leg(ns, f"h{index}m", MGMT, "mgmt0", f"{mgmt}/{self.mgmt.prefixlen}", mgmt, isolated=isolated)
+            mgmt = self._host_namespace(host, index, state, isolated=host.role not in ("bastion", "loghost"))
             if host.role == "gateway":
                 own = networks[host.zone]
                 self._leg(ns, f"h{index}z0", host.zone, "eth0", f"{host.address}/{own.prefixlen}", host.address)
@@ -271,10 +275,24 @@ class Lab:
                     self._leg(ns, f"h{index}z{number + 1}", zone, f"eth{number + 1}", str(leg), str(leg.ip))
             else:
                 self._zone_leg(host, index, networks, tenant_pool)
-            placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
-                               host.availability_zone, host.network))
-            state.hosts.append(placed[-1].to_dict())
-            state.save(self.state_file)
+            placed.append(self._placed(host, mgmt, state))
+        return placed
+
+    def _host_namespace(self, host: Host, index: int, state: LabState, *, isolated: bool) -> str:
+        """The host's namespace (recorded) with its leg on the management segment; its management address."""
+        ns = self.netns(host.name)
+        self._add_netns(ns, state)
+        ip("-n", ns, "link", "set", "lo", "up")
+        mgmt = str(self.mgmt.network_address + 10 + index)
+        self._leg(ns, f"h{index}m", MGMT, "mgmt0", f"{mgmt}/{self.mgmt.prefixlen}", mgmt, isolated=isolated)
+        return mgmt
+
+    def _placed(self, host: Host, mgmt: str, state: LabState) -> Host:
+        """``host`` with its management address, recorded in the state file."""
+        placed = Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
+                      host.availability_zone, host.network)
+        state.hosts.append(placed.to_dict())
+        state.save(self.state_file)
         return placed
 
     def _zone_leg(self, host: Host, index: int, networks: dict[str, Any], tenant_pool: Any) -> None:
@@ -329,18 +347,11 @@ class Lab:
             made_links: list[str] = []
             try:
                 placed = self._add_wired(present, new, networks, state, made_links, progress)
-                for host in placed:
-                    progress(f"starting {host.name}")
-                    state.pids[host.name] = self._start(host, lower)
-                    state.save(self.state_file)
-                self._wait_ssh(placed)
+                self._start_all(placed, state, lower, progress)
             except BaseException:
                 self._undo(state, before, made_links)
                 raise
-            everyone = present + placed
-            self._write_known_hosts(everyone)
-            write_inventory(self.inventory, everyone, self.key, str(self.mgmt))
-            Connection.for_hosts_dir(self.dir).write_ssh_config(self.dir / "ssh" / "config", everyone)
+            self._publish(present + placed)
             return placed
 
     def _add_wired(self, present: list[Host], new: list[Host], networks: dict[str, Any], state: LabState,
@@ -372,16 +383,9 @@ class Lab:
         next_index = 1 + max(self._index(host) for host in present)
         for offset, host in enumerate(new):
             index = next_index + offset
-            ns = self.netns(host.name)
-            self._add_netns(ns, state)
-            ip("-n", ns, "link", "set", "lo", "up")
-            mgmt = str(self.mgmt.network_address + 10 + index)
-            self._leg(ns, f"h{index}m", MGMT, "mgmt0", f"{mgmt}/{self.mgmt.prefixlen}", mgmt, isolated=True)
+            mgmt = self._host_namespace(host, index, state, isolated=True)
             self._zone_leg(host, index, networks, pool)
-            placed.append(Host(host.name, host.zone, host.role, host.address, mgmt, host.instance_id,
-                               host.availability_zone, host.network))
-            state.hosts.append(placed[-1].to_dict())
-            state.save(self.state_file)
+            placed.append(self._placed(host, mgmt, state))
         return placed
 
     def _index(self, host: Host) -> int:

@@ -394,36 +394,20 @@ def test_zone_named_bridge_is_reserved() -> None:
     )
 
 
-def test_bad_zone_name() -> None:
+@pytest.mark.parametrize(("name", "message", "hint"), [
+    ("Dept_Health", "zone name 'Dept_Health' must be lower-case letters, digits and dashes, start with a letter and "
+     "be at most 20 characters: it is part of resource names", "rename it, e.g. 'dept-health'"),
+    ("tenant-tax", "zone names starting 'tenant-' are reserved: a department's hosts are in zone "
+     "'tenant-<tenant id>', so this zone's hosts and a tenant's would share a segment", "rename it, e.g. 'tax-zone'"),
+])
+def test_bad_zone_name(name: str, message: str, hint: str) -> None:
     def change(d: dict[str, Any]) -> None:
-        d["zones"]["Dept_Health"] = {
+        d["zones"][name] = {
             "cidr": "10.70.0.0/16",
             "subnets": {"app": {"cn-north-1a": "10.70.0.0/24", "cn-north-1b": "10.70.1.0/24"}},
         }
 
-    assert only_problem(doc(change)) == Problem(
-        FILE,
-        "zones.Dept_Health",
-        "zone name 'Dept_Health' must be lower-case letters, digits and dashes, start with a letter and be at most "
-        "20 characters: it is part of resource names",
-        "rename it, e.g. 'dept-health'",
-    )
-
-
-def test_zone_named_like_a_tenants_network_is_reserved() -> None:
-    def change(d: dict[str, Any]) -> None:
-        d["zones"]["tenant-tax"] = {
-            "cidr": "10.70.0.0/16",
-            "subnets": {"app": {"cn-north-1a": "10.70.0.0/24", "cn-north-1b": "10.70.1.0/24"}},
-        }
-
-    assert only_problem(doc(change)) == Problem(
-        FILE,
-        "zones.tenant-tax",
-        "zone names starting 'tenant-' are reserved: a department's hosts are in zone 'tenant-<tenant id>', so "
-        "this zone's hosts and a tenant's would share a segment",
-        "rename it, e.g. 'tax-zone'",
-    )
+    assert only_problem(doc(change)) == Problem(FILE, f"zones.{name}", message, hint)
 
 
 def test_internet_gateway_only_in_the_internet_zone() -> None:
