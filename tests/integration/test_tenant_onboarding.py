@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -35,7 +34,13 @@ from infra.local.environment import LocalEnvironment
 from infra.local.paths import REPO_ROOT, LocalPaths
 from infra.onboarding.bridge_admission import admitted_tenants
 from tests.integration.moto_server import MOTO_ACCOUNT
-from tests.integration.test_engine_recovery import children, cloud_inventory, state_inventory, wait_for
+from tests.integration.test_engine_recovery import (
+    children,
+    cloud_inventory,
+    kill_engine,
+    state_inventory,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -333,11 +338,11 @@ def test_bad_request_leaves_nothing_provisioned(platform: Platform) -> None:
 # -- SIGKILL of the engine under apply, then offboarding --------------------------------------------------
 
 
-def test_engine_killed_under_apply_then_rerun_converges(platform: Platform) -> None:
-    request = request_copy(platform.tmp, KILLED)
+def test_engine_killed_under_apply_then_rerun_converges(platform: Platform, request: pytest.FixtureRequest) -> None:
+    request_file = request_copy(platform.tmp, KILLED)
     ec2 = platform.client("ec2")
     with (platform.tmp / "kill.out").open("w") as stdout, (platform.tmp / "kill.err").open("w") as stderr:
-        apply = subprocess.Popen([EGOV, "tenant", "apply", str(request), *platform.stack_options(), "--account-id",
+        apply = subprocess.Popen([EGOV, "tenant", "apply", str(request_file), *platform.stack_options(), "--account-id",
                                   MOTO_ACCOUNT], cwd=REPO_ROOT, env=platform.cli_env(), stdout=stdout, stderr=stderr,
                                  stdin=subprocess.DEVNULL)
         try:
@@ -354,7 +359,7 @@ def test_engine_killed_under_apply_then_rerun_converges(platform: Platform) -> N
                 return bool(ec2.describe_subnets(Filters=[{"Name": "tag:egov:tenant", "Values": [KILLED]}])["Subnets"])
 
             wait_for("the tenant's first subnet", created, timeout=600, every=0.02)
-            os.kill(engine, signal.SIGKILL)
+            kill_engine(engine, request)
             returncode = apply.wait(timeout=300)
         finally:
             if apply.poll() is None:
@@ -366,7 +371,7 @@ def test_engine_killed_under_apply_then_rerun_converges(platform: Platform) -> N
     assert "resumes at step 'stack'" in err
     assert platform.record(KILLED)["steps"]["stack"]["status"] == "failed"
 
-    again = platform.apply(request)
+    again = platform.apply(request_file)
     assert again.returncode == 0, again.stdout + again.stderr
     assert steps_in(again.stderr)[:2] == ["validate", "allocate"]
     assert "removed stale lock" in again.stderr, again.stderr
