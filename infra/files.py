@@ -6,8 +6,11 @@ Shared by ``infra.local`` and ``infra.vault`` (which must not import each other'
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -25,6 +28,18 @@ def write_private_file(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     tmp.replace(path)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (made if missing) for the block: serialises processes of this
+    machine (a lock file beside what it guards, never the guarded file, which writers may replace)."""
+    with path.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class UnsafeDirectory(RuntimeError):

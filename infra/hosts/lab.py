@@ -20,7 +20,6 @@ state file recorded.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import ipaddress
@@ -37,6 +36,7 @@ from typing import Any
 
 from infra.config import Platform
 from infra.config.platform import TENANT_ZONE_PREFIX
+from infra.files import exclusive_lock
 from infra.hosts.connection import Connection
 from infra.hosts.image import HostImage, default_image_dir
 from infra.hosts.inventory import BRIDGE_ZONE, Host, write_inventory
@@ -413,12 +413,8 @@ class Lab:
         """Serialise changes to this lab (adding hosts, hardening the gateways for a new set of tenants) between
         onboarding runs on this machine."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / "lab.lock", "a", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive_lock(self.dir / "lab.lock"):
+            yield
 
     def _add_netns(self, ns: str, state: LabState) -> None:
         ip("netns", "add", ns)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import fcntl
 import hashlib
 import http.client
 import importlib.metadata
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.files import exclusive_lock
 from infra.local.paths import LocalPaths
 from infra.local.process import (
     LOOPBACK,
@@ -321,12 +321,8 @@ class MotoCloud:
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
         """Serialise up/down across concurrent CLI invocations."""
-        with self.files.lock.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive_lock(self.files.lock):
+            yield
 
     def _save_port(self, port: int) -> None:
         self.files.root.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,6 @@ line names the node's own ``config.hcl``) are ever stopped.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import random
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import hvac
 
+from infra.files import exclusive_lock
 from infra.local.openbao_config import _Node, _Ports
 from infra.local.process import (
     LOOPBACK,
@@ -93,12 +93,8 @@ class ProcessSupervision:
     def _lock(self) -> Iterator[None]:
         """Serialise up/down so two concurrent `egov local up`s cannot both init or start."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        with (self.dir / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive_lock(self.dir / ".lock"):
+            yield
 
     def _node(self, index: int) -> _Node:
         return self._first if index == 1 else _Node(index, self.dir / f"node-{index}")

@@ -18,13 +18,11 @@ it applies every pending change that passes the same checks in one (``bridge_que
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from infra.config.compiler import ACL_ENTRY_LIMIT
 from infra.config.platform import Platform
 from infra.config.tenant_flows import CONFIG_KEY, MAX_SLOT, AdmittedTenant, parse_tenant_flows, raise_for
 from infra.engine import POLICY_PACK_DIR, Stack
-from infra.files import private_directory
+from infra.files import exclusive_lock, private_directory
 from infra.onboarding.bridge_queue import CLOSE, OPEN, pending_change, pending_changes, queue_directory
 from infra.tenants.plan import TenantPlan
 
@@ -97,7 +95,7 @@ def admitted_tenants(bridge: Stack, platform: Platform) -> tuple[AdmittedTenant,
 def _change(bridge: Stack, tenant: str, action: str, entry: dict[str, Any] | None) -> list[str]:
     """Publish the change, take the lock, and apply it with whatever else is pending (``bridge_queue``)."""
     lock = _lock_path(bridge)
-    with pending_change(queue_directory(lock), tenant, action, entry), _locked(lock):
+    with pending_change(queue_directory(lock), tenant, action, entry), exclusive_lock(lock):
         config = _config(bridge)
         entries = _entries(config)
         platform, flows = _policy_inputs(bridge, config)
@@ -115,11 +113,10 @@ def _change(bridge: Stack, tenant: str, action: str, entry: dict[str, Any] | Non
                 continue
             try:
                 candidate = _with_change(wanted, other.tenant, other.action, other.entry)
-                if candidate != wanted:
-                    check(candidate)
+                if candidate == wanted:
+                    continue
+                check(candidate)
             except ConfigError:  # left for its own caller, who reports why
-                continue
-            if candidate == wanted:
                 continue
             wanted = candidate
             carried.append(other.tenant)
@@ -182,16 +179,6 @@ def _lock_path(bridge: Stack) -> Path:
     digest = hashlib.sha256(str(bridge.config_path.resolve()).encode()).hexdigest()[:16]
     return private_directory(Path(tempfile.gettempdir()) / f"egov-{os.geteuid()}") / f"bridge-config-{digest}.lock"
 
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise read-change-write-up of the bridge's config on this host."""
-    with open(path, "a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def find_tenant_attachment(bridge: Stack, plan: TenantPlan) -> str:

@@ -7,7 +7,7 @@ lock, then takes the lock; whoever holds it applies its own change together with
 that still passes validation and the quotas, in one ``up``. A caller that then gets the lock finds its change
 already applied and returns without an ``up``.
 
-A change is one file ``<tenant>--<pid>-<token>.json`` written whole (temporary file, rename). Its writer
+A change is one file ``<tenant>--<pid>-<token>.json`` written whole (``write_private_file``). Its writer
 removes it when it returns or fails, so a change whose writer gave up is never applied later; one whose
 writer died without removing it (SIGKILL) is ignored and removed by the next reader. For a tenant with
 several pending changes the newest wins. The directory must be this user's alone (``private_directory``):
@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.files import private_directory
+from infra.files import private_directory, write_private_file
+from infra.local.process import pid_alive
 
 OPEN = "open"
 CLOSE = "close"
@@ -48,15 +48,7 @@ def pending_change(directory: Path, tenant: str, action: str, entry: dict[str, A
     """Publish the change for as long as the block runs, then withdraw it (applied or not)."""
     private_directory(directory)
     path = directory / f"{tenant}--{os.getpid()}-{secrets.token_hex(4)}.json"
-    body = json.dumps({"tenant": tenant, "action": action, "entry": entry}, sort_keys=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(body)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_private_file(path, json.dumps({"tenant": tenant, "action": action, "entry": entry}, sort_keys=True).encode())
     try:
         yield path
     finally:
@@ -108,10 +100,4 @@ def _writer_alive(path: Path) -> bool:
         pid = int(path.name.rsplit("--", 1)[1].split("-", 1)[0])
     except (IndexError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+    return pid_alive(pid)
