@@ -75,6 +75,10 @@ class ScanOptions:
     vault_token: str | None = None
     """The OpenBao token to read with; None: VAULT_TOKEN. On the embedded server the CLI and the demo mint the
     scan's own token, policy ``auditor`` only (infra/vault/auditor.py)."""
+    other_tenant_stacks: frozenset[str] = frozenset()
+    """Other departments' own stacks, named by the caller that knows them (onboarding's records): a tenant's
+    scan neither reads nor reports them. Its result keeps only its own and the platform's findings anyway;
+    their state could only name the targets of routes in their own route tables, which are theirs."""
     pack_records: Path | None = None
     """Where egov's runs of `pulumi preview`/`up` keep the policy pack's verdicts (the CLI passes
     .egov/evidence/pack); the newest per stack goes into the bundles of the clauses its policies cite."""
@@ -206,7 +210,7 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
         finally:
             calls = dict(collector.calls.counts)
     if "state" in selected:
-        state = StateCollector()
+        state = StateCollector(leave_out=options.other_tenant_stacks if options.tenant else frozenset())
         try:
             evidence["state"] = state.collect(progress)
         finally:

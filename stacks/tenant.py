@@ -68,4 +68,5 @@ def build() -> None:
     pulumi.export("attachmentId", tenant.attachment_id)
     pulumi.export("tgwRouteTableId", tenant.transit_route_table.transit_gateway_route_table_id)
     pulumi.export("roleArn", tenant.role.arn)
+    pulumi.export("extranetOpen", tenant.extranet_open)  # what admission compares with (see _set_admitted)
     export_hosts([tenant_host(tenant, plan, stack=pulumi.get_stack())])

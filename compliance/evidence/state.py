@@ -49,8 +49,10 @@ def plaintext_secrets(value: Any, path: str = "") -> Iterator[str]:
 
 
 class StateCollector:
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, leave_out: frozenset[str] = frozenset()) -> None:
         self.env = dict(os.environ if environ is None else environ)
+        self.leave_out = leave_out
+        """Stacks not to read: other departments' own stacks in a tenant's scan (``ScanOptions``)."""
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -71,7 +73,8 @@ class StateCollector:
         stacks = json.loads(self._run("stack", "ls", "--json", "--all") or "[]")
         found = []
         routes: list[dict[str, str]] = []
-        names = [str(entry["name"]) for entry in stacks]
+        listed = [str(entry["name"]) for entry in stacks]
+        names = [name for name in listed if name not in self.leave_out]
 
         def export(name: str) -> dict[str, Any]:
             progress(f"state: exporting {name}")
@@ -96,7 +99,8 @@ class StateCollector:
                 "plaintext_secret_paths": paths,
                 "tenant": stack_tenant(deployment),
             })
-        return {"backend": self.address, "global": {"stacks": found, "transit_routes": routes}, "errors": {}}
+        return {"backend": self.address, "global": {"stacks": found, "transit_routes": routes,
+                                                     "left_out": len(listed) - len(names)}, "errors": {}}
 
 
 def stack_tenant(deployment: Mapping[str, Any]) -> str:

@@ -58,9 +58,8 @@ from infra.components.audit import (
     retention_lifecycle,
 )
 from infra.components.inputs import Reference, id_list, policy_json, route
-from infra.tenants.plan import TenantPlan
+from infra.tenants.plan import EXTRANET, TenantPlan, open_peers
 
-EXTRANET = "extranet"
 SHARED = "shared"
 # Network ACL rule numbers, fixed per peer so that admission (which adds the extranet) renumbers nothing.
 ACL_RULES = {"own": 100, EXTRANET: 110, SHARED: 120}
@@ -112,8 +111,9 @@ class Tenant(pulumi.ComponentResource):
             self.register_outputs({"keyArn": self.key.arn})
             return
 
-        open_peers = sorted({flow.peer for flow in plan.flows if admitted or flow.peer != EXTRANET})
-        unknown = [peer for peer in open_peers if peer not in zone_cidrs]
+        opened = open_peers(plan, admitted)
+        self.extranet_open = EXTRANET in opened
+        unknown = [peer for peer in opened if peer not in zone_cidrs]
         if unknown:
             raise ValueError(f"Tenant {tid}: no CIDR given for zone(s) {', '.join(unknown)}")
 
@@ -136,7 +136,7 @@ class Tenant(pulumi.ComponentResource):
         TransitGatewayRouteTableAssociation(
             f"{tid}-tgw-rt-assoc", transit_gateway_attachment_id=attachment.transit_gateway_attachment_id,
             transit_gateway_route_table_id=self.transit_route_table.transit_gateway_route_table_id, opts=child)
-        for peer in open_peers:
+        for peer in opened:
             TransitGatewayRoute(
                 f"{tid}-tgw-route-{peer}", destination_cidr_block=zone_cidrs[peer],
                 transit_gateway_route_table_id=self.transit_route_table.transit_gateway_route_table_id,
@@ -144,11 +144,11 @@ class Tenant(pulumi.ComponentResource):
         after_attachment = pulumi.ResourceOptions(parent=self, depends_on=[attachment])
         route_table = RouteTable(
             f"{tid}-rt", vpc_id=self.vpc.vpc_id, tags=named("rt"), opts=after_attachment,
-            routes=[route(zone_cidrs[peer], transit_gateway_id=transit_gateway_id) for peer in open_peers])
+            routes=[route(zone_cidrs[peer], transit_gateway_id=transit_gateway_id) for peer in opened])
         for name, subnet in self.subnets.items():
             RouteTableAssociation(f"{name}-rt-assoc", subnet_id=subnet.subnet_id,
                                   route_table_id=route_table.route_table_id, opts=child)
-        self._network_acl(tid, plan.cidr, {peer: zone_cidrs[peer] for peer in open_peers}, named, child)
+        self._network_acl(tid, plan.cidr, {peer: zone_cidrs[peer] for peer in opened}, named, child)
         DefaultSecurityGroupLockdown(f"{tid}-default-sg-lockdown",
                                      security_group_id=self.vpc.default_security_group_id, opts=child)
 
@@ -164,13 +164,13 @@ class Tenant(pulumi.ComponentResource):
                 self._rule(f"{name}-in-self-{own['protocol']}-{port}", sg, "ingress", own["protocol"], port,
                            plan.cidr, f"within tenant {tid}")
             for rule in group["ingress"]:
-                if rule["from"] not in open_peers:
+                if rule["from"] not in opened:
                     continue
                 for port in rule["ports"]:
                     self._rule(f"{name}-in-{rule['from']}-{rule['protocol']}-{port}", sg, "ingress",
                                rule["protocol"], port, zone_cidrs[rule["from"]], f"from {rule['from']}")
             for flow in plan.flows:
-                if flow.direction == "outbound" and flow.peer in open_peers:
+                if flow.direction == "outbound" and flow.peer in opened:
                     for port in flow.ports:
                         self._rule(f"{name}-out-{flow.peer}-{flow.protocol}-{port}", sg, "egress", flow.protocol,
                                    port, zone_cidrs[flow.peer], f"to {flow.peer}")

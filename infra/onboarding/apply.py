@@ -45,7 +45,7 @@ from infra.onboarding.tenant_hosts import (
 from infra.onboarding.vault_onboarding import apply_tenant, entry_document, tenant_entry
 from infra.recovery import recover
 from infra.tenants.ledger import Ledger, LedgerError
-from infra.tenants.plan import TenantPlan, make_plan
+from infra.tenants.plan import EXTRANET, TenantPlan, make_plan, open_peers
 
 T = TypeVar("T")
 STEPS = ("validate", "allocate", "stack", "vault", "hosts", "flows", "gate", "report", "admission")
@@ -138,7 +138,7 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
                always=_lab_lacks_hosts(settings, stack, progress))
     runner.run("flows", lambda: _flows(settings, plan))
     scan: dict[str, ScanResult] = {}
-    runner.run("gate", lambda: _gate(settings, request, scan, runner, progress),
+    runner.run("gate", lambda: _gate(settings, request, scan, runner, records, progress),
                always=runner.record.get("state") != ADMITTED)
     runner.run("report", lambda: _report(settings, plan, scan, runner, progress),
                always="gate" in scan)
@@ -224,16 +224,18 @@ def _lab_lacks_hosts(settings: Settings, stack: Stack, progress: Any) -> bool:
 
 def _flows(settings: Settings, plan: TenantPlan) -> str:
     # Within the platform (shared zone) the tenant stack opened them; the extranet's wait for the gate.
-    waiting = [flow for flow in plan.flows if flow.peer == "extranet"]
+    waiting = [flow for flow in plan.flows if flow.peer == EXTRANET]
     return (f"{len(plan.flows) - len(waiting)} flow(s) open through the transit gateway; {len(waiting)} to or from "
             f"the extranet wait for admission (bridge {settings.bridge_stack})")
 
 
 def _gate(settings: Settings, request: TenantRequest, scan: dict[str, ScanResult], runner: StepRunner,
-          progress: Any) -> str:
+          records: Records, progress: Any) -> str:
+    others = frozenset(stack_name(tenant) for tenant in records.tenants() if tenant != request.id) - {
+        settings.core_stack, settings.bridge_stack}  # the platform's are read whatever they are called
     options = ScanOptions(tenant=request.id, tenants_file=None, out_dir=settings.tenant_dir(request.id) / "scans",
                           endpoint=settings.env.get("AWS_ENDPOINT_URL"), platform_file=settings.platform_file,
-                          vault_token=settings.vault.token)
+                          vault_token=settings.vault.token, other_tenant_stacks=others)
     result = _scan(options, progress)
     scan["gate"] = result
     folder = write_folder(result, render(result, ["json"]))
@@ -322,21 +324,34 @@ def _admission(settings: Settings, stack: Stack, plan: TenantPlan, passed: bool,
     if not passed:
         progress(f"closing the flows of {plan.tenant} on the bridge")
         close_tenant_flows(settings.bridge(), plan.tenant)
-        if _config(stack).get("admitted") != "false":  # admitted before, failing now: close its extranet side too
-            stack.set_config("admitted", "false")
-            stack.up()
+        tenant_side = _set_admitted(stack, plan, False, progress)  # admitted before, failing now: closes too
         runner.update(lambda record: record.__setitem__("state", NOT_ADMITTED))
-        return "not admitted: admitted=false stays, flows to and from the extranet stay closed" + \
-            _gateways(settings, plan, progress)
-    if _config(stack).get("admitted") != "true":
-        stack.set_config("admitted", "true")
-        progress(f"pulumi up {stack.name} (admitted: opening its extranet routes and rules)")
-        stack.up()
+        return (f"not admitted: admitted=false, flows to and from the extranet stay closed (tenant stack: "
+                f"{tenant_side})" + _gateways(settings, plan, progress))
+    tenant_side = _set_admitted(stack, plan, True, progress)
     progress(f"opening the flows of {plan.tenant} on the bridge")
     carried = open_tenant_flows(settings.bridge(), plan)
     runner.update(lambda record: record.__setitem__("state", ADMITTED))
-    return ("admitted: its flows to and from the extranet are open (tenant stack and bridge)" + _bridge_note(carried)
-            + _gateways(settings, plan, progress))
+    return (f"admitted: its flows to and from the extranet are open (tenant stack: {tenant_side}; bridge"
+            + _bridge_note(carried) + ")" + _gateways(settings, plan, progress))
+
+
+def _set_admitted(stack: Stack, plan: TenantPlan, admitted: bool, progress: Any) -> str:
+    """The tenant stack's ``admitted`` config, then an `up` only when the stack's extranet side must change;
+    says which. Its ``extranetOpen`` output says what the last `up` declared, so a run killed between the
+    config and the `up` still gets its `up` when run again; a department with no flow to or from the
+    extranet needs none (``open_peers``: nothing else in the stack depends on admission)."""
+    value = "true" if admitted else "false"
+    if _config(stack).get("admitted") != value:
+        stack.set_config("admitted", value)
+    wanted = EXTRANET in open_peers(plan, admitted)
+    if _read_again_on_eof(stack.outputs, progress).get("extranetOpen") == wanted:
+        return ("no `up`, no flow to or from the extranet" if not any(f.peer == EXTRANET for f in plan.flows)
+                else f"no `up`, its extranet routes and rules were already {'open' if wanted else 'closed'}")
+    action = "opening" if wanted else "closing"
+    progress(f"pulumi up {stack.name} (admitted={value}: {action} its extranet routes and rules)")
+    stack.up()
+    return f"`up` {action} its extranet routes and rules"
 
 
 def _gateways(settings: Settings, plan: TenantPlan, progress: Any = lambda _m: None) -> str:
@@ -349,6 +364,6 @@ def _gateways(settings: Settings, plan: TenantPlan, progress: Any = lambda _m: N
 def _bridge_note(carried: list[str]) -> str:
     """Which departments the bridge `up` run here carried; none ran when another run's `up` already had it."""
     if not carried:
-        return "; the bridge already had them (no bridge `up` here)"
+        return ": it already had them, no `up` here"
     others = carried[1:]
-    return f"; one bridge `up` also carried {', '.join(others)}" if others else ""
+    return f": one `up` also carried {', '.join(others)}" if others else ": `up`"

@@ -16,6 +16,7 @@ from infra.config.tenant_request import TENANT, TenantRequest
 from infra.tenants.allocation import Allocation
 
 PLAN_FORMAT = 1
+EXTRANET = "extranet"
 TIERS = ("app", "data")  # app: the department's services; data: its databases and endpoints, no inbound flows
 
 
@@ -97,6 +98,12 @@ class TenantPlan:
         return cls(**fields)
 
 
+def open_peers(plan: TenantPlan, admitted: bool) -> list[str]:
+    """The zones the tenant's routes, network ACL and rules open to: its flows' peers, the extranet only once
+    admitted. The tenant stack builds from it; admission asks it whether the stack's extranet side must change."""
+    return sorted({flow.peer for flow in plan.flows if admitted or flow.peer != EXTRANET})
+
+
 def make_plan(request: TenantRequest, allocation: Allocation, platform: Platform) -> TenantPlan:
     """The plan of ``request`` in its allocated block."""
     tid = request.id
@@ -105,7 +112,7 @@ def make_plan(request: TenantRequest, allocation: Allocation, platform: Platform
     app_subnets = [subnet for subnet in subnets if subnet.tier == "app"]
     kms_alias = f"alias/egov-tenant-{tid}"
     flows = [PlannedFlow("inbound" if flow.destination == TENANT else "outbound", flow.peer, flow.protocol,
-                         list(flow.ports), flow.purpose, "closed until admitted" if flow.peer == "extranet" else
+                         list(flow.ports), flow.purpose, "closed until admitted" if flow.peer == EXTRANET else
                          "open after apply") for flow in request.flows]
     hosts = []
     for service in request.services:

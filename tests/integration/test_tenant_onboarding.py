@@ -186,9 +186,11 @@ def test_two_departments_are_onboarded_and_isolated(platform: Platform) -> None:
     # A cannot reach B: B's block in none of A's routes (and the reverse), while the routes A needs are there
     ec2 = platform.client("ec2")
     shared = str(yaml.safe_load((REPO_ROOT / "policies" / "platform.yaml").read_text())["zones"]["shared"]["cidr"])
+    extranet = str(yaml.safe_load((REPO_ROOT / "policies" / "platform.yaml").read_text())["zones"]["extranet"]["cidr"])
     for tenant, other in ((TAX, HEALTH), (HEALTH, TAX)):
         vpc_routes, tgw_routes = all_routes(ec2, platform.tenant_stack(tenant))
         assert shared in vpc_routes and shared in tgw_routes
+        assert extranet in vpc_routes and extranet in tgw_routes  # both requests ask for flows from the extranet
         assert cidrs[other] not in vpc_routes + tgw_routes
         assert not any(route == "0.0.0.0/0" for route in vpc_routes + tgw_routes)
 
@@ -216,6 +218,11 @@ def test_two_departments_are_onboarded_and_isolated(platform: Platform) -> None:
     assert set(owners) == {"", HEALTH}, owners
     tax_vpc = platform.tenant_stack(TAX).outputs()["vpcId"]
     assert not [f for f in report["findings"] if tax_vpc in f["resource"] or TAX in f["resource"]]
+    # its gate read the platform's stacks and its own, not the tax bureau's
+    evidence = json.loads((folder / "evidence.json").read_text())
+    assert {stack["name"] for stack in evidence["state"]["global"]["stacks"]} == {
+        platform.core.name, platform.bridge.name, f"tenant-{HEALTH}"}
+    assert evidence["state"]["global"]["left_out"] == 1
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="test hosts need root (network namespaces and mounts)")
@@ -339,7 +346,10 @@ def test_bad_request_leaves_nothing_provisioned(platform: Platform) -> None:
 
 
 def test_engine_killed_under_apply_then_rerun_converges(platform: Platform, request: pytest.FixtureRequest) -> None:
-    request_file = request_copy(platform.tmp, KILLED)
+    sample = yaml.safe_load((REPO_ROOT / "tenants" / "tax-bureau.yaml").read_text())["flows"]
+    within = [flow for flow in sample if "extranet" not in (flow["source"], flow["destination"])]
+    assert within and len(within) < len(sample)
+    request_file = request_copy(platform.tmp, KILLED, flows=within)  # no flow to or from the extranet
     ec2 = platform.client("ec2")
     with (platform.tmp / "kill.out").open("w") as stdout, (platform.tmp / "kill.err").open("w") as stderr:
         apply = subprocess.Popen([EGOV, "tenant", "apply", str(request_file), *platform.stack_options(), "--account-id",
@@ -381,6 +391,11 @@ def test_engine_killed_under_apply_then_rerun_converges(platform: Platform, requ
     state = sum((state_inventory(stack, kinds) for stack in stacks), Counter[tuple[str, str]]())
     assert max(cloud.values()) == 1
     assert cloud == state
+    # admitted without a second `up`: with no extranet flow, admitted=true declares what the stack already has
+    said = " ".join(again.stderr.split())
+    assert "admitted: its flows to and from the extranet are open (tenant stack: no `up`, no flow to or from " \
+           "the extranet;" in said, said
+    assert platform.tenant_stack(KILLED).run("config", "get", "admitted").stdout.strip() == "true"
     platform.tenant_stack(KILLED).run("preview", "--expect-no-changes")
 
 

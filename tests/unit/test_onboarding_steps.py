@@ -143,30 +143,48 @@ def test_a_tenant_stacks_state_findings_belong_to_that_tenant() -> None:
 
 
 class FakeStack:
-    """Just what admission uses of a Stack: its config and whether `up` ran."""
+    """Just what admission uses of a Stack: its config, its outputs as its last `up` left them, and whether
+    `up` ran (an `up` declares the extranet side as the config and the plan's flows say)."""
 
     name = "tenant-tax-bureau"
 
-    def __init__(self, admitted: str) -> None:
+    def __init__(self, admitted: str, extranet_open: bool | None, extranet_flows: bool) -> None:
         self.config = {"admitted": admitted}
+        self.deployed = {} if extranet_open is None else {"extranetOpen": extranet_open}
+        self.extranet_flows = extranet_flows
         self.ups = 0
 
     def set_config(self, key: str, value: str) -> None:
         self.config[key] = value
 
+    def outputs(self) -> dict[str, Any]:
+        return dict(self.deployed)
+
     def up(self) -> None:
         self.ups += 1
+        self.deployed["extranetOpen"] = self.extranet_flows and self.config["admitted"] == "true"
 
 
-@pytest.mark.parametrize(("passed", "was", "ups", "bridge", "state"), [
-    (True, "false", 1, "open", "admitted"),     # first admission: extranet routes added, bridge opened
-    (True, "true", 0, "open", "admitted"),      # re-admission: nothing to add to the stack
-    (False, "false", 0, "close", "not admitted"),  # never admitted: nothing opened, bridge kept closed
-    (False, "true", 1, "close", "not admitted"),   # admitted before, failing now: extranet side removed
+def _plan_without_extranet_flows() -> Any:
+    plan = _plan("t", False)
+    return replace(plan, flows=[flow for flow in plan.flows if flow.peer != "extranet"])
+
+
+@pytest.mark.parametrize(("passed", "was", "deployed", "extranet_flows", "ups", "bridge", "state"), [
+    (True, "false", False, True, 1, "open", "admitted"),     # first admission: extranet routes added, bridge opened
+    (True, "true", True, True, 0, "open", "admitted"),       # re-admission: nothing to add to the stack
+    (True, "true", False, True, 1, "open", "admitted"),      # killed after the config, before its `up`: `up` now
+    (True, "true", None, True, 1, "open", "admitted"),       # a stack from before the output: `up` once
+    (True, "false", False, False, 0, "open", "admitted"),    # no extranet flow: admission changes nothing there
+    (False, "false", False, True, 0, "close", "not admitted"),  # never admitted: nothing opened, bridge kept closed
+    (False, "true", True, True, 1, "close", "not admitted"),    # admitted before, failing now: extranet side removed
+    (False, "false", True, True, 1, "close", "not admitted"),   # killed after the config, before its `up`: `up` now
+    (False, "true", False, False, 0, "close", "not admitted"),  # no extranet flow: nothing to close in the stack
 ])
 def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pytest.MonkeyPatch, passed: bool,
-                                                                 was: str, ups: int, bridge: str, state: str,
-                                                                 tmp_path: Path) -> None:
+                                                                 was: str, deployed: bool | None,
+                                                                 extranet_flows: bool, ups: int, bridge: str,
+                                                                 state: str, tmp_path: Path) -> None:
     import infra.onboarding.apply as onboarding
 
     calls: list[str] = []
@@ -176,15 +194,20 @@ def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pyte
 
     monkeypatch.setattr(onboarding, "open_tenant_flows", opened)
     monkeypatch.setattr(onboarding, "close_tenant_flows", lambda _bridge, tenant: calls.append(f"close {tenant}"))
-    stack = FakeStack(was)
+    stack = FakeStack(was, deployed, extranet_flows)
     monkeypatch.setattr(onboarding, "_config", lambda s: dict(s.config))
     settings = type("S", (), {"bridge": lambda self: "bridge", "state_dir": tmp_path})()  # no test hosts there
     records = MemoryRecords()
     steps = StepRunner(records, "tax-bureau", "d1", lambda _: None)  # type: ignore[arg-type]
-    onboarding._admission(settings, stack, _plan("t", False), passed, steps, lambda _: None)  # type: ignore[arg-type]
+    plan = _plan("t", False) if extranet_flows else _plan_without_extranet_flows()
+    assert any(flow.peer == "extranet" for flow in plan.flows) == extranet_flows  # the sample request has one
+    detail = onboarding._admission(settings, stack, plan, passed, steps, lambda _: None)  # type: ignore[arg-type]
     assert calls == [f"{bridge} tax-bureau"]
     assert (stack.ups, stack.config["admitted"]) == (ups, "true" if passed else "false")
+    assert stack.deployed["extranetOpen"] is (passed and extranet_flows)  # what the stack now declares
     assert records.data["tax-bureau"]["state"] == state
+    said = "no `up`" if ups == 0 else f"`up` {'opening' if passed else 'closing'} its extranet routes and rules"
+    assert f"(tenant stack: {said}" in detail, detail
 
 
 def test_the_gate_reads_the_state_again_only_after_a_checkpoint_read_mid_write(monkeypatch: pytest.MonkeyPatch) -> None:

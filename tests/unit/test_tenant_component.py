@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -51,13 +52,15 @@ def _mocks(pulumi_mocks: Callable[..., RecordingMocks]) -> None:
     pulumi_mocks(registered, outputs=_outputs, resource_id=_resource_id)
 
 
-def build(admitted: bool, offboarded: bool = False) -> None:
+def build(admitted: bool, offboarded: bool = False, *, extranet_flows: bool = True) -> None:
     from infra.components.tenant import Tenant
 
     request = load_request(REPO_ROOT / "tenants" / "tax-bureau.yaml", PLATFORM)
     allocation = Allocation("tax-bureau", IPv4Network("10.100.7.0/24"), request.name_en, request.name_zh, "o",
                             "2026-12-07T03:00:00+00:00")
     plan = make_plan(request, allocation, PLATFORM)
+    if not extranet_flows:
+        plan = replace(plan, flows=[flow for flow in plan.flows if flow.peer != "extranet"])
 
     def program() -> None:
         Tenant(plan, stack="t1", zone_cidrs=ZONE_CIDRS, transit_gateway_id="tgw-1", bridge_attachment_id="att-bridge",
@@ -95,6 +98,20 @@ def test_admitted_tenant_routes_to_extranet_and_shared_and_nowhere_else() -> Non
     assert rules["tax-bureau-tax-portal-api-in-extranet-tcp-8443"] == ("ingress", "10.20.0.0/16", 8443)
     assert not any(name.startswith("tax-bureau-tax-db-in-extranet") for name in rules)
     assert rules["tax-bureau-tax-db-out-shared-udp-53"] == ("egress", "10.50.0.0/16", 53)
+
+
+def test_admission_changes_nothing_for_a_department_without_extranet_flows() -> None:
+    """What admission relies on to skip the tenant stack's `up` (``_set_admitted``): without a flow to or
+    from the extranet, admitted and not admitted declare the same resources with the same inputs."""
+    declared = []
+    for admitted in (False, True):
+        registered.clear()
+        build(admitted=admitted, extranet_flows=False)
+        declared.append(sorted((a.typ, a.name, repr(sorted(a.inputs.items()))) for a in registered))
+    assert declared[0] == declared[1] and len(declared[0]) > 30
+    registered.clear()
+    build(admitted=True)  # with the sample's extranet flow, admission does change it
+    assert sorted((a.typ, a.name, repr(sorted(a.inputs.items()))) for a in registered) != declared[1]
 
 
 def _acl_entries() -> set[tuple[int, bool, str]]:
