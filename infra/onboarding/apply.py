@@ -15,6 +15,7 @@ and rules) and its flows opened on the bridge (``open_tenant_flows``, which serv
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -134,8 +135,9 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
     runner.run("stack", lambda: _stack_up(stack, settings, request, progress))
     runner.run("vault", lambda: _vault(settings, entry, progress))
     already_admitted = runner.record.get("state") == ADMITTED
-    runner.run("hosts", lambda: _hosts(settings, stack, already_admitted, progress),
-               always=_lab_lacks_hosts(settings, stack, progress))
+    declared = functools.cache(lambda: _declared_hosts(stack, progress))  # one `stack output` for both uses
+    runner.run("hosts", lambda: _hosts(settings, stack, declared(), already_admitted, progress),
+               always=_lab_lacks_hosts(settings, stack, declared))
     runner.run("flows", lambda: _flows(settings, plan))
     scan: dict[str, ScanResult] = {}
     runner.run("gate", lambda: _gate(settings, request, scan, runner, records, progress),
@@ -157,8 +159,8 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
 
 
 def _stack_up(stack: Stack, settings: Settings, request: TenantRequest, progress: Any) -> str:
-    if not _read_again_on_eof(stack.exists, progress):  # `stack ls` reads every stack's checkpoint
-        stack.init(settings.secrets_provider)
+    # `stack init` unless it exists: its `stack ls` reads every stack's checkpoint, so may meet a write
+    _read_again_on_eof(lambda: stack.init(settings.secrets_provider), progress)
     current = _config(stack)
     wanted = {"kind": "tenant", "planFile": str(settings.plan_file(request.id)), "coreStack": settings.core_stack,
               "bridgeStack": settings.bridge_stack, "accountId": settings.account_id,
@@ -190,12 +192,10 @@ def _vault(settings: Settings, entry: Any, progress: Any) -> str:
             if changes else f"OpenBao namespace {entry.namespace}: as declared (no changes)")
 
 
-def _hosts(settings: Settings, stack: Stack, admitted: bool, progress: Any) -> str:
-    """The hosts the tenant's stack exports (one `stack output` call, read again if it met another runner's
-    write). With this environment's lab up and root: into the lab with the baseline, and the gateways' ruleset
-    again when the tenant was admitted before (admission does it otherwise); else what to run for them
-    (``tenant_hosts``)."""
-    hosts = _declared_hosts(stack, progress)
+def _hosts(settings: Settings, stack: Stack, hosts: list[Host], admitted: bool, progress: Any) -> str:
+    """The hosts the tenant's stack exports. With this environment's lab up and root: into the lab with the
+    baseline, and the gateways' ruleset again when the tenant was admitted before (admission does it otherwise);
+    else what to run for them (``tenant_hosts``)."""
     if hosts and can_harden_here(settings.state_dir):
         detail = baseline_in_lab(settings.state_dir, stack.name, hosts, progress)
         if admitted:
@@ -207,17 +207,18 @@ def _hosts(settings: Settings, stack: Stack, admitted: bool, progress: Any) -> s
 
 
 def _declared_hosts(stack: Stack, progress: Any) -> list[Host]:
+    """The hosts the stack exports (one `stack output` call, read again if it met another runner's write)."""
     outputs = _read_again_on_eof(stack.outputs, progress)
     return hosts_from_outputs(outputs, f"stack {stack.name}") if outputs.get("hosts") else []
 
 
-def _lab_lacks_hosts(settings: Settings, stack: Stack, progress: Any) -> bool:
+def _lab_lacks_hosts(settings: Settings, stack: Stack, declared: Callable[[], list[Host]]) -> bool:
     """The hosts step runs again, though done, when a lab is up here and lacks the tenant's hosts (a lab built
     after the first run); no engine call without a lab."""
     if not can_harden_here(settings.state_dir) or not stack.config_path.exists():
         return False
     try:
-        return lab_lacks(settings.state_dir, _declared_hosts(stack, progress))
+        return lab_lacks(settings.state_dir, declared())
     except EngineError:  # no stack yet: its step comes first
         return False
 
