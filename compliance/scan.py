@@ -204,7 +204,7 @@ def _collect(options: ScanOptions, regions: list[str], progress: Callable[[str],
     if "cloud" in selected:
         endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL") or None
         collector = CloudCollector(regions=regions, allowed_regions=allowed_regions(options), endpoint=endpoint,
-                                   max_workers=options.workers)
+                                   max_workers=options.workers, tenant=options.tenant)
         try:
             evidence["cloud"] = collector.collect(progress)
         finally:

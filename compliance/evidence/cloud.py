@@ -34,6 +34,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from compliance.checks.base import TENANT_TAG, tags_of
 from infra.config.user_data import redact_secrets
 
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "Lookup")
@@ -119,11 +120,20 @@ UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError)
 
 class CloudCollector:
     """Collects ``evidence["cloud"]`` for ``regions`` (fully) and every other region the endpoint lists
-    (inventory only, for data residency)."""
+    (inventory only, for data residency).
+
+    With ``tenant``, a department's scan: buckets, keys, instances, snapshots and volumes tagged as another
+    department's are left out, and their per-item reads are not made (so a gate costs the department's and
+    the platform's resources, not every department's, and its evidence holds no other department's data).
+    The network (VPCs, subnets, routes, groups, ACLs, attachments) stays whole: isolation is judged on it."""
 
     def __init__(self, *, regions: Iterable[str], allowed_regions: Iterable[str], endpoint: str | None = None,
                  max_workers: int = 8, session: boto3.session.Session | None = None,
-                 connect_timeout: float = 5, read_timeout: float = 60, max_attempts: int = 4) -> None:
+                 connect_timeout: float = 5, read_timeout: float = 60, max_attempts: int = 4,
+                 tenant: str | None = None) -> None:
+        self.tenant = tenant
+        self.left_out: dict[str, int] = {}
+        self._left_out_lock = threading.Lock()
         self.regions = list(dict.fromkeys(regions))
         self.allowed_regions = list(allowed_regions)
         self.endpoint = endpoint
@@ -217,9 +227,23 @@ class CloudCollector:
         if unreachable:
             raise SourceUnreachable("cloud", self.address, f"{len(unreachable)} collections failed to connect, "
                                     f"first: {unreachable[0]}")
+        if self.tenant:
+            evidence["scope"] = {"tenant": self.tenant, "left_out": dict(sorted(self.left_out.items()))}
         progress(f"cloud: {len(tasks)} collections, {self.calls.total} API calls, "
                  f"{len(evidence['errors'])} unreadable")
         return evidence
+
+    def _foreign(self, kind: str, item: Mapping[str, Any]) -> bool:
+        """Whether ``item`` is another department's in a department's scan (then counted as left out)."""
+        owner = tags_of(item).get(TENANT_TAG)
+        if not self.tenant or not owner or owner == self.tenant:
+            return False
+        with self._left_out_lock:
+            self.left_out[kind] = self.left_out.get(kind, 0) + 1
+        return True
+
+    def _own(self, kind: str, items: Iterable[Mapping[str, Any]]) -> list[Any]:
+        return [item for item in items if not self._foreign(kind, item)]
 
     def _probe(self, region: str) -> Mapping[str, Any]:
         try:
@@ -254,8 +278,9 @@ class CloudCollector:
             "nat_gateways": ("describe_nat_gateways", "NatGateways"),
             "vpc_peering_connections": ("describe_vpc_peering_connections", "VpcPeeringConnections"),
             "transit_gateway_attachments": ("describe_transit_gateway_attachments", "TransitGatewayAttachments"),
-            "volumes": ("describe_volumes", "Volumes"),
         }
+        if key == "volumes":
+            return lambda: self._own("volumes", self._pages(self.client("ec2", region), "describe_volumes", "Volumes"))
         if key in simple:
             operation, result_key = simple[key]
             return lambda: self._pages(self.client("ec2", region), operation, result_key)
@@ -304,7 +329,7 @@ class CloudCollector:
         snapshots = self._pages(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
         # Some endpoints (moto) ignore OwnerIds=self and return public ones too: keep the account's own.
         mine = [s for s in snapshots if not self.account or str(s.get("OwnerId")) == self.account]
-        return self._each(read, mine)
+        return self._each(read, self._own("snapshots", mine))
 
     def _instances(self, region: str) -> list[dict[str, Any]]:
         """Every instance not terminated (one DescribeInstances listing per region), each with its user data as
@@ -329,22 +354,24 @@ class CloudCollector:
         reservations = self._pages(ec2, "describe_instances", "Reservations")
         live = [dict(i) for r in reservations for i in r.get("Instances") or ()
                 if (i.get("State") or {}).get("Name") not in ("shutting-down", "terminated")]
-        return self._each(read, live)
+        return self._each(read, self._own("instances", live))
 
     def _kms_keys(self, region: str) -> list[dict[str, Any]]:
         kms = self.client("kms", region)
 
-        def read(entry: Mapping[str, Any]) -> dict[str, Any]:
+        def read(entry: Mapping[str, Any]) -> dict[str, Any] | None:
             meta = dict(kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"])
             if meta.get("KeyManager") == "CUSTOMER" and meta.get("KeyState") != "PendingDeletion":
+                meta["Tags"] = [{"Key": t["TagKey"], "Value": t["TagValue"]}
+                                for t in kms.list_resource_tags(KeyId=entry["KeyId"]).get("Tags", [])]
+                if self._foreign("kms_keys", meta):
+                    return None
                 if meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT":
                     meta["RotationEnabled"] = bool(kms.get_key_rotation_status(KeyId=entry["KeyId"])
                                                    .get("KeyRotationEnabled"))
-                meta["Tags"] = [{"Key": t["TagKey"], "Value": t["TagValue"]}
-                                for t in kms.list_resource_tags(KeyId=entry["KeyId"]).get("Tags", [])]
             return meta
 
-        return self._each(read, self._pages(kms, "list_keys", "Keys"))
+        return [key for key in self._each(read, self._pages(kms, "list_keys", "Keys")) if key is not None]
 
     def _trails(self, region: str) -> list[dict[str, Any]]:
         trails = []
@@ -373,8 +400,11 @@ class CloudCollector:
     def _buckets(self, region: str) -> list[dict[str, Any]]:
         s3 = self.client("s3", region)
 
-        def read(bucket: dict[str, Any]) -> dict[str, Any]:
+        def read(bucket: dict[str, Any]) -> dict[str, Any] | None:
             name = bucket["Name"]
+            bucket["Tags"] = self._optional(partial(_field, s3.get_bucket_tagging, name, "TagSet"), [])
+            if self._foreign("buckets", bucket):
+                return None
             bucket["Region"] = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
             bucket["Encryption"] = self._optional(partial(_field, s3.get_bucket_encryption, name,
                                                           "ServerSideEncryptionConfiguration"))
@@ -384,10 +414,9 @@ class CloudCollector:
             bucket["Versioning"] = s3.get_bucket_versioning(Bucket=name).get("Status")
             bucket["Logging"] = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
             bucket["Lifecycle"] = self._optional(partial(_field, s3.get_bucket_lifecycle_configuration, name, "Rules"))
-            bucket["Tags"] = self._optional(partial(_field, s3.get_bucket_tagging, name, "TagSet"), [])
             return bucket
 
-        return self._each(read, s3.list_buckets().get("Buckets", []))
+        return [b for b in self._each(read, s3.list_buckets().get("Buckets", [])) if b is not None]
 
     def _password_policy(self, region: str) -> Any:
         return self._optional(lambda: self.client("iam", region).get_account_password_policy()["PasswordPolicy"])

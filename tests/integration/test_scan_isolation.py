@@ -119,3 +119,55 @@ def test_tenant_scope_keeps_its_own_and_the_platforms_resources(moto_endpoint: s
     flow = verdicts(moto_endpoint, "vpc_flow_logs_enabled", tenant="education")
     assert network["education"] in flow and network["extranet"] in flow
     assert network["finance"] not in flow and network["health"] not in flow
+
+
+def test_tenant_scope_leaves_other_departments_data_out_and_reads_none_of_it(moto_endpoint: str,
+                                                                             network: dict[str, str]) -> None:
+    """Another department's buckets, keys, instances and volumes are neither read in detail nor kept in a
+    department's evidence; its own and the platform's are."""
+    s3, kms = boto3_client("s3", moto_endpoint, REGION), boto3_client("kms", moto_endpoint, REGION)
+    ec2 = boto3_client("ec2", moto_endpoint, REGION)
+    owners = {"scope-edu-data": "education", "scope-fin-data": "finance", "scope-hea-data": "health",
+              "scope-platform-archive": ""}
+    keys = {}
+    for bucket, owner in owners.items():
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        tags = [{"Key": "egov:tenant", "Value": owner}] if owner else [{"Key": "egov:zone", "Value": "management"}]
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        keys[owner] = kms.create_key(Tags=[{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags])[
+            "KeyMetadata"]["KeyId"]
+    [subnet] = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [network["finance"]]}])["Subnets"]
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet["SubnetId"],
+                      TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                          {"Key": "egov:tenant", "Value": "finance"}]}])
+
+    options = ScanOptions(endpoint=moto_endpoint, sources=["cloud"], tenant="education", tenants_file=None,
+                          platform_file=REPO_ROOT / "policies" / "platform.yaml", out_dir=Path("/nonexistent"))
+    result = run_scan(options)
+    cloud = result.evidence["cloud"]
+    buckets = {b["Name"] for b in cloud["global"]["buckets"]}
+    assert {"scope-edu-data", "scope-platform-archive"} <= buckets
+    assert not buckets & {"scope-fin-data", "scope-hea-data"}
+    held = cloud["regions"][REGION]
+    kept_keys = {k["KeyId"] for k in held["kms_keys"]}
+    assert {keys["education"], keys[""]} <= kept_keys and not kept_keys & {keys["finance"], keys["health"]}
+    for kind in ("buckets", "kms_keys", "instances", "volumes"):
+        items = cloud["global"][kind] if kind == "buckets" else held[kind]
+        owners_seen = {tag.get("Value") for item in items for tag in item.get("Tags") or item.get("TagSet") or ()
+                       if tag.get("Key") == "egov:tenant"}
+        assert owners_seen <= {"education"}, (kind, owners_seen)
+    assert cloud["scope"]["tenant"] == "education"
+    assert cloud["scope"]["left_out"]["buckets"] >= 2 and cloud["scope"]["left_out"]["kms_keys"] >= 2
+    assert cloud["scope"]["left_out"]["instances"] >= 1
+    # the per-item reads: one per kept bucket and key, none for those left out
+    assert result.api_calls["s3.GetBucketEncryption"] == len(buckets)
+    assert result.api_calls["s3.GetBucketTagging"] == len(buckets) + cloud["scope"]["left_out"]["buckets"]
+    customer = [k for k in held["kms_keys"]
+                if k.get("KeyManager") == "CUSTOMER" and k.get("KeyState") != "PendingDeletion"]
+    assert result.api_calls["kms.GetKeyRotationStatus"] == len(customer)
+
+    everything = run_scan(ScanOptions(endpoint=moto_endpoint, sources=["cloud"], tenants_file=None,
+                                      platform_file=REPO_ROOT / "policies" / "platform.yaml",
+                                      out_dir=Path("/nonexistent")))
+    assert set(owners) <= {b["Name"] for b in everything.evidence["cloud"]["global"]["buckets"]}
+    assert "scope" not in everything.evidence["cloud"]
