@@ -138,10 +138,6 @@ def _apply_all(env: dict[str, str], work: Path, tenants: list[str], parallel: in
     return time.perf_counter() - start
 
 
-def _updates(stack: Any) -> int:
-    return len(json.loads(stack.run("stack", "history", "--json").stdout or "[]"))
-
-
 @contextlib.contextmanager
 def _platform(work: Path, formats: str) -> Iterator[tuple[dict[str, str], list[str], float, Any]]:
     """A fresh embedded environment with core + bridge up and `egov vault apply` done: the environment, the
@@ -201,10 +197,10 @@ def onboarding() -> None:
             if not rows:
                 rows.append(("platform: core + bridge `up` (not onboarding; for scale)", platform_seconds))
                 print(rows[-1], file=sys.stderr, flush=True)
-            before = _updates(bridge)
+            before = bridge.update_count()
             rows.append((label, _apply_all(env, Path(temp), tenants, parallel, options, flows=wanted)))
-            updates = _updates(bridge) - before
-            tenant_updates = sum(_updates(Stack(f"tenant-{tenant}", env=env)) for tenant in tenants)
+            updates = bridge.update_count() - before
+            tenant_updates = sum(Stack(f"tenant-{tenant}", env=env).update_count() for tenant in tenants)
             print(rows[-1], f"bridge updates: {updates}, tenant stack updates: {tenant_updates}", file=sys.stderr,
                   flush=True)
             rows.append((f"{label}: bridge updates (count)", float(updates)))

@@ -127,6 +127,9 @@ def engine_settings(path: str | None = None) -> dict[str, str]:
     }
 
 
+HISTORY_PAGE = 1_000_000
+
+
 def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The process environment for the Pulumi CLI: ours, the engine settings, then ``extra``."""
     return {**os.environ, **engine_settings(), **(extra or {})}
@@ -296,6 +299,11 @@ class Stack:
 
     def export(self) -> dict[str, Any]:
         return dict(json.loads(self.run("stack", "export").stdout))
+
+    def update_count(self) -> int:
+        """How many updates the stack's history holds (`stack history` shows 10 unless asked for more)."""
+        return len(json.loads(self.run("stack", "history", "--json", "--page-size", str(HISTORY_PAGE)).stdout
+                              or "[]"))
 
     def remove(self) -> None:
         self.run("stack", "rm", "--yes", "--force", self.name, stack_flag=False, check=False)

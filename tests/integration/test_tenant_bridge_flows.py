@@ -137,10 +137,6 @@ def isolation(env: LocalEnvironment) -> dict[tuple[str, str], str]:
             if f.check_id in ("egov_extranet_isolation", "egov_tenant_isolation")}
 
 
-def updates(bridge: Stack) -> int:
-    return len(json.loads(bridge.run("stack", "history", "--json").stdout or "[]"))
-
-
 @pytest.fixture()
 def tenants(deployed: tuple[Stack, Stack], ec2: Any) -> Iterator[dict[str, tuple[str, str]]]:
     core, bridge = deployed
@@ -193,9 +189,9 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     assert f"ip saddr {RAW_ZONES['extranet']['cidr']} ip daddr {block} tcp dport 8443" in hosts_ruleset
 
     # 2. admitting it again changes nothing and runs no update
-    history = updates(bridge)
+    history = bridge.update_count()
     open_tenant_flows(bridge, plan_of("tax-bureau"))
-    assert updates(bridge) == history
+    assert bridge.update_count() == history
     assert snapshot(ec2, core, bridge) == with_a
 
     # 3. over the default ACL quota (20 per direction) the second tenant is named; nothing written or deployed
@@ -204,7 +200,7 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     with pytest.raises(ConfigError, match=re.escape(refusal)):
         open_tenant_flows(bridge, plan_of("health-comm"))
     assert json.loads(bridge.run("config", "--json").stdout) == config
-    assert (snapshot(ec2, core, bridge), updates(bridge)) == (with_a, history)
+    assert (snapshot(ec2, core, bridge), bridge.update_count()) == (with_a, history)
 
     # 4. with the quota raised, the second tenant leaves the first's rules as they were (same ids and numbers)
     bridge.set_config("aclEntryLimit", "40")
@@ -240,9 +236,9 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     close_tenant_flows(bridge, "health-comm")
     assert snapshot(ec2, core, bridge) == base
     assert admitted_tenants(bridge, PLATFORM) == ()
-    history = updates(bridge)
+    history = bridge.update_count()
     close_tenant_flows(bridge, "health-comm")  # already closed: no update
-    assert updates(bridge) == history
+    assert bridge.update_count() == history
 
     # 7. admissions waiting behind the lock ride on one update: health-comm's change is published (as its runner
     #    does before it takes the lock), then tax-bureau's call applies both; health-comm's own call finds it done
@@ -252,9 +248,9 @@ def test_admitted_tenants_flows_open_and_close_on_the_bridge(
     with pending_change(queue, "health-comm", OPEN, entry):
         assert open_tenant_flows(bridge, plan_of("tax-bureau")) == ["tax-bureau", "health-comm"]
         assert open_tenant_flows(bridge, plan_of("health-comm")) == []
-    assert updates(bridge) == history + 1
+    assert bridge.update_count() == history + 1
     assert without_rule_ids(snapshot(ec2, core, bridge)) == without_rule_ids(with_both)  # same slots, same numbers
     with pending_change(queue, "tax-bureau", CLOSE, None):
         assert close_tenant_flows(bridge, "health-comm") == ["health-comm", "tax-bureau"]
-    assert updates(bridge) == history + 2 and snapshot(ec2, core, bridge) == base
+    assert bridge.update_count() == history + 2 and snapshot(ec2, core, bridge) == base
 

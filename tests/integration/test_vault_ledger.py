@@ -135,7 +135,8 @@ def test_an_operator_reads_the_ledger_settings_and_nothing_more(root: hvac.Clien
     operator = hvac.Client(url=root.url, token=token, verify=root.session.verify)
     assert operator.secrets.kv.v2.read_configuration(mount_point="tenant-ledger")["data"]["cas_required"] is True
     refused(lambda: operator.secrets.kv.v2.configure(cas_required=False, mount_point="tenant-ledger"))
-    refused(lambda: operator.secrets.kv.v2.read_secret_version("cidrs", mount_point="tenant-ledger"))
+    refused(lambda: operator.secrets.kv.v2.read_secret_version("cidrs", mount_point="tenant-ledger",
+                                                                 raise_on_deleted_version=True))
     refused(lambda: operator.secrets.kv.v2.create_or_update_secret("cidrs", {"tenants": {}}, cas=1,
                                                                    mount_point="tenant-ledger"))
     refused(lambda: operator.secrets.kv.v2.delete_metadata_and_all_versions("cidrs", mount_point="tenant-ledger"))
