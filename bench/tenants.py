@@ -1,7 +1,8 @@
 """Tenant planning: how long `egov tenant plan` takes alone and with twenty at once, and what the CIDR
 ledger's check-and-set costs under contention, on a real OpenBao (TLS, 127.0.0.1) of its own.
 
-- one `egov tenant plan` process, wall time (Python start-up included: that is what a pipeline pays);
+- one `egov tenant plan --no-preview` process, wall time (Python start-up included: that is what a pipeline
+  pays; the preview with the policy pack is a `pulumi preview` of the tenant stack, measured with the stacks);
 - twenty `egov tenant plan` processes started together, wall time until the last one ends;
 - the ledger alone: twenty allocations one after another in one process, and twenty runner processes
   released at the same moment (start-up excluded: each times from the release to its allocation), so the
@@ -101,7 +102,8 @@ def _plans(env: dict[str, str], work: Path, count: int) -> float:
         paths.append(path)
     start = time.perf_counter()
     runners = [subprocess.Popen([sys.executable, "-c", "from infra.cli.main import app; app()", "tenant", "plan",
-                                 str(path), "--out", str(path.with_suffix(".json"))], env=env, cwd=REPO_ROOT,
+                                 str(path), "--no-preview", "--out", str(path.with_suffix(".json"))], env=env,
+                                cwd=REPO_ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for path in paths]
     for runner in runners:
         _, stderr = runner.communicate(timeout=600)

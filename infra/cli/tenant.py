@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from infra.config import PLATFORM_FILE, ConfigError
 if TYPE_CHECKING:
     import hvac
 
+    from infra.onboarding.apply import Outcome
     from infra.onboarding.record import Records
     from infra.onboarding.settings import Settings
     from infra.onboarding.steps import StepEvent
@@ -85,14 +87,28 @@ def _ledger_client() -> hvac.Client:
 
 REQUEST_ARGUMENT = typer.Argument(..., help="The department's request, tenants/<id>.yaml.")
 PLATFORM_OPTION = typer.Option(PLATFORM_FILE, "--platform", help="The platform file (tenant pool, zones).")
+CORE_OPTION = typer.Option("demo-core", "--core-stack", help="The core stack (transit gateway).")
+BRIDGE_OPTION = typer.Option("demo-bridge", "--bridge-stack", help="The bridge stack (its attachment, tenant flows).")
+BRIDGE_CONFIG_OPTION = typer.Option(None, "--bridge-config-file", help="The bridge stack's config file, if not "
+                                    "Pulumi.<stack>.yaml beside Pulumi.yaml.")
+ACCOUNT_OPTION = typer.Option(None, "--account-id", help="The account trusted to assume the department role "
+                              "(default: the caller's, from STS).")
+PIPELINE_OPTION = typer.Option(None, "--pipeline-cidr", help="Where the tenant's pipeline logs in from (AppRole "
+                               "bound CIDR; repeat). Default: 127.0.0.1/32 on the embedded OpenBao, else the "
+                               "management zone.")
+PREVIEW_OPTION = typer.Option(True, "--preview/--no-preview", help="Preview the tenant stack with the "
+                              "policy pack (needs the deployed platform: its core and bridge stacks).")
 OUT_OPTION = typer.Option(None, "--out", "-o",
                           help="Where to write the plan as JSON (default: .egov/tenant-plans/<id>.json).")
 
 
 @tenant_app.command("plan")
 def plan(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_OPTION,
-         output: Path | None = OUT_OPTION) -> None:
-    """Validate a request, allocate its network block, print the plan and write it as JSON.
+         output: Path | None = OUT_OPTION, preview: bool = PREVIEW_OPTION, core_stack: str = CORE_OPTION,
+         bridge_stack: str = BRIDGE_OPTION, bridge_config_file: Path | None = BRIDGE_CONFIG_OPTION,
+         account_id: str | None = ACCOUNT_OPTION) -> None:
+    """Validate a request, allocate its network block, print the plan and write it as JSON, then preview the
+    tenant stack with the policy pack (nothing is created in the cloud).
 
     Safe to run again: the same request finds the block it was given.
     """
@@ -125,6 +141,28 @@ def plan(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_O
     for line in render_lines(tenant_plan):
         out.print(escape(line), highlight=False, soft_wrap=True)
     out.print(f"plan written to {escape(str(target))}", highlight=False, soft_wrap=True)
+    if preview:
+        _preview(request.id, target, platform_file, core_stack, bridge_stack, bridge_config_file, account_id)
+
+
+def _preview(tenant: str, plan_file: Path, platform_file: Path, core_stack: str, bridge_stack: str,
+             bridge_config_file: Path | None, account_id: str | None) -> None:
+    """The tenant stack previewed with the policy pack; a refusal exits 1 (the block stays reserved)."""
+    from infra.engine import EngineError
+    from infra.local.paths import LocalPaths
+    from infra.onboarding.plan_preview import PreviewError, preview_plan
+
+    try:
+        settings = _settings(platform_file, core_stack, bridge_stack, bridge_config_file, account_id)
+        with console.status(f"previewing the tenant stack of {tenant} with the policy pack"):
+            verdict = preview_plan(settings, tenant, plan_file, LocalPaths.default().policy_records)
+    except (PreviewError, EngineError, ConfigError, OSError, RuntimeError, ValueError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        console.print("nothing was provisioned; the network block stays reserved for this request",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for line in verdict.lines():
+        out.print(escape(line), highlight=False, soft_wrap=True)
 
 
 def _write_json(target: Path, document: dict[str, object]) -> None:
@@ -137,16 +175,9 @@ def _write_json(target: Path, document: dict[str, object]) -> None:
 
 # ------------------------------------------------------------------------------------ apply, list, show, destroy
 
-CORE_OPTION = typer.Option("demo-core", "--core-stack", help="The core stack (transit gateway).")
-BRIDGE_OPTION = typer.Option("demo-bridge", "--bridge-stack", help="The bridge stack (its attachment, tenant flows).")
-BRIDGE_CONFIG_OPTION = typer.Option(None, "--bridge-config-file", help="The bridge stack's config file, if not "
-                                    "Pulumi.<stack>.yaml beside Pulumi.yaml.")
-ACCOUNT_OPTION = typer.Option(None, "--account-id", help="The account trusted to assume the department role "
-                              "(default: the caller's, from STS).")
-PIPELINE_OPTION = typer.Option(None, "--pipeline-cidr", help="Where the tenant's pipeline logs in from (AppRole "
-                               "bound CIDR; repeat). Default: 127.0.0.1/32 on the embedded OpenBao, else the "
-                               "management zone.")
 FORMAT_OPTION = typer.Option("json,html,pdf", "--format", help="Onboarding report formats: json, html, pdf.")
+REPORT_DIR_OPTION = typer.Option(None, "--report-dir", help="Also copy the onboarding report and its evidence to "
+                                 "REPORT_DIR/<tenant>/ (a pipeline's artifact), admitted or not.")
 
 
 def _settings(platform_file: Path, core_stack: str = "demo-core", bridge_stack: str = "demo-bridge",
@@ -217,7 +248,8 @@ def _print_step(event: StepEvent) -> None:
 def apply(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_OPTION,
           core_stack: str = CORE_OPTION, bridge_stack: str = BRIDGE_OPTION,
           bridge_config_file: Path | None = BRIDGE_CONFIG_OPTION, account_id: str | None = ACCOUNT_OPTION,
-          pipeline_cidr: list[str] | None = PIPELINE_OPTION, formats: str = FORMAT_OPTION) -> None:
+          pipeline_cidr: list[str] | None = PIPELINE_OPTION, formats: str = FORMAT_OPTION,
+          report_dir: Path | None = REPORT_DIR_OPTION) -> None:
     """Onboard a department: validate, allocate, tenant stack, OpenBao, hosts, flows, the scan as the gate,
     the onboarding report, admission. Safe to run again: it resumes from the step that stopped it."""
     import hvac.exceptions
@@ -257,9 +289,21 @@ def apply(request_file: Path = REQUEST_ARGUMENT, platform_file: Path = PLATFORM_
         raise typer.Exit(1) from exc
     except NotAdmitted as exc:
         console.print(f"[bold red]not admitted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _copy_report(exc.outcome, report_dir)
         raise typer.Exit(1) from exc
+    shown = _copy_report(outcome, report_dir) or outcome.report_dir
     out.print(f"tenant {escape(outcome.tenant)}: [bold green]{escape(outcome.state)}[/] ({escape(outcome.cidr)}); "
-              f"onboarding report in {escape(str(outcome.report_dir))}", highlight=False, soft_wrap=True)
+              f"onboarding report in {escape(str(shown))}", highlight=False, soft_wrap=True)
+
+
+def _copy_report(outcome: Outcome, report_dir: Path | None) -> Path | None:
+    """The onboarding report's folder (reports, evidence, manifest) copied to ``report_dir/<tenant>/``."""
+    if report_dir is None or outcome.report_dir is None:
+        return None
+    target = report_dir / outcome.tenant
+    shutil.copytree(outcome.report_dir, target, dirs_exist_ok=True)
+    console.print(f"onboarding report copied to {escape(str(target))}", highlight=False, soft_wrap=True)
+    return target
 
 
 def _why(error: BaseException) -> str:

@@ -43,6 +43,7 @@ from infra.onboarding.tenant_hosts import (
     lab_lacks,
     tenant_in_lab,
 )
+from infra.onboarding.tenant_stack import configure, stack_config
 from infra.onboarding.vault_onboarding import apply_tenant, entry_document, tenant_entry
 from infra.recovery import recover
 from infra.tenants.ledger import Ledger, LedgerError
@@ -53,7 +54,12 @@ STEPS = ("validate", "allocate", "stack", "vault", "hosts", "flows", "gate", "re
 
 
 class NotAdmitted(Exception):
-    """The gate failed: the tenant is provisioned but not admitted (its extranet flows stay closed)."""
+    """The gate failed: the tenant is provisioned but not admitted (its extranet flows stay closed); ``outcome``
+    says where its report is, which lists what to fix."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -154,36 +160,17 @@ def onboard(request_file: Path, settings: Settings, ledger: Ledger, records: Rec
         reasons = (runner.record.get("last_scan") or {}).get("reasons") or []
         raise NotAdmitted(f"tenant {request.id} is provisioned but NOT admitted: the compliance gate failed ("
                           f"{len(reasons)} reasons: {'; '.join(reasons[:5])}); its flows to and from the extranet "
-                          "stay closed. Fix the findings and run `egov tenant apply` again: it scans again")
+                          "stay closed. Fix the findings and run `egov tenant apply` again: it scans again", outcome)
     return outcome
 
 
 def _stack_up(stack: Stack, settings: Settings, request: TenantRequest, progress: Any) -> str:
-    # `stack init` unless it exists: its `stack ls` reads every stack's checkpoint, so may meet a write
-    _read_again_on_eof(lambda: stack.init(settings.secrets_provider), progress)
-    current = _config(stack)
-    wanted = {"kind": "tenant", "planFile": str(settings.plan_file(request.id)), "coreStack": settings.core_stack,
-              "bridgeStack": settings.bridge_stack, "accountId": settings.account_id,
-              "platformFile": str(settings.platform_file), **settings.extra_config}
-    if "admitted" not in current:
-        wanted["admitted"] = "false"  # until the gate passes
-    changed = {key: value for key, value in wanted.items() if current.get(key) != value}
-    if changed:
-        stack.run("config", "set-all", *(arg for key, value in changed.items()
-                                         for arg in ("--plaintext", f"{key}={value}")))
+    # its `stack ls` reads every stack's checkpoint, so may meet another runner's write: read again then
+    configure(stack, settings, settings.plan_file(request.id), lambda init: _read_again_on_eof(init, progress))
     notes = recover(stack, progress=progress).lines()  # a run killed mid-way leaves a lock and pending creates
     progress(f"pulumi up {stack.name}")
     stack.up()
     return f"stack {stack.name} is up" + (f" ({'; '.join(notes)})" if notes else "")
-
-
-def _config(stack: Stack) -> dict[str, str]:
-    proc = stack.run("config", "--json", check=False)
-    if proc.returncode != 0:
-        return {}
-    values = json.loads(proc.stdout or "{}")
-    return {key.split(":", 1)[-1]: str(item.get("value", "")).lower() if isinstance(item.get("value"), bool)
-            else str(item.get("value", "")) for key, item in values.items()}
 
 
 def _vault(settings: Settings, entry: Any, progress: Any) -> str:
@@ -327,14 +314,15 @@ def _admission(settings: Settings, stack: Stack, plan: TenantPlan, passed: bool,
         close_tenant_flows(settings.bridge(), plan.tenant)
         tenant_side = _set_admitted(stack, plan, False, progress)  # admitted before, failing now: closes too
         runner.update(lambda record: record.__setitem__("state", NOT_ADMITTED))
-        return (f"not admitted: admitted=false, flows to and from the extranet stay closed (tenant stack: "
-                f"{tenant_side})" + _gateways(settings, plan, progress))
+        return (f"not admitted: admitted=false, no flow to or from the extranet is open (tenant stack: "
+                f"{tenant_side}; bridge: closed)" + _gateways(settings, plan, progress))
     tenant_side = _set_admitted(stack, plan, True, progress)
     progress(f"opening the flows of {plan.tenant} on the bridge")
     carried = open_tenant_flows(settings.bridge(), plan)
     runner.update(lambda record: record.__setitem__("state", ADMITTED))
-    return (f"admitted: its flows to and from the extranet are open (tenant stack: {tenant_side}; bridge"
-            + _bridge_note(carried) + ")" + _gateways(settings, plan, progress))
+    opened = ": its flows to and from the extranet are open" if any(f.peer == EXTRANET for f in plan.flows) else ""
+    return (f"admitted{opened} (tenant stack: {tenant_side}; bridge" + _bridge_note(carried) + ")"
+            + _gateways(settings, plan, progress))
 
 
 def _set_admitted(stack: Stack, plan: TenantPlan, admitted: bool, progress: Any) -> str:
@@ -343,11 +331,11 @@ def _set_admitted(stack: Stack, plan: TenantPlan, admitted: bool, progress: Any)
     config and the `up` still gets its `up` when run again; a department with no flow to or from the
     extranet needs none (``open_peers``: nothing else in the stack depends on admission)."""
     value = "true" if admitted else "false"
-    if _config(stack).get("admitted") != value:
+    if stack_config(stack).get("admitted") != value:
         stack.set_config("admitted", value)
     wanted = EXTRANET in open_peers(plan, admitted)
     if _read_again_on_eof(stack.outputs, progress).get("extranetOpen") == wanted:
-        return ("no `up`, no flow to or from the extranet" if not any(f.peer == EXTRANET for f in plan.flows)
+        return ("no `up`, it has no flow to or from the extranet" if not any(f.peer == EXTRANET for f in plan.flows)
                 else f"no `up`, its extranet routes and rules were already {'open' if wanted else 'closed'}")
     action = "opening" if wanted else "closing"
     progress(f"pulumi up {stack.name} (admitted={value}: {action} its extranet routes and rules)")

@@ -168,6 +168,32 @@ def approle_token(platform: Platform, tenant: str) -> hvac.Client:
 # -- two departments end to end --------------------------------------------------------------------------
 
 
+def test_plan_previews_the_tenant_stack_with_the_pack_and_creates_nothing(platform: Platform) -> None:
+    request = str(REPO_ROOT / "tenants" / f"{TAX}.yaml")
+    out = platform.tmp / "plans" / f"{TAX}.json"
+    refused = platform.egov("tenant", "plan", request, "--out", str(out), "--core-stack", "no-such-core",
+                            "--bridge-stack", platform.bridge.name, "--account-id", MOTO_ACCOUNT)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "stack(s) no-such-core are not deployed" in said and "--no-preview" in said, said
+    assert "nothing was provisioned; the network block stays reserved" in said
+
+    planned = platform.egov("tenant", "plan", request, "--out", str(out), *platform.stack_options(),
+                            "--account-id", MOTO_ACCOUNT)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    text = " ".join(planned.stdout.split())
+    assert f"preview of stack tenant-{TAX} with the policy pack" in text and "policy pack: no violation" in text
+    record = json.loads(Path(text.split("the pack's verdict is kept in ")[1].split()[0]).read_text())
+    assert record["command"] == "preview" and record["exit_code"] == 0 and record["violations"] == []
+    creates = Counter(r["type"] for r in record["planned_resources"] if r["op"] == "create")
+    plan = json.loads(out.read_text())  # what the preview built from, read independently of the preview
+    assert creates["egov:ec2:Vpc"] == 1 and creates["egov:s3:Bucket"] == len(plan["buckets"])
+    assert creates["egov:ec2:Subnet"] == len(plan["subnets"]) and creates["egov:kms:Key"] == 1
+    assert f"{sum(creates.values())} to create" in text
+    tagged = platform.client("ec2").describe_vpcs(Filters=[{"Name": "tag:egov:tenant", "Values": [TAX]}])
+    assert tagged["Vpcs"] == []  # a preview: nothing in the cloud
+
+
 def test_two_departments_are_onboarded_and_isolated(platform: Platform) -> None:
     for tenant in (TAX, HEALTH):
         done = platform.apply(REPO_ROOT / "tenants" / f"{tenant}.yaml")
@@ -297,9 +323,15 @@ def test_onboarding_brings_departments_hosts_into_the_lab_and_packets_between_th
 def test_rerunning_apply_changes_nothing(platform: Platform) -> None:
     stack = platform.tenant_stack(TAX)
     before = {r["urn"]: r.get("id") for r in stack.export()["deployment"]["resources"]}
-    again = platform.apply(REPO_ROOT / "tenants" / f"{TAX}.yaml")
+    reports = platform.tmp / "pipeline-reports"  # as the pipelines publish the report: --report-dir
+    again = platform.egov("tenant", "apply", str(REPO_ROOT / "tenants" / f"{TAX}.yaml"), *platform.stack_options(),
+                          "--account-id", MOTO_ACCOUNT, "--report-dir", str(reports))
     assert again.returncode == 0, again.stderr
     assert "done earlier" in again.stderr
+    folder = Path(platform.record(TAX)["last_scan"]["folder"])
+    copied = {path.name: path.read_bytes() for path in (reports / TAX).iterdir() if path.is_file()}
+    assert {"onboarding.json", "report.html", "report.pdf", "report.json", "evidence.json"} <= set(copied)
+    assert copied == {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
     stack.run("preview", "--expect-no-changes")
     assert {r["urn"]: r.get("id") for r in stack.export()["deployment"]["resources"]} == before
 
@@ -393,8 +425,7 @@ def test_engine_killed_under_apply_then_rerun_converges(platform: Platform, requ
     assert cloud == state
     # admitted without a second `up`: with no extranet flow, admitted=true declares what the stack already has
     said = " ".join(again.stderr.split())
-    assert "admitted: its flows to and from the extranet are open (tenant stack: no `up`, no flow to or from " \
-           "the extranet;" in said, said
+    assert "admitted (tenant stack: no `up`, it has no flow to or from the extranet; bridge: `up`)" in said, said
     assert platform.tenant_stack(KILLED).run("config", "get", "admitted").stdout.strip() == "true"
     platform.tenant_stack(KILLED).run("preview", "--expect-no-changes")
 

@@ -195,7 +195,7 @@ def test_admission_opens_the_bridge_only_after_the_gate_passed(monkeypatch: pyte
     monkeypatch.setattr(onboarding, "open_tenant_flows", opened)
     monkeypatch.setattr(onboarding, "close_tenant_flows", lambda _bridge, tenant: calls.append(f"close {tenant}"))
     stack = FakeStack(was, deployed, extranet_flows)
-    monkeypatch.setattr(onboarding, "_config", lambda s: dict(s.config))
+    monkeypatch.setattr(onboarding, "stack_config", lambda s: dict(s.config))
     settings = type("S", (), {"bridge": lambda self: "bridge", "state_dir": tmp_path})()  # no test hosts there
     records = MemoryRecords()
     steps = StepRunner(records, "tax-bureau", "d1", lambda _: None)  # type: ignore[arg-type]
