@@ -1,11 +1,16 @@
 """`egov tenant plan`'s preview: the tenant stack, configured exactly as `egov tenant apply` will bring it up,
 previewed by the engine with the egov policy pack. Nothing is created in the cloud; the stack itself is created
-(empty) in the backend, and apply continues with it. The pack's verdict comes from the engine's event log
+(empty) in the backend, and apply continues with it; an onboarded department's live stack keeps its config, the
+preview reading a configured copy. The pack's verdict comes from the engine's event log
 (``infra.policy_record``), kept with the other pack records for the scanner."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +59,15 @@ def preview_plan(settings: Settings, tenant: str, plan_file: Path, records: Path
                            "--core-stack/--bridge-stack), or plan with --no-preview")
     stack = settings.tenant_stack(tenant)
     stack.policy_records = records
-    configure(stack, settings, plan_file, lambda init: init())
-    proc = stack.run("preview", check=False)
+    if stack.config_path.exists() and stack.exists():
+        # A department already onboarded: its live stack's config stays as apply left it until the change is
+        # approved and applied; the preview reads a copy configured with the new plan.
+        with tempfile.TemporaryDirectory(prefix="egov-plan-preview-") as temp:
+            copy = Path(temp) / stack.config_path.name
+            shutil.copy2(stack.config_path, copy)
+            proc = _preview(dataclasses.replace(stack, config_file=copy), settings, plan_file)
+    else:
+        proc = _preview(stack, settings, plan_file)  # a new stack: created and configured, empty until apply
     newest = sorted((records / stack.name).glob("*-preview*.json"))
     record = json.loads(newest[-1].read_text(encoding="utf-8")) if newest else {}
     violations = list(record.get("violations") or ())
@@ -69,6 +81,11 @@ def preview_plan(settings: Settings, tenant: str, plan_file: Path, records: Path
             changes[str(resource["op"])] = changes.get(str(resource["op"]), 0) + 1
     return PreviewVerdict(stack.name, changes.get("create", 0), changes, violations, dict(record.get("packs") or {}),
                           newest[-1] if newest else None)
+
+
+def _preview(stack: Stack, settings: Settings, plan_file: Path) -> subprocess.CompletedProcess[str]:
+    configure(stack, settings, plan_file, lambda init: init())
+    return stack.run("preview", check=False)
 
 
 def _last_error(output: str) -> str:

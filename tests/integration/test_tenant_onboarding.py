@@ -335,6 +335,15 @@ def test_rerunning_apply_changes_nothing(platform: Platform) -> None:
     stack.run("preview", "--expect-no-changes")
     assert {r["urn"]: r.get("id") for r in stack.export()["deployment"]["resources"]} == before
 
+    # planning the onboarded department again previews a copy of its config: the live stack's stays as it is
+    config = stack.config_path.read_bytes()
+    planned = platform.egov("tenant", "plan", str(REPO_ROOT / "tenants" / f"{TAX}.yaml"), "--out",
+                            str(platform.tmp / "replan.json"), *platform.stack_options(), "--account-id", MOTO_ACCOUNT)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert f"preview of stack tenant-{TAX} with the policy pack" in " ".join(planned.stdout.split())
+    assert "no change" in planned.stdout and "policy pack: no violation" in planned.stdout
+    assert stack.config_path.read_bytes() == config
+
 
 def test_vault_plan_knows_the_pipelines_tenants_and_still_names_a_stray_namespace(platform: Platform) -> None:
     root = platform.root("tenants")
