@@ -57,8 +57,9 @@ def ledger_only_env(bao: OpenBao, root: hvac.Client, tmp_path_factory: pytest.Te
 
 
 def tenant_plan(env: Mapping[str, str], request: str = "tax-bureau") -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["tenant", "plan", str(REPO_ROOT / "tenants" / f"{request}.yaml")],
-                                env=dict(env))
+    # the ledger's side only: no platform is deployed here to preview a tenant stack on
+    result = CliRunner().invoke(app, ["tenant", "plan", str(REPO_ROOT / "tenants" / f"{request}.yaml"),
+                                      "--no-preview"], env=dict(env))
     return result.exit_code, result.stdout, " ".join(result.stderr.split())
 
 
