@@ -70,12 +70,12 @@ def test_moto_killed_mid_run_then_rerun_converges(stack_factory: Callable[..., S
     finally:
         if proc.poll() is None:
             proc.kill()
+        local_env.up()  # whatever happened here: the session's other tests need their cloud back
     # The scenario happened: the cloud went away mid-run, with some VPCs made and not all of them.
     assert 2 <= len(seen) < 8, f"the cloud was stopped after {len(seen)} of 8 VPCs; the run was not interrupted"
     assert proc.returncode != 0, output
     assert local_env.cloud.endpoint in output, "the error should name the endpoint that went away"
 
-    local_env.up()
     assert {v["VpcId"] for v in seen} <= {v["VpcId"] for v in our_vpcs(ec2, stack)}, "the cloud lost VPCs"
     leftovers = recover(stack).leftovers
     assert [leftover.type_token for leftover in leftovers if leftover.type_token != "egov:ec2:Vpc"] == []
