@@ -248,8 +248,12 @@ class Stack:
         return config if config is not None and config.exists() else None
 
     def exists(self) -> bool:
+        return self.name in self.backend_stacks()
+
+    def backend_stacks(self) -> set[str]:
+        """The names of the project's stacks in this stack's backend (one `stack ls`, which reads them all)."""
         proc = self.run("stack", "ls", "--json", stack_flag=False)
-        return any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))
+        return {str(s.get("name")) for s in json.loads(proc.stdout or "[]")}
 
     def init(self, secrets_provider: str) -> None:
         """Create the stack if it is missing (idempotent)."""

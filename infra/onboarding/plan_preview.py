@@ -27,9 +27,8 @@ class PreviewError(Exception):
 @dataclass(frozen=True)
 class PreviewVerdict:
     stack: str
-    to_create: int
-    """Resources the preview plans to create (an existing stack: to create, update, replace or delete)."""
     changes: dict[str, int]
+    """Planned resources per operation (a new stack: create; an onboarded one: update, replace, delete too)."""
     violations: list[dict[str, Any]] = field(default_factory=list)
     packs: dict[str, str] = field(default_factory=dict)
     record: Path | None = None
@@ -51,23 +50,23 @@ class PreviewVerdict:
 def preview_plan(settings: Settings, tenant: str, plan_file: Path, records: Path) -> PreviewVerdict:
     """Preview the tenant stack built from ``plan_file``; ``PreviewError`` when the platform's stacks are not
     there, or the engine or a mandatory policy refuses the plan."""
-    missing = [name for name in (settings.core_stack, settings.bridge_stack)
-               if not Stack(name, env=settings.env).exists()]
+    stack = settings.tenant_stack(tenant)
+    listed = stack.backend_stacks()  # one listing for the platform's stacks and the tenant's
+    missing = [name for name in (settings.core_stack, settings.bridge_stack) if name not in listed]
     if missing:
         raise PreviewError(f"the platform's stack(s) {', '.join(missing)} are not deployed in this backend, so the "
                            "tenant stack cannot be previewed: deploy the platform (or name its stacks with "
                            "--core-stack/--bridge-stack), or plan with --no-preview")
-    stack = settings.tenant_stack(tenant)
     stack.policy_records = records
-    if stack.config_path.exists() and stack.exists():
+    if stack.config_path.exists() and stack.name in listed:
         # A department already onboarded: its live stack's config stays as apply left it until the change is
         # approved and applied; the preview reads a copy configured with the new plan.
         with tempfile.TemporaryDirectory(prefix="egov-plan-preview-") as temp:
             copy = Path(temp) / stack.config_path.name
             shutil.copy2(stack.config_path, copy)
-            proc = _preview(dataclasses.replace(stack, config_file=copy), settings, plan_file)
-    else:
-        proc = _preview(stack, settings, plan_file)  # a new stack: created and configured, empty until apply
+            proc = _preview(dataclasses.replace(stack, config_file=copy), settings, plan_file, created=True)
+    else:  # a new stack: created and configured, empty until apply
+        proc = _preview(stack, settings, plan_file, created=False)
     newest = sorted((records / stack.name).glob("*-preview*.json"))
     record = json.loads(newest[-1].read_text(encoding="utf-8")) if newest else {}
     violations = list(record.get("violations") or ())
@@ -79,12 +78,12 @@ def preview_plan(settings: Settings, tenant: str, plan_file: Path, records: Path
     for resource in record.get("planned_resources") or ():
         if resource.get("op") not in ("same", "read", ""):
             changes[str(resource["op"])] = changes.get(str(resource["op"]), 0) + 1
-    return PreviewVerdict(stack.name, changes.get("create", 0), changes, violations, dict(record.get("packs") or {}),
+    return PreviewVerdict(stack.name, changes, violations, dict(record.get("packs") or {}),
                           newest[-1] if newest else None)
 
 
-def _preview(stack: Stack, settings: Settings, plan_file: Path) -> subprocess.CompletedProcess[str]:
-    configure(stack, settings, plan_file, lambda init: init())
+def _preview(stack: Stack, settings: Settings, plan_file: Path, *, created: bool) -> subprocess.CompletedProcess[str]:
+    configure(stack, settings, plan_file, lambda init: None if created else init())
     return stack.run("preview", check=False)
 
 
